@@ -1,0 +1,178 @@
+"""Build oresight's bundled tables from the raw public data in ``../shared/data`` and the curated facts.
+
+    python scripts/build_data.py [--raw ../shared/data] [--out src/oresight/data]
+
+Writes ``facts.parquet`` (one row per number), ``sources.csv`` (the registry) and ``manifest.json`` (inputs with
+their SHA-256, row counts, what was skipped and why). The output is deterministic: the same inputs give the
+same files. The bundled tables are committed, so the package works without the raw data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+
+from oresight.facts import KEY_COLUMNS, problems
+from oresight.io.comtrade import read_comtrade
+from oresight.io.facts_csv import read_facts_csv, read_sources_yaml
+from oresight.io.iea import read_iea
+from oresight.io.oecd import read_oecd_crc
+from oresight.io.result import ImportResult
+from oresight.io.usgs_mcs import read_mcs_long, read_mcs_world_wide
+from oresight.io.usgs_myb import read_myb_world_production
+from oresight.io.usgs_salient import read_mcs_salient
+from oresight.io.wgi import read_wgi
+from oresight.sources import sources_frame
+
+REPO = Path(__file__).resolve().parent.parent
+PJG = "GitHub PJGriff26/materials-demand-model @ aae6498ff690aaddc901ff322bc971d4bca61897 (unmodified USGS copies)"
+TJW = "GitHub therealjameswilson/critical-minerals-records-stage-v3 @ a67e3d4286b3a06f62cf1d466cfb9bb6840a798d"
+
+
+def inputs(raw: Path) -> list[tuple[str, list[Path], object]]:
+    """(label, files, reader) for every raw input, in build order."""
+    mcs25 = raw / "usgs_mcs2025"
+    return [
+        (
+            "USGS MCS 2025 world",
+            [mcs25 / "world/MCS2025_World_Data.csv"],
+            lambda p: read_mcs_world_wide(p, obtained_from=PJG),
+        ),
+        (
+            "USGS MCS 2025 salient",
+            sorted((mcs25 / "salient").glob("mcs2025-*_salient.csv")),
+            lambda p: read_mcs_salient(p, obtained_from=PJG),
+        ),
+        (
+            "USGS MCS 2026",
+            [raw / "usgs_mcs2026/usgs_mcs2026_commodities_data.csv"],
+            lambda p: read_mcs_long(p, obtained_from=f"{TJW} (ScienceBase CSV as first posted, sha256 582a0aa2...)"),
+        ),
+        (
+            "USGS MYB 2022 rare earths T8",
+            [raw / "usgs_rare_earths_myb2022_ds140/usgs_myb2022_rare_earths_tables.xlsx"],
+            lambda p: read_myb_world_production(
+                p, sheet="T8", commodity="rare-earths", edition=2022, obtained_from=TJW
+            ),
+        ),
+        (
+            "World Bank WGI",
+            [raw / "wb_wgi/WGIData.csv"],
+            lambda p: read_wgi(
+                p, obtained_from="GitHub Iannehuenlabat/Data @ 964c9f4b2ef5a577b22aef4bf596ea1461eb262d"
+            ),
+        ),
+        (
+            "OECD CRC",
+            [raw / "oecd_crc/oecd_crc_2026.csv"],
+            lambda p: read_oecd_crc(
+                p,
+                obtained_from="GitHub PJGriff26/materials-demand-model @ aae6498 (parsed from "
+                "the OECD PDF by a third party)",
+            ),
+        ),
+        (
+            "IEA Critical Minerals Data Explorer 2025",
+            [raw / "iea_critical_minerals_2025/iea_cm_data_explorer_2025_converted.json"],
+            lambda p: read_iea(
+                p,
+                obtained_from="GitHub barrytho/uk-critical-minerals-dashboard @ "
+                "fc0f643571010b6af97605f2f70b0944412d68f0 (converted from CM_Data_Explorer.xlsx)",
+            ),
+        ),
+        (
+            "UN Comtrade US imports HS6",
+            [raw / "comtrade_us_imports_ree_hs6/us_imports_ree_hs6_top10_partners_2018_2025.csv"],
+            lambda p: read_comtrade(
+                p,
+                obtained_from="GitHub akashok1/semiconductor-rare-earth-supply-chain-risk @ 72a6515c "
+                "(top 10 partners per code and year plus residual)",
+                note="ranks above 10 are folded into the residual partner ROW",
+            ),
+        ),
+        (
+            "UN Comtrade China imports HS2846",
+            [raw / "comtrade_china_imports_hs2846/china_imports_hs2846_by_partner_1993_2024.csv"],
+            lambda p: read_comtrade(
+                p,
+                obtained_from=f"{TJW} (frozen API responses, flattened)",
+                note="China as importer; HS revision varies by year (H0 to H6)",
+            ),
+        ),
+    ]
+
+
+def curated(folder: Path) -> list[tuple[str, list[Path], object]]:
+    known = read_sources_yaml(folder / "sources.yaml")
+    return [
+        (f"curated {p.stem}", [p], lambda p, known=known: read_facts_csv(p, known_sources=known))
+        for p in sorted(folder.glob("*.csv"))
+    ]
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def build(raw: Path, out: Path) -> dict:
+    results: list[ImportResult] = []
+    manifest: dict = {"inputs": []}
+    for label, files, reader in [*inputs(raw), *curated(REPO / "data/curated")]:
+        missing = [f for f in files if not f.exists()]
+        if missing or not files:
+            raise SystemExit(f"build_data: input missing for {label}: {missing or 'no files'}")
+        skipped: Counter = Counter()
+        rows = 0
+        for path in files:
+            result = reader(path)
+            results.append(result)
+            rows += len(result.facts)
+            skipped.update(s.reason for s in result.skipped)
+        manifest["inputs"].append(
+            {
+                "label": label,
+                "files": [
+                    {
+                        "path": str(f.relative_to(raw)) if f.is_relative_to(raw) else str(f.relative_to(REPO)),
+                        "sha256": sha256(f),
+                    }
+                    for f in files
+                ],
+                "facts": rows,
+                "skipped": dict(skipped.most_common()),
+            }
+        )
+        print(f"{label:45s} {rows:7d} facts, {sum(skipped.values()):5d} skipped", file=sys.stderr)
+    facts = pd.concat([r.facts for r in results], ignore_index=True)
+    sources = sources_frame([s for r in results for s in r.sources])
+    found = problems(facts, set(sources["id"]))
+    if found:
+        raise SystemExit("build_data: the facts break invariants:\n  " + "\n  ".join(found))
+    facts = facts.sort_values(["source", *KEY_COLUMNS], kind="stable").reset_index(drop=True)
+    sources = sources.sort_values("id").reset_index(drop=True)
+    out.mkdir(parents=True, exist_ok=True)
+    facts.to_parquet(out / "facts.parquet", index=False, compression="zstd")
+    sources.to_csv(out / "sources.csv", index=False)
+    manifest["facts"] = len(facts)
+    manifest["sources"] = len(sources)
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return manifest
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--raw", type=Path, default=REPO.parent / "shared/data", help="folder of raw public data")
+    parser.add_argument("--out", type=Path, default=REPO / "src/oresight/data", help="where the bundled tables go")
+    args = parser.parse_args()
+    manifest = build(args.raw.resolve(), args.out)
+    print(f"wrote {manifest['facts']} facts from {manifest['sources']} sources to {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""The facts table: one row per number, with its source.
+
+Columns (all importers produce exactly these):
+
+========== ===========================================================================================
+commodity  commodity id (taxonomy), empty for country-level indicators such as WGI
+stage      supply-chain stage id, empty where a number belongs to no stage
+country    ISO 3166-1 alpha-3 of the producing or reporting country; ``WLD`` world total; ``ROW`` others
+partner    ISO3 of the trade partner (country = importer, partner = origin), else empty
+sector     end-use sector id, else empty
+scenario   outlook scenario ("base-case", "STEPS", "APS", "NZE"), empty for observed values
+year       calendar year the number refers to
+measure    what is measured (measures.csv), with an optional ``_variant`` suffix for a second basis
+value      the number in ``unit``; NaN when the source gives no number (withheld, net exporter)
+unit       t, kg, USD, percent, share, ...
+basis      what the quantity is of ("t REO", "t Co content", "compounds and metals")
+status     reported | estimated | projected | withheld | lower_bound | upper_bound | range | net_exporter | target
+low, high  bounds where the source gives a range or a bound
+source     id of the source in the sources registry
+note       the publisher's qualifier or footnote, if any
+========== ===========================================================================================
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from oresight.errors import InputError
+
+__all__ = [
+    "FACT_COLUMNS",
+    "KEY_COLUMNS",
+    "STATUSES",
+    "TABLE_COLUMNS",
+    "empty_facts",
+    "normalise_facts",
+    "problems",
+]
+
+STRING_COLUMNS = (
+    "commodity",
+    "stage",
+    "country",
+    "partner",
+    "sector",
+    "scenario",
+    "measure",
+    "unit",
+    "basis",
+    "status",
+    "source",
+    "note",
+)
+FACT_COLUMNS: tuple[str, ...] = (
+    "commodity",
+    "stage",
+    "country",
+    "partner",
+    "sector",
+    "scenario",
+    "year",
+    "measure",
+    "value",
+    "unit",
+    "basis",
+    "status",
+    "low",
+    "high",
+    "source",
+    "note",
+)
+#: A number is identified by these; two rows with the same key and source are a duplicate.
+KEY_COLUMNS = ("commodity", "stage", "country", "partner", "sector", "scenario", "year", "measure", "basis")
+#: Editions are compared table by table: these columns name a table of one source.
+TABLE_COLUMNS = ("commodity", "stage", "measure", "year", "scenario")
+
+STATUSES = (
+    "reported",
+    "estimated",
+    "projected",
+    "withheld",
+    "lower_bound",
+    "upper_bound",
+    "range",
+    "net_exporter",
+    "target",
+)
+#: statuses that carry no number in ``value``
+VALUELESS_STATUSES = ("withheld", "net_exporter")
+
+
+def empty_facts() -> pd.DataFrame:
+    return normalise_facts(pd.DataFrame({c: [] for c in FACT_COLUMNS}))
+
+
+def normalise_facts(df: pd.DataFrame) -> pd.DataFrame:
+    """Return ``df`` with exactly the fact columns, in order, with their dtypes; missing text is ''."""
+    out = pd.DataFrame(index=df.index)
+    for col in FACT_COLUMNS:
+        series = df[col] if col in df else pd.Series(np.nan if col in ("value", "low", "high") else "", index=df.index)
+        if col in STRING_COLUMNS:
+            out[col] = series.fillna("").astype(str)
+        elif col == "year":
+            out[col] = pd.to_numeric(series, errors="coerce").astype("Int64")
+        else:
+            out[col] = pd.to_numeric(series, errors="coerce").astype("float64")
+    return out.reset_index(drop=True)
+
+
+def problems(facts: pd.DataFrame, source_ids: set[str] | None = None) -> list[str]:
+    """Invariant violations of a facts table (empty list when it is sound).
+
+    Checks: known statuses; a year on every row; a number unless the status says there is none; a source
+    on every row that the registry knows; shares within [0, 1]; no exact duplicate rows.
+    """
+    found: list[str] = []
+    bad_status = sorted(set(facts["status"]) - set(STATUSES))
+    if bad_status:
+        found.append(f"unknown status values: {bad_status}")
+    if facts["year"].isna().any():
+        found.append(f"{int(facts['year'].isna().sum())} rows without a year")
+    needs_number = ~facts["status"].isin(VALUELESS_STATUSES) & ~(
+        (facts["status"] == "upper_bound") & facts["high"].notna()
+    )
+    if (needs_number & facts["value"].isna()).any():
+        found.append(f"{int((needs_number & facts['value'].isna()).sum())} rows without a value")
+    if (facts["source"] == "").any():
+        found.append(f"{int((facts['source'] == '').sum())} rows without a source")
+    if source_ids is not None:
+        unknown = sorted(set(facts["source"]) - source_ids - {""})
+        if unknown:
+            found.append(f"sources missing from the registry: {unknown[:10]}")
+    shares = facts[facts["unit"] == "share"]
+    outside = shares[(shares["value"] < 0) | (shares["value"] > 1)]
+    if len(outside):
+        found.append(f"{len(outside)} shares outside [0, 1]")
+    dupes = facts.duplicated([*list(KEY_COLUMNS), "source"], keep=False)
+    if dupes.any():
+        found.append(f"{int(dupes.sum())} rows share key and source with another row")
+    return found
+
+
+def require_sound(facts: pd.DataFrame, *, path: str, source_ids: set[str] | None = None) -> None:
+    """Raise :class:`InputError` naming ``path`` when a facts table breaks an invariant."""
+    found = problems(facts, source_ids)
+    if found:
+        raise InputError("; ".join(found), path=path)

@@ -1,0 +1,105 @@
+"""Importers for publishers' own file formats. Each returns an :class:`ImportResult` (facts, sources, skipped).
+
+``FORMATS`` names every importer ``oresight data import --format`` accepts; ``detect_format`` recognises a file
+by its extension and header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from oresight.errors import InputError
+
+from .comtrade import read_comtrade
+from .facts_csv import read_facts_csv
+from .iea import read_iea
+from .oecd import read_oecd_crc
+from .result import ImportResult, Skipped
+from .text import read_text
+from .usgs_mcs import read_mcs_long, read_mcs_world_wide
+from .usgs_salient import read_mcs_salient
+from .wgi import read_wgi
+
+__all__ = ["FORMATS", "ImportFormat", "ImportResult", "Skipped", "detect_format", "read"]
+
+
+@dataclass(frozen=True)
+class ImportFormat:
+    name: str
+    description: str
+    reader: Callable[..., ImportResult]
+    signature: tuple[str, ...] = ()  # header fragments that identify a file of this format
+
+
+FORMATS: dict[str, ImportFormat] = {
+    f.name: f
+    for f in (
+        ImportFormat(
+            "usgs-mcs",
+            "USGS MCS commodities data, long layout (MCS 2026 and later)",
+            read_mcs_long,
+            ("MCS chapter", "Statistics_detail"),
+        ),
+        ImportFormat(
+            "usgs-mcs-world",
+            "USGS MCS world data, wide layout (MCS 2025)",
+            read_mcs_world_wide,
+            ("COMMODITY", "UNIT_MEAS"),
+        ),
+        ImportFormat(
+            "usgs-salient",
+            "USGS MCS salient statistics of one commodity (MCS 2025 files)",
+            read_mcs_salient,
+            ("DataSource", "Commodity", "Year"),
+        ),
+        ImportFormat(
+            "wgi", "World Bank Worldwide Governance Indicators, bulk CSV", read_wgi, ("Country Name", "Indicator Code")
+        ),
+        ImportFormat("oecd-crc", "OECD country risk classification table", read_oecd_crc, ("country", "crc")),
+        ImportFormat(
+            "iea", "IEA Critical Minerals Data Explorer (JSON or flattened CSV tables)", read_iea, ("mineral",)
+        ),
+        ImportFormat(
+            "facts",
+            "oresight facts CSV with a sources YAML beside it",
+            read_facts_csv,
+            ("commodity", "measure", "source"),
+        ),
+        ImportFormat(
+            "comtrade",
+            "UN Comtrade partner table (API JSON, Comtrade CSV or flattened CSV)",
+            read_comtrade,
+            ("partner", "year"),
+        ),
+    )
+}
+
+
+def detect_format(path: str | Path) -> str:
+    """The format of a file, from its header (or JSON keys); an error lists the formats when none fits."""
+    path = Path(path)
+    text = read_text(path)
+    head = text.lstrip()[:4000]
+    if head.startswith(("{", "[")):
+        if '"supply"' in head or '"totalDemand"' in head:
+            return "iea"
+        if "partnerISO" in head or "partnerCode" in head:
+            return "comtrade"
+    else:
+        first_line = head.splitlines()[0] if head else ""
+        for fmt in FORMATS.values():
+            if fmt.signature and all(sig.lower() in first_line.lower() for sig in fmt.signature):
+                return fmt.name
+    raise InputError(
+        "cannot tell the format of this file", path=path, expected=f"--format with one of {', '.join(FORMATS)}"
+    )
+
+
+def read(path: str | Path, fmt: str = "auto", **options) -> ImportResult:
+    """Import a file with the named (or detected) format."""
+    name = detect_format(path) if fmt == "auto" else fmt
+    if name not in FORMATS:
+        raise InputError(f"unknown format {fmt!r}", expected=f"one of {', '.join(FORMATS)}")
+    return FORMATS[name].reader(path, **options)

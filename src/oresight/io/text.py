@@ -1,0 +1,90 @@
+"""Read publishers' text files whatever their encoding, keeping line numbers for error messages."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from oresight.errors import InputError
+
+__all__ = ["CsvTable", "clean_cell", "read_csv_table", "read_text"]
+
+
+def read_text(path: str | Path) -> str:
+    """The text of a file: UTF-8 (with or without BOM), else Windows-1252. Binary and empty files are errors."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("file not found", path=path)
+    if path.is_dir():
+        raise InputError("is a directory, not a file", path=path)
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise InputError("file is empty", path=path)
+    if b"\x00" in raw[:4096]:
+        raise InputError("file is binary, not text", path=path, expected="a CSV, JSON or text file")
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8", errors="strict")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        # cp1252 maps almost every byte; the five it leaves undefined fall back to latin-1.
+        return raw.decode("cp1252", errors="strict") if _is_cp1252(raw) else raw.decode("latin-1")
+
+
+def _is_cp1252(raw: bytes) -> bool:
+    return not any(b in raw for b in (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d"))
+
+
+def clean_cell(value: str | None) -> str:
+    """Fold no-break spaces and runs of white space; strip."""
+    if value is None:
+        return ""
+    return re.sub(r"\s+", " ", value.replace("\u00a0", " ")).strip()
+
+
+@dataclass
+class CsvTable:
+    path: Path
+    header: list[str]
+    rows: list[tuple[int, dict[str, str]]]  # (line number in the file, cells by header name)
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def read_csv_table(path: str | Path, *, required: Sequence[str] = (), text: str | None = None) -> CsvTable:
+    """Read a CSV into rows keyed by cleaned header names, each with its line number.
+
+    Header names are cleaned (``"PROD_EST_ 2024"`` -> ``"PROD_EST_ 2024"`` with folded spaces); a trailing empty
+    column (a comma at the end of every line) is dropped. Missing ``required`` columns are an error naming them.
+    """
+    path = Path(path)
+    text = read_text(path) if text is None else text
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        raw_header = next(reader)
+    except StopIteration:
+        raise InputError("file has no header line", path=path) from None
+    header = [clean_cell(h) for h in raw_header]
+    while header and header[-1] == "":
+        header.pop()
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise InputError(f"missing column(s) {missing}", path=path, line=1, expected=f"a header with {list(required)}")
+    rows: list[tuple[int, dict[str, str]]] = []
+    try:
+        for cells in reader:
+            line = reader.line_num
+            if not any(c.strip() for c in cells):
+                continue
+            rows.append((line, {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header)}))
+    except csv.Error as exc:
+        raise InputError(f"malformed CSV: {exc}", path=path, line=reader.line_num) from None
+    return CsvTable(path, header, rows)

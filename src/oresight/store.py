@@ -1,0 +1,139 @@
+"""The user's local store: a DuckDB database under ``$ORESIGHT_HOME`` (default ``~/.oresight``).
+
+It holds what the user imported with ``oresight data import`` (facts and their sources, with a log of every
+import) and, later, saved simulation runs and news. The bundled data are never written to; imported facts
+are merged over them when the World loads, later imports taking precedence over earlier ones for the same
+table of the same publication and edition.
+
+Every import runs in one transaction: a failing import leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from oresight.errors import OresightError
+from oresight.facts import FACT_COLUMNS, normalise_facts
+from oresight.sources import SOURCE_COLUMNS, Source
+
+__all__ = ["Store", "default_home"]
+
+_SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS imports (
+        id INTEGER PRIMARY KEY, path VARCHAR, format VARCHAR, sha256 VARCHAR, imported_at TIMESTAMP,
+        facts INTEGER, skipped INTEGER)""",
+    "CREATE TABLE IF NOT EXISTS facts (import_id INTEGER, "
+    + ", ".join(
+        f"{c} {'DOUBLE' if c in ('value', 'low', 'high') else 'INTEGER' if c == 'year' else 'VARCHAR'}"
+        for c in FACT_COLUMNS
+    )
+    + ")",
+    "CREATE TABLE IF NOT EXISTS sources (import_id INTEGER, "
+    + ", ".join(f"{c} {'INTEGER' if c == 'year' else 'VARCHAR'}" for c in SOURCE_COLUMNS)
+    + ")",
+]
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("ORESIGHT_HOME") or Path.home() / ".oresight")
+
+
+class Store:
+    """A DuckDB file with oresight's tables. Use as a context manager."""
+
+    def __init__(self, path: Path, connection) -> None:
+        self.path = path
+        self.con = connection
+
+    @classmethod
+    def open(cls, path: str | Path | None = None, *, create: bool = True, read_only: bool = False) -> Store | None:
+        """Open the store at ``path`` (default ``$ORESIGHT_HOME/oresight.duckdb``); None if absent and not created."""
+        import duckdb
+
+        path = Path(path) if path else default_home() / "oresight.duckdb"
+        if not path.exists() and not create:
+            return None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            con = duckdb.connect(str(path), read_only=read_only and path.exists())
+        except duckdb.Error as exc:
+            raise OresightError(f"cannot open the store {path}: {exc}") from None
+        store = cls(path, con)
+        if not read_only:
+            for statement in _SCHEMA:
+                con.execute(statement)
+        return store
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.con.close()
+
+    def _has(self, table: str) -> bool:
+        return bool(
+            self.con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchone()[
+                0
+            ]
+        )
+
+    # -- imported data ---------------------------------------------------------------------------------------
+    def add_import(self, path: str | Path, fmt: str, facts: pd.DataFrame, sources: list[Source], skipped: int) -> int:
+        """Store one import atomically; returns its id (the load order of its facts)."""
+        path = Path(path)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+        facts = normalise_facts(facts)
+        frame_sources = pd.DataFrame([s.model_dump() for s in sources], columns=list(SOURCE_COLUMNS))
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            import_id = self.con.execute("SELECT coalesce(max(id), 0) + 1 FROM imports").fetchone()[0]
+            self.con.execute(
+                "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    import_id,
+                    str(path.resolve()),
+                    fmt,
+                    digest,
+                    datetime.now(UTC).replace(tzinfo=None),
+                    len(facts),
+                    skipped,
+                ],
+            )
+            rows = facts.assign(import_id=import_id)[["import_id", *FACT_COLUMNS]]
+            rows["year"] = rows["year"].astype("float64")  # nullable ints travel as floats, stored as INTEGER
+            self.con.register("incoming_facts", rows)
+            self.con.execute("INSERT INTO facts SELECT * FROM incoming_facts")
+            self.con.unregister("incoming_facts")
+            src = frame_sources.assign(import_id=import_id)[["import_id", *SOURCE_COLUMNS]]
+            self.con.register("incoming_sources", src)
+            self.con.execute("INSERT INTO sources SELECT * FROM incoming_sources")
+            self.con.unregister("incoming_sources")
+            self.con.execute("COMMIT")
+        except Exception:
+            self.con.execute("ROLLBACK")
+            raise
+        return int(import_id)
+
+    def imports(self) -> pd.DataFrame:
+        return self.con.execute("SELECT * FROM imports ORDER BY id").df() if self._has("imports") else pd.DataFrame()
+
+    def facts_and_sources(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Imported facts and sources, each with ``load_order`` = import id (later imports rank higher)."""
+        if not self._has("facts"):
+            return pd.DataFrame(columns=[*FACT_COLUMNS, "load_order"]), pd.DataFrame(
+                columns=[*SOURCE_COLUMNS, "load_order"]
+            )
+        facts = self.con.execute("SELECT * FROM facts").df().rename(columns={"import_id": "load_order"})
+        sources = self.con.execute("SELECT * FROM sources").df().rename(columns={"import_id": "load_order"})
+        sources["year"] = sources["year"].astype(str)
+        return normalise_facts(facts).assign(load_order=facts["load_order"].to_numpy()), sources.astype(
+            {c: str for c in SOURCE_COLUMNS}
+        )

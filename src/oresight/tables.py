@@ -1,0 +1,171 @@
+"""Display-ready tables built from a World: what ``oresight data`` and ``oresight brief`` show.
+
+Each function returns a pandas DataFrame; rendering (rich tables, JSON, CSV) is the CLI's job.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from oresight.errors import DataNotAttestedError
+from oresight.taxonomy.countries import AGGREGATES, REST_OF_WORLD, WORLD
+from oresight.world import World
+
+__all__ = ["commodity_list", "concentration_ranking", "sources_table", "stage_table"]
+
+
+def stage_table(
+    world: World, commodity: str, stage: str | None = None, year: int | None = None, measure: str = "production"
+) -> pd.DataFrame:
+    """Rows of one commodity's stage(s): per country the value, unit, basis, status, share and source.
+
+    Without ``stage`` every stage of the chain is shown. For a stage described by volumes the rows are the
+    primary series' facts; for one described only by published shares, the combined shares.
+    """
+    commodity, implied = world.resolve(commodity, stage)
+    stages = [implied] if implied else list(world.tax.chain(commodity, _stages_with_data(world, commodity)).stage_ids)
+    frames = [_one_stage(world, commodity, s, year, measure) for s in stages]
+    frames = [f for f in frames if f is not None and len(f)]
+    if not frames:
+        what = f"{measure} of {commodity}" + (f" at stage {implied}" if implied else "")
+        raise DataNotAttestedError(f"no source gives {what}" + (f" for {year}" if year else ""))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _stages_with_data(world: World, commodity: str) -> set[str]:
+    return set(world.select(commodity=commodity, measure=["production", "share"])["stage"]) - {""}
+
+
+def _one_stage(world: World, commodity: str, stage: str, year: int | None, measure: str) -> pd.DataFrame | None:
+    if measure in ("production", "share"):
+        try:
+            view = world.stage_view(commodity, stage, year)
+        except DataNotAttestedError:
+            return None
+        if view.method == "volumes":
+            if year is not None and view.year != year:
+                return None
+            volumes = world.production(commodity, stage, view.year)
+            frame = volumes.to_dataframe(name="value").reset_index()[
+                ["country", "value", "status", "low", "high", "source"]
+            ]
+            frame = frame.join(view.shares.to_dataframe()[["share"]], on="country")
+            return _finish(
+                world,
+                frame.assign(
+                    unit=volumes.attrs["unit"], basis=volumes.attrs["basis"], year=view.year, measure="production"
+                ),
+                commodity,
+                stage,
+            )
+        frame = view.shares.to_dataframe().reset_index()
+        frame = frame.assign(
+            value=frame["share"],
+            status=np.where(frame["low"] < frame["high"], "range", "estimated"),
+            unit="share",
+            basis=view.basis,
+            year=view.year,
+            measure="share",
+            source=";".join(view.sources),
+        )
+        return _finish(world, frame, commodity, stage)
+    rows = world.select(commodity=commodity, stage=stage, measure=measure)
+    if rows.empty:
+        return None
+    use = year if year is not None else int(rows["year"].max())
+    rows = rows[rows["year"] == use]
+    return _finish(world, rows.assign(share=np.nan).copy(), commodity, stage) if len(rows) else None
+
+
+def _finish(world: World, frame: pd.DataFrame, commodity: str, stage: str) -> pd.DataFrame:
+    names = world.tax.countries
+    frame = frame.assign(commodity=commodity, stage=stage, country_name=[names.name(c) for c in frame["country"]])
+    order = frame["country"].map({WORLD: 2, REST_OF_WORLD: 1}).fillna(0)
+    frame = frame.assign(_order=order, _value=-frame["value"].fillna(-1)).sort_values(["_order", "_value"])
+    columns = [
+        "commodity",
+        "stage",
+        "year",
+        "country",
+        "country_name",
+        "measure",
+        "value",
+        "unit",
+        "basis",
+        "status",
+        "low",
+        "high",
+        "share",
+        "source",
+    ]
+    if "note" in frame:
+        columns.append("note")
+    return frame[columns].reset_index(drop=True)
+
+
+def commodity_list(world: World) -> pd.DataFrame:
+    """Commodities with data: names, stages covered, years of volume or share data, number of sources."""
+    facts = world.facts[world.facts["commodity"] != ""]
+    volume = facts[facts["measure"].isin(["production", "share"]) & (facts["scenario"] == "")]
+    rows = []
+    for cid, group in facts.groupby("commodity"):
+        commodity = world.tax.commodities[cid]
+        vol = volume[volume["commodity"] == cid]
+        stages = [s for s in world.tax.stages if s in set(vol["stage"])]
+        years = sorted(int(y) for y in vol["year"].dropna().unique())
+        rows.append(
+            {
+                "commodity": cid,
+                "name": commodity.en,
+                "name_de": commodity.de,
+                "stages": ", ".join(stages),
+                "years": f"{years[0]}–{years[-1]}" if years else "",
+                "facts": len(group),
+                "sources": group["source"].nunique(),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def sources_table(world: World) -> pd.DataFrame:
+    """The registry with the number of facts (after edition selection: ``facts_used``) each source carries."""
+    counts = world.all_facts.groupby("source").size().rename("facts")
+    used = world.facts.groupby("source").size().rename("facts_used")
+    table = world.sources.drop(columns=["load_order"], errors="ignore").join(counts).join(used)
+    return table.fillna({"facts": 0, "facts_used": 0}).astype({"facts": int, "facts_used": int}).reset_index(drop=True)
+
+
+def concentration_ranking(world: World, year: int | None = None, n: int = 10) -> pd.DataFrame:
+    """The most concentrated stages across all commodities: HHI (0-1), top country and its share."""
+    shares = world.supply_shares(year)
+    named = shares[~shares["country"].isin(AGGREGATES)]
+    rows = []
+    for (commodity, stage), group in named.groupby(["commodity", "stage"]):
+        group = group.dropna(subset=["share"])
+        if group.empty or (group["share"].sum() < 0.5):
+            continue  # too little of world output is attributed to countries to speak of concentration
+        top = group.loc[group["share"].idxmax()]
+        rows.append(
+            {
+                "commodity": commodity,
+                "stage": stage,
+                "year": int(top["year"]),
+                "hhi": float((group["share"] ** 2).sum()),
+                "top_country": top["country"],
+                "top_share": float(top["share"]),
+                "attributed": float(group["share"].sum()),
+                "method": top["method"],
+                "source": top["source"],
+            }
+        )
+    ranking = pd.DataFrame(rows)
+    if ranking.empty:
+        return ranking
+    return ranking.sort_values("hhi", ascending=False).head(n).reset_index(drop=True)
+
+
+def fmt_share(value: float) -> str:
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{100 * value:.1f}%"

@@ -1,0 +1,108 @@
+"""Country names to ISO 3166-1 alpha-3 codes.
+
+Our own table (country_names.csv: German names, pseudo-codes for world totals and residuals) is consulted
+first, then country_converter, which knows English names and the publishers' spellings ("Congo (Kinshasa)",
+"Burma", "Korea, Republic of"). Two pseudo-codes are not countries: ``WLD`` for a world total and ``ROW``
+for "other countries" / "rest of world".
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+import unicodedata
+from functools import cached_property
+
+WORLD = "WLD"
+REST_OF_WORLD = "ROW"
+AGGREGATES = frozenset({WORLD, REST_OF_WORLD})
+
+
+def _fold(name: str) -> str:
+    text = unicodedata.normalize("NFC", str(name)).replace("\u00a0", " ").replace("’", "'")
+    return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+class CountryResolver:
+    """Resolve country names; results are cached, so resolving a column of names is cheap."""
+
+    def __init__(self, rows: list[dict[str, str]]) -> None:
+        self._table = {_fold(r["name"]): r["iso3"] for r in rows}
+        self._cache: dict[str, str | None] = {}
+
+    @cached_property
+    def _converter(self):
+        import country_converter
+
+        # country_converter logs every name it cannot match; a miss is reported by us instead.
+        logging.getLogger("country_converter").setLevel(logging.ERROR)
+        return country_converter.CountryConverter()
+
+    @cached_property
+    def iso3_codes(self) -> frozenset[str]:
+        return frozenset(str(c) for c in self._converter.data["ISO3"].dropna()) | AGGREGATES
+
+    @cached_property
+    def _iso2_to_iso3(self) -> dict[str, str]:
+        data = self._converter.data[["ISO2", "ISO3"]].dropna()
+        return dict(zip(data["ISO2"].astype(str), data["ISO3"].astype(str), strict=True))
+
+    @cached_property
+    def _exact_names(self) -> dict[str, str]:
+        data = self._converter.data
+        names = {}
+        for column in ("name_short", "name_official"):
+            for name, iso3 in zip(data[column], data["ISO3"], strict=True):
+                if isinstance(name, str) and isinstance(iso3, str):
+                    names.setdefault(_fold(name), iso3)
+        return {**names, **self._table}
+
+    def exact(self, name: str) -> str | None:
+        """ISO3 of a name only if it is exactly a known name (no pattern matching)."""
+        return self._exact_names.get(_fold(name))
+
+    def resolve(self, name: str | None) -> str | None:
+        """ISO3 code of a name, or ``None`` when nothing matches.
+
+        >>> from oresight.taxonomy import load_taxonomy
+        >>> r = load_taxonomy().countries
+        >>> [r.resolve(n) for n in ["Burma", "Vereinigte Staaten", "World total (rounded)", "CHN", "jp"]]
+        ['MMR', 'USA', 'WLD', 'CHN', 'JPN']
+        """
+        if name is None:
+            return None
+        key = _fold(name)
+        if key in self._cache:
+            return self._cache[key]
+        code = self._resolve_uncached(name, key)
+        self._cache[key] = code
+        return code
+
+    def _resolve_uncached(self, name: str, key: str) -> str | None:
+        if not key:
+            return None
+        if key in self._table:
+            return self._table[key]
+        upper = name.strip().upper()
+        if len(upper) == 3 and upper in self.iso3_codes:
+            return upper
+        if len(upper) == 2 and upper in self._iso2_to_iso3:
+            return self._iso2_to_iso3[upper]
+        found = self._converter.convert(name.strip(), to="ISO3", not_found=None)
+        if isinstance(found, list):  # several matches: the name is ambiguous
+            return None
+        return found if isinstance(found, str) and found in self.iso3_codes else None
+
+    def suggest(self, name: str) -> list[str]:
+        names = list(self._table) + [str(n).casefold() for n in self._converter.data["name_short"]]
+        return difflib.get_close_matches(_fold(name), names, n=5, cutoff=0.6)
+
+    def name(self, code: str) -> str:
+        """Short English name of an ISO3 code (or of a pseudo-code)."""
+        if code == WORLD:
+            return "World"
+        if code == REST_OF_WORLD:
+            return "Other countries"
+        found = self._converter.convert(code, src="ISO3", to="name_short", not_found=None)
+        return found if isinstance(found, str) else code
