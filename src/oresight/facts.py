@@ -70,6 +70,21 @@ FACT_COLUMNS: tuple[str, ...] = (
     "source",
     "note",
 )
+#: Columns of the sources registry (the fields of :class:`oresight.sources.Source`).
+SOURCE_COLUMNS: tuple[str, ...] = (
+    "id",
+    "series",
+    "edition",
+    "publisher",
+    "title",
+    "year",
+    "url",
+    "doi",
+    "licence",
+    "table",
+    "note",
+    "obtained_from",
+)
 #: A number is identified by these; two rows with the same key and source are a duplicate.
 KEY_COLUMNS = ("commodity", "stage", "country", "partner", "sector", "scenario", "year", "measure", "basis")
 #: Editions are compared table by table: these columns name a table of one source.
@@ -96,6 +111,8 @@ def empty_facts() -> pd.DataFrame:
 
 def normalise_facts(df: pd.DataFrame) -> pd.DataFrame:
     """Return ``df`` with exactly the fact columns, in order, with their dtypes; missing text is ''."""
+    if _is_normal(df):
+        return df[list(FACT_COLUMNS)].reset_index(drop=True)
     out = pd.DataFrame(index=df.index)
     for col in FACT_COLUMNS:
         series = df[col] if col in df else pd.Series(np.nan if col in ("value", "low", "high") else "", index=df.index)
@@ -106,6 +123,18 @@ def normalise_facts(df: pd.DataFrame) -> pd.DataFrame:
         else:
             out[col] = pd.to_numeric(series, errors="coerce").astype("float64")
     return out.reset_index(drop=True)
+
+
+def _is_normal(df: pd.DataFrame) -> bool:
+    """True for a table that already has the fact columns with their dtypes and no missing text."""
+    if not set(FACT_COLUMNS) <= set(df.columns):
+        return False
+    kinds = {c: df[c].dtype for c in FACT_COLUMNS}
+    return (
+        all(kinds[c] == "float64" for c in ("value", "low", "high"))
+        and kinds["year"] == "Int64"
+        and all(pd.api.types.is_object_dtype(kinds[c]) and not df[c].isna().any() for c in STRING_COLUMNS)
+    )
 
 
 def problems(facts: pd.DataFrame, source_ids: set[str] | None = None) -> list[str]:

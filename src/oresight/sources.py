@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from oresight.facts import SOURCE_COLUMNS
+
 __all__ = ["SOURCE_COLUMNS", "Source", "sources_frame"]
 
 
@@ -31,7 +33,7 @@ class Source(BaseModel):
     obtained_from: str = ""
 
 
-SOURCE_COLUMNS = tuple(Source.model_fields)
+assert tuple(Source.model_fields) == SOURCE_COLUMNS, "facts.SOURCE_COLUMNS must list the fields of Source"
 
 
 def sources_frame(sources: list[Source]) -> pd.DataFrame:

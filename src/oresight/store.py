@@ -14,12 +14,15 @@ import hashlib
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from oresight.errors import OresightError
-from oresight.facts import FACT_COLUMNS, normalise_facts
-from oresight.sources import SOURCE_COLUMNS, Source
+from oresight.facts import FACT_COLUMNS, SOURCE_COLUMNS, normalise_facts
+
+if TYPE_CHECKING:
+    from oresight.sources import Source
 
 __all__ = ["Store", "default_home"]
 
@@ -29,12 +32,12 @@ _SCHEMA = [
         facts INTEGER, skipped INTEGER)""",
     "CREATE TABLE IF NOT EXISTS facts (import_id INTEGER, "
     + ", ".join(
-        f"{c} {'DOUBLE' if c in ('value', 'low', 'high') else 'INTEGER' if c == 'year' else 'VARCHAR'}"
+        f'"{c}" {"DOUBLE" if c in ("value", "low", "high") else "INTEGER" if c == "year" else "VARCHAR"}'
         for c in FACT_COLUMNS
     )
     + ")",
     "CREATE TABLE IF NOT EXISTS sources (import_id INTEGER, "
-    + ", ".join(f"{c} {'INTEGER' if c == 'year' else 'VARCHAR'}" for c in SOURCE_COLUMNS)
+    + ", ".join(f'"{c}" {"INTEGER" if c == "year" else "VARCHAR"}' for c in SOURCE_COLUMNS)
     + ")",
 ]
 
@@ -53,11 +56,11 @@ class Store:
     @classmethod
     def open(cls, path: str | Path | None = None, *, create: bool = True, read_only: bool = False) -> Store | None:
         """Open the store at ``path`` (default ``$ORESIGHT_HOME/oresight.duckdb``); None if absent and not created."""
-        import duckdb
-
         path = Path(path) if path else default_home() / "oresight.duckdb"
         if not path.exists() and not create:
             return None
+        import duckdb
+
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             con = duckdb.connect(str(path), read_only=read_only and path.exists())
@@ -109,18 +112,20 @@ class Store:
             )
             rows = facts.assign(import_id=import_id)[["import_id", *FACT_COLUMNS]]
             rows["year"] = rows["year"].astype("float64")  # nullable ints travel as floats, stored as INTEGER
-            self.con.register("incoming_facts", rows)
-            self.con.execute("INSERT INTO facts SELECT * FROM incoming_facts")
-            self.con.unregister("incoming_facts")
-            src = frame_sources.assign(import_id=import_id)[["import_id", *SOURCE_COLUMNS]]
-            self.con.register("incoming_sources", src)
-            self.con.execute("INSERT INTO sources SELECT * FROM incoming_sources")
-            self.con.unregister("incoming_sources")
+            self._insert("facts", rows)
+            self._insert("sources", frame_sources.assign(import_id=import_id)[["import_id", *SOURCE_COLUMNS]])
             self.con.execute("COMMIT")
         except Exception:
             self.con.execute("ROLLBACK")
             raise
         return int(import_id)
+
+    def _insert(self, table: str, frame: pd.DataFrame) -> None:
+        self.con.register("incoming", frame)
+        try:
+            self.con.execute(f"INSERT INTO {table} SELECT * FROM incoming")
+        finally:
+            self.con.unregister("incoming")
 
     def imports(self) -> pd.DataFrame:
         return self.con.execute("SELECT * FROM imports ORDER BY id").df() if self._has("imports") else pd.DataFrame()

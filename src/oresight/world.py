@@ -575,9 +575,15 @@ def _resolve_editions(facts: pd.DataFrame, edition: str | None) -> pd.DataFrame:
     else the latest; among loads of the same edition, the latest load."""
     if facts.empty:
         return facts
+    versions = facts.groupby("series")[["edition", "load_order"]].nunique()
+    several = versions[(versions["edition"] > 1) | (versions["load_order"] > 1)].index
+    if len(several) == 0:
+        return facts.reset_index(drop=True)
+    single = facts[~facts["series"].isin(several)]
+    facts = facts[facts["series"].isin(several)]
     edition_number = pd.to_numeric(facts["edition"], errors="coerce").fillna(0).astype("int64")
     preferred = (facts["edition"] == edition).astype("int64") if edition else 0
     rank = preferred * 10**9 + edition_number * 10**4 + facts["load_order"].astype("int64")
     group = ["series", *TABLE_COLUMNS]
     best = rank.groupby([facts[c].astype(str) for c in group]).transform("max")
-    return facts[rank == best].reset_index(drop=True)
+    return pd.concat([single, facts[rank == best]], ignore_index=True)

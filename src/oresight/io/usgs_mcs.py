@@ -102,8 +102,8 @@ def _rules() -> tuple[SeriesRule, ...]:
 def usgs_key(text: str) -> str:
     """Normalise a USGS commodity or detail text for rule matching.
 
-    >>> usgs_key("World total (rounded) 10"), usgs_key("Fuller’s earth: rounded"), usgs_key("Barite  ")
-    ('world total (rounded)', "fuller's earth", 'barite')
+    >>> usgs_key("Mine production, rounded 10"), usgs_key("Fuller’s earth: rounded"), usgs_key("Barite  ")
+    ('mine production', "fuller's earth", 'barite')
     """
     text = clean_cell(text).replace("’", "'").replace("—", "-").lower()
     text = re.sub(r"\s*\d+$", "", text)
@@ -191,14 +191,38 @@ def _year(text: str, path: Path, line: int, field: str) -> tuple[int, str]:
 _WIDE_VALUE_COLUMN = re.compile(r"^(PROD|CAP|RESERVES)(_EST)?_\s*(\d{4})$")
 _MEASURE_OF = {"PROD": "production", "CAP": "capacity", "RESERVES": "reserves"}
 _NOTES_OF = {"PROD": "PROD_NOTES", "CAP": "CAP_NOTES", "RESERVES": "RESERVE_NOTES"}
-# Publisher errors found while building the bundled data; each correction is noted on the facts it touches.
-_WIDE_UNIT_ERRATA = {
-    ("titanium mineral concentrates", 2025): (
-        "thousand metric tons",
-        "unit corrected to thousand metric tons: the MCS 2025 CSV says metric tons, the MCS 2025 chapter and the "
-        "MCS 2026 release give thousand metric tons",
-    ),
-}
+
+
+@functools.cache
+def _errata() -> tuple[dict, ...]:
+    """Known errors of USGS releases (taxonomy/usgs_errata.csv)."""
+    text = resources.files("oresight.taxonomy").joinpath("usgs_errata.csv").read_text(encoding="utf-8")
+    return tuple(csv.DictReader(ln for ln in text.splitlines() if not ln.startswith("#")))
+
+
+def _unit_erratum(edition: int, commodity_key: str) -> dict | None:
+    return next(
+        (
+            e
+            for e in _errata()
+            if e["action"] == "unit" and int(e["edition"]) == edition and e["commodity"] == commodity_key
+        ),
+        None,
+    )
+
+
+def _flag_erratum(edition: int, commodity_key: str, type_key: str, country: str, column: str) -> str:
+    found = next(
+        (
+            e
+            for e in _errata()
+            if e["action"] == "flag"
+            and int(e["edition"]) == edition
+            and (e["commodity"], e["type"], e["country"], e["column"]) == (commodity_key, type_key, country, column)
+        ),
+        None,
+    )
+    return found["note"] if found else ""
 
 
 def _edition_of(values: set[str], path: Path) -> int:
@@ -250,9 +274,10 @@ def _wide_row(ctx: _Context, line, row, value_columns, source_id, edition, units
         return
     key = (usgs_key(row["COMMODITY"]), usgs_key(row["TYPE"]))
     unit_text = clean_cell(row["UNIT_MEAS"]) or units_of_type.get(key, "")
-    erratum = _WIDE_UNIT_ERRATA.get((key[0], edition))
-    unit_text, erratum_note = erratum if erratum else (unit_text, "")
+    erratum = _unit_erratum(edition, key[0])
+    unit_text, unit_note = (erratum["value"], erratum["note"]) if erratum else (unit_text, "")
     unit = ctx.unit(unit_text, line, "UNIT_MEAS")
+    country_key = usgs_key(split_country(row["COUNTRY"])[0])
     for column, match in value_columns:
         prefix, est, year = match.group(1), match.group(2), int(match.group(3))
         notes = clean_cell(row.get(_NOTES_OF[prefix], ""))
@@ -268,7 +293,8 @@ def _wide_row(ctx: _Context, line, row, value_columns, source_id, edition, units
                 qualifier,
                 parsed.note,
                 notes if notes.lower() not in ("estimated", "reported") else "",
-                erratum_note,
+                unit_note,
+                _flag_erratum(edition, key[0], key[1], country_key, clean_cell(column).lower()),
             )
             if n
         )

@@ -151,7 +151,7 @@ class Taxonomy:
         self.hs_codes: dict[str, dict[str, str]] = {
             row["hs"].replace(".", ""): row for row in _read_csv("hs_codes.csv")
         }
-        self.countries = CountryResolver(_read_csv("country_names.csv"))
+        self.countries = CountryResolver(_read_csv("country_names.csv"), _read_csv("country_codes.csv"))
         self._commodity_index = self._index((name, c.id) for c in self.commodities.values() for name in c.names())
         self._stage_index = self._index(
             (name, sid) for sid, spec in self.stages.items() for name in (sid, spec["en"], spec["de"])

@@ -25,10 +25,16 @@ def _fold(name: str) -> str:
 
 
 class CountryResolver:
-    """Resolve country names; results are cached, so resolving a column of names is cheap."""
+    """Resolve country names; results are cached, so resolving a column of names is cheap.
 
-    def __init__(self, rows: list[dict[str, str]]) -> None:
+    ``codes`` (country_codes.csv) gives ISO codes and short names without loading country_converter, which is
+    consulted only for names our tables do not hold.
+    """
+
+    def __init__(self, rows: list[dict[str, str]], codes: list[dict[str, str]]) -> None:
         self._table = {_fold(r["name"]): r["iso3"] for r in rows}
+        self._names = {r["iso3"]: r["name"] for r in codes}
+        self._iso2 = {r["iso2"]: r["iso3"] for r in codes}
         self._cache: dict[str, str | None] = {}
 
     @cached_property
@@ -39,14 +45,9 @@ class CountryResolver:
         logging.getLogger("country_converter").setLevel(logging.ERROR)
         return country_converter.CountryConverter()
 
-    @cached_property
+    @property
     def iso3_codes(self) -> frozenset[str]:
-        return frozenset(str(c) for c in self._converter.data["ISO3"].dropna()) | AGGREGATES
-
-    @cached_property
-    def _iso2_to_iso3(self) -> dict[str, str]:
-        data = self._converter.data[["ISO2", "ISO3"]].dropna()
-        return dict(zip(data["ISO2"].astype(str), data["ISO3"].astype(str), strict=True))
+        return frozenset(self._names) | AGGREGATES
 
     @cached_property
     def _exact_names(self) -> dict[str, str]:
@@ -85,17 +86,17 @@ class CountryResolver:
         if key in self._table:
             return self._table[key]
         upper = name.strip().upper()
-        if len(upper) == 3 and upper in self.iso3_codes:
+        if len(upper) == 3 and (upper in self._names or upper in AGGREGATES):
             return upper
-        if len(upper) == 2 and upper in self._iso2_to_iso3:
-            return self._iso2_to_iso3[upper]
+        if len(upper) == 2 and upper in self._iso2:
+            return self._iso2[upper]
         found = self._converter.convert(name.strip(), to="ISO3", not_found=None)
         if isinstance(found, list):  # several matches: the name is ambiguous
             return None
         return found if isinstance(found, str) and found in self.iso3_codes else None
 
     def suggest(self, name: str) -> list[str]:
-        names = list(self._table) + [str(n).casefold() for n in self._converter.data["name_short"]]
+        names = list(self._table) + [n.casefold() for n in self._names.values()]
         return difflib.get_close_matches(_fold(name), names, n=5, cutoff=0.6)
 
     def name(self, code: str) -> str:
@@ -104,5 +105,4 @@ class CountryResolver:
             return "World"
         if code == REST_OF_WORLD:
             return "Other countries"
-        found = self._converter.convert(code, src="ISO3", to="name_short", not_found=None)
-        return found if isinstance(found, str) else code
+        return self._names.get(code, code)
