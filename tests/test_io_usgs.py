@@ -125,5 +125,5 @@ def test_unknown_unit_is_an_error_naming_the_line(tmp_path, fixtures):
 def test_empty_and_binary_files(tmp_path, content):
     path = tmp_path / "x.csv"
     path.write_bytes(content)
-    with pytest.raises(InputError, match="x.csv"):
+    with pytest.raises(InputError, match=r"x\.csv"):
         read_mcs_world_wide(path)
