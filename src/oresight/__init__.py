@@ -6,6 +6,7 @@
 'rare-earths'
 """
 
+from oresight.assess import assess, explain
 from oresight.errors import DataNotAttestedError, InputError, OresightError, UnknownNameError
 from oresight.taxonomy import load_taxonomy
 from oresight.world import World, load
@@ -19,6 +20,8 @@ __all__ = [
     "UnknownNameError",
     "World",
     "__version__",
+    "assess",
+    "explain",
     "load",
     "load_taxonomy",
 ]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 
+from oresight.assess import assess
 from oresight.tables import concentration_ranking
 from oresight.taxonomy.countries import AGGREGATES
 from oresight.world import World
 
-__all__ = ["chain_summary", "make_brief"]
+__all__ = ["chain_summary", "make_brief", "top_vulnerabilities"]
 
 
 def chain_summary(world: World, commodity: str = "rare-earths", year: int | None = None) -> pd.DataFrame:
@@ -37,16 +38,39 @@ def chain_summary(world: World, commodity: str = "rare-earths", year: int | None
     return pd.DataFrame(rows)
 
 
-def make_brief(world: World, year: int | None = None) -> dict:
+def top_vulnerabilities(world: World, importer: str = "US+JP", year: int | None = None, n: int = 10) -> pd.DataFrame:
+    """The commodity stages an importer is most exposed to, by the screening indicator of :func:`assess`."""
+    table = assess(world, importer, year)
+    columns = [
+        "commodity",
+        "stage",
+        "year",
+        "top_third_country",
+        "top_third_share",
+        "importer_share",
+        "vulnerability",
+        "hhi",
+        "geopolrisk",
+        "eu",
+        "usgs",
+        "reason",
+        "source",
+    ]
+    return table[columns].head(n)
+
+
+def make_brief(world: World, year: int | None = None, importer: str = "US+JP") -> dict:
     """Everything the brief shows, with the registry entries of every source it cites."""
     chain = chain_summary(world, "rare-earths", year)
     concentration = concentration_ranking(world, year, n=10)
-    cited = sorted(
-        {s for cell in [*chain["source"], *concentration["source"]] for s in str(cell).replace(";", " ").split()}
-    )
+    vulnerabilities = top_vulnerabilities(world, importer, year)
+    cells = [*chain["source"], *concentration["source"], *vulnerabilities["source"]]
+    cited = sorted({s for cell in cells for s in str(cell).replace(";", " ").split()})
     return {
         "title": "rare-earth chain and supply concentration" + (f", as of {year}" if year else ", latest data"),
+        "importer": world.tax.importer(importer).label,
         "chain": chain,
         "concentration": concentration,
+        "vulnerabilities": vulnerabilities,
         "sources": [world.source(s) for s in cited],
     }

@@ -128,6 +128,14 @@ class World:
         """Facts grouped by commodity, so that selections of one commodity scan only its rows."""
         return {str(k): g for k, g in self.facts.groupby("commodity", sort=False)}
 
+    @cached_property
+    def _by_measure(self) -> dict[str, pd.DataFrame]:
+        return {str(k): g for k, g in self.facts.groupby("measure", sort=False)}
+
+    @cached_property
+    def _by_commodity_measure(self) -> dict[tuple[str, str], pd.DataFrame]:
+        return {(str(c), str(m)): g for (c, m), g in self.facts.groupby(["commodity", "measure"], sort=False)}
+
     # -- names -----------------------------------------------------------------------------------------------
     def resolve(self, commodity: str, stage: str | None = None) -> tuple[str, str | None]:
         """Commodity id and stage of user input; a product name such as "NdFeB magnets" names a chain stage."""
@@ -156,13 +164,19 @@ class World:
         series: str | None = None,
     ) -> pd.DataFrame:
         """Facts matching every given filter (``scenario=""`` keeps observed values only; None keeps all)."""
-        if isinstance(commodity, str):
+        if isinstance(commodity, str) and isinstance(measure, str):
+            df = self._by_commodity_measure.get((commodity, measure))
+            commodity = measure = None
+        elif isinstance(commodity, str):
             df = self._by_commodity.get(commodity)
-            if df is None:
-                return self.facts.iloc[:0]
             commodity = None
+        elif isinstance(measure, str):
+            df = self._by_measure.get(measure)
+            measure = None
         else:
             df = self.facts
+        if df is None:
+            return self.facts.iloc[:0]
         mask = np.ones(len(df), dtype=bool)
         for column, wanted in (
             ("commodity", commodity),
@@ -193,9 +207,8 @@ class World:
         rows = self.select(commodity=commodity, stage=stage, measure=measure)
         if year is not None:
             rows = rows[rows["year"] == year]
-        available = list(dict.fromkeys(rows["series"]))
-        preferred = self.tax.chain(commodity).stage(stage)
-        order = [s for s in (preferred.series if preferred else ()) if s in available] + available
+        available = sorted(set(rows["series"]))
+        order = [s for s in self.tax.series_preference(commodity, stage) if s in available] + available
         return order[0] if order else None
 
     def latest_year(
@@ -336,8 +349,25 @@ class World:
             frames[0] = volumes
         return pd.concat(frames, ignore_index=True)
 
+    def supply_dataset(self, year: int | None = None) -> xr.Dataset:
+        """:meth:`supply_shares` as labelled arrays over (commodity, stage, country): ``share``, ``low``,
+        ``high``, with per-item coords ``year``, ``method``, ``source`` and ``world_total``."""
+        long = self.supply_shares(year)
+        if long.empty:
+            raise DataNotAttestedError("no supply data")
+        cube = long.set_index(["commodity", "stage", "country"])[["share", "low", "high"]].to_xarray()
+        cube = cube.reindex(stage=[s for s in self.tax.stages if s in cube.stage.values])
+        items = long.drop_duplicates(["commodity", "stage"]).set_index(["commodity", "stage"])
+        for column in ("year", "method", "source", "world_total", "unit", "basis"):
+            item = items[column].to_xarray().reindex(stage=cube.stage)
+            cube.coords[column] = item.fillna(0).astype(int) if column == "year" else item
+        return cube
+
     def _series_preference(self) -> dict[tuple[str, str], tuple[str, ...]]:
-        return {(c, st.stage): st.series for c, chain in self.tax.chains.items() for st in chain.stages}
+        pairs = self.facts[["commodity", "stage"]].drop_duplicates()
+        return {
+            (c, st): self.tax.series_preference(c, st) for c, st in zip(pairs["commodity"], pairs["stage"], strict=True)
+        }
 
     # -- provenance ------------------------------------------------------------------------------------------
     def source_of(
@@ -455,33 +485,37 @@ def calc_shares_from_published(
     ``SHARE_WINDOW_YEARS`` older than the newest one used; the estimate is the median, the interval spans the
     sources' values and bounds. Countries are scaled down together if the medians sum above 1; ROW is the rest.
     """
-    df = published.copy()
-    if year is not None and (df["year"] <= year).any():
-        df = df[df["year"] <= year]
-    newest = int(df["year"].max())
-    df = df[df["year"] >= newest - SHARE_WINDOW_YEARS]
-    df = df[df["year"] == df.groupby("source")["year"].transform("max")]
-    central = df["value"].where(df["status"] != "upper_bound", df["high"])
-    lows = df["low"].fillna(central)
-    highs = df["high"].fillna(central)
-    named = df.assign(central=central, lo=lows, hi=highs)[df[dim] != REST_OF_WORLD]
-    grouped = named.groupby(dim).agg(share=("central", "median"), low=("lo", "min"), high=("hi", "max"))
-    total = grouped["share"].sum()
-    if total > 1:
-        grouped["share"] /= total
-    rest = max(0.0, 1.0 - float(grouped["share"].sum()))
-    grouped.loc[REST_OF_WORLD] = [
-        rest,
-        max(0.0, 1.0 - float(grouped["high"].sum())),
-        max(0.0, 1.0 - float(grouped["low"].sum())),
-    ]
-    grouped = grouped.clip(0, 1)
+    # Published share tables are small (a few dozen rows): plain numpy keeps this fast enough to call per item.
+    years = published["year"].to_numpy(dtype=float)
+    keep = years <= year if year is not None and (years <= year).any() else np.ones(len(years), dtype=bool)
+    newest = years[keep].max()
+    keep &= years >= newest - SHARE_WINDOW_YEARS
+    sources = published["source"].to_numpy(str)
+    latest: dict[str, float] = {}
+    for source, y in zip(sources[keep], years[keep], strict=True):
+        latest[source] = max(latest.get(source, y), y)
+    keep &= np.array([latest.get(src) == y for src, y in zip(sources, years, strict=True)])
+    value = published["value"].to_numpy(float)[keep]
+    low, high = published["low"].to_numpy(float)[keep], published["high"].to_numpy(float)[keep]
+    status = published["status"].to_numpy(str)[keep]
+    central = np.where(status == "upper_bound", high, value)
+    low, high = np.where(np.isnan(low), central, low), np.where(np.isnan(high), central, high)
+    labels = published[dim].to_numpy(str)[keep]
+    names = sorted(set(labels) - {REST_OF_WORLD})
+    share = np.array([np.median(central[labels == n]) for n in names])
+    lows = np.array([low[labels == n].min() for n in names])
+    highs = np.array([high[labels == n].max() for n in names])
+    if share.sum() > 1:
+        share = share / share.sum()
+    names.append(REST_OF_WORLD)
+    share = np.append(share, max(0.0, 1.0 - share.sum()))
+    lows, highs = np.append(lows, max(0.0, 1.0 - highs.sum())), np.append(highs, max(0.0, 1.0 - lows.sum()))
     dataset = xr.Dataset(
-        {c: (dim, grouped[c].to_numpy(float)) for c in ("share", "low", "high")},
-        coords={dim: grouped.index.to_numpy(str)},
-        attrs={"years": sorted(int(y) for y in df["year"].unique())},
+        {"share": (dim, share.clip(0, 1)), "low": (dim, lows.clip(0, 1)), "high": (dim, highs.clip(0, 1))},
+        coords={dim: np.array(names, dtype=str)},
+        attrs={"years": sorted({int(y) for y in years[keep]})},
     )
-    return dataset, sorted(set(df["source"]))
+    return dataset, sorted(set(sources[keep]))
 
 
 def calc_volume_shares(

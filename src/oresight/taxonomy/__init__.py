@@ -133,6 +133,9 @@ class Taxonomy:
         self.stages: dict[str, dict[str, str]] = _read_yaml("stages.yaml")
         self.sectors: dict[str, dict[str, Any]] = _read_yaml("sectors.yaml")
         self.blocs: dict[str, dict[str, Any]] = _read_yaml("blocs.yaml")
+        chains = _read_yaml("chains.yaml")
+        #: volume series in order of preference where a chain names none for a stage
+        self.default_series: tuple[str, ...] = tuple(chains.pop("default_series", ()))
         self.chains: dict[str, Chain] = {
             cid: Chain(
                 commodity=cid,
@@ -141,7 +144,7 @@ class Taxonomy:
                 ),
                 end_uses=tuple(spec.get("end_uses", ())),
             )
-            for cid, spec in _read_yaml("chains.yaml").items()
+            for cid, spec in chains.items()
         }
         self.units: dict[str, UnitSpec] = {
             row["publisher_unit"].casefold(): UnitSpec(row["unit"], float(row["factor"]))
@@ -208,6 +211,12 @@ class Taxonomy:
 
     def children(self, commodity_id: str) -> list[str]:
         return [c.id for c in self.commodities.values() if c.parent == commodity_id]
+
+    def series_preference(self, commodity_id: str, stage: str) -> tuple[str, ...]:
+        """Volume series for a stage, best first: the chain's own list, then the default order."""
+        chain = self.chains.get(commodity_id)
+        own = chain.stage(stage).series if chain and chain.stage(stage) else ()
+        return (*own, *(s for s in self.default_series if s not in own))
 
     def chain(self, commodity_id: str, stages_with_data=()) -> Chain:
         """The declared chain of a commodity, or one built from the stages its data cover."""

@@ -16,7 +16,9 @@ from functools import cached_property
 
 WORLD = "WLD"
 REST_OF_WORLD = "ROW"
+EUROPEAN_UNION = "EUU"  # the World Bank's code for the EU as one reporter
 AGGREGATES = frozenset({WORLD, REST_OF_WORLD})
+_COMTRADE_CODES = {251: "FRA", 579: "NOR", 699: "IND", 757: "CHE", 842: "USA", 490: "TWN", 0: WORLD}
 
 
 def _fold(name: str) -> str:
@@ -33,7 +35,7 @@ class CountryResolver:
 
     def __init__(self, rows: list[dict[str, str]], codes: list[dict[str, str]]) -> None:
         self._table = {_fold(r["name"]): r["iso3"] for r in rows}
-        self._names = {r["iso3"]: r["name"] for r in codes}
+        self._names = {r["iso3"]: r["name"] for r in codes} | {EUROPEAN_UNION: "European Union"}
         self._iso2 = {r["iso2"]: r["iso3"] for r in codes}
         self._cache: dict[str, str | None] = {}
 
@@ -94,6 +96,15 @@ class CountryResolver:
         if isinstance(found, list):  # several matches: the name is ambiguous
             return None
         return found if isinstance(found, str) and found in self.iso3_codes else None
+
+    def from_un_code(self, code: int | str) -> str | None:
+        """ISO3 of a UN M49 / Comtrade numeric country code (Comtrade's own codes for France 251, Norway 579,
+        India 699, Switzerland 757, the USA 842 and "Other Asia, nes" 490 = Taiwan included)."""
+        number = int(float(code))
+        if number in _COMTRADE_CODES:
+            return _COMTRADE_CODES[number]
+        found = self._converter.convert(str(number), src="UNcode", to="ISO3", not_found=None)
+        return found if isinstance(found, str) and found in self._names else None
 
     def suggest(self, name: str) -> list[str]:
         names = list(self._table) + [n.casefold() for n in self._names.values()]

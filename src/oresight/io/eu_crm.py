@@ -1,0 +1,157 @@
+"""The European Commission's 2023 criticality assessment, as tables extracted from the study's final report
+(the seed files of meyerdata/CritMAT):
+
+* results: ``material_name, supply_risk, economic_importance, eu_used_stage, supply_risk_primary,
+  supply_risk_refined, si_ei, si_sr, import_reliance_primary, import_reliance_refined, end_of_life, ...``;
+* trade parameters: ``material_name, country_name, parameter, category, scope``.
+
+The EU's stages map to oresight's: extraction (primary) → mining, processing (refined) → refining. Cells the
+extraction garbled (a percentage where a score belongs) are reported as skipped.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from oresight.errors import InputError
+from oresight.sources import Source
+from oresight.taxonomy import load_taxonomy
+
+from .result import FactRows, ImportResult
+from .text import clean_cell, read_csv_table
+
+__all__ = ["eu_crm_source", "read_eu_crm"]
+
+_STAGE = {"primary": "mining", "refined": "refining", "extraction": "mining", "processing": "refining"}
+
+
+def eu_crm_source(obtained_from: str = "") -> Source:
+    return Source(
+        id="eu-crm-2023",
+        series="eu-crm-assessment",
+        edition="2023",
+        publisher="European Commission (DG GROW), with SCRREEN2 and the JRC",
+        title="Study on the Critical Raw Materials for the EU 2023 — Final Report (criticality results and "
+        "trade parameters)",
+        year=2023,
+        url="https://single-market-economy.ec.europa.eu/sectors/raw-materials/areas-specific-interest/critical-raw-materials_en",
+        doi="10.2873/725585",
+        licence="© European Union, reuse authorised with acknowledgement (Commission Decision 2011/833/EU)",
+        table="supply risk, economic importance, import reliance, EOL-RIR, substitution indices, trade parameter t",
+        note="as extracted from the report by a third party; some rows show extraction errors",
+        obtained_from=obtained_from,
+    )
+
+
+def _number(out: FactRows, cell: str, line: int, field: str) -> float | None:
+    text = clean_cell(cell)
+    if text == "":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        out.skip(line, f"field {field!r}: not a number: {text!r}")
+        return None
+
+
+def read_eu_crm(path: str | Path, *, obtained_from: str = "") -> ImportResult:
+    """Read the results table or the trade-parameter table (recognised by their columns)."""
+    path = Path(path)
+    table = read_csv_table(path, required=("material_name",))
+    source = eu_crm_source(obtained_from)
+    out = FactRows(path)
+    if "parameter" in table.header:
+        _trade_parameters(out, table, source.id)
+    elif "supply_risk" in table.header:
+        _results(out, table, source.id)
+    else:
+        raise InputError(
+            "neither a results nor a trade-parameter table",
+            path=path,
+            line=1,
+            expected="columns supply_risk ... or parameter, category, scope",
+        )
+    return out.result([source], "eu-crm")
+
+
+def _material(out: FactRows, tax, name: str, line: int) -> str | None:
+    found = tax.find_commodity(clean_cell(name))
+    if found is None:
+        out.skip(line, f"material not in the taxonomy: {clean_cell(name)!r}")
+    return found.id if found else None
+
+
+def _results(out: FactRows, table, source_id: str) -> None:
+    tax = load_taxonomy()
+    for line, row in table:
+        commodity = _material(out, tax, row["material_name"], line)
+        if commodity is None:
+            continue
+        material = clean_cell(row["material_name"])
+        common = {"commodity": commodity, "country": "EUU", "year": 2023, "status": "reported", "source": source_id}
+        used = _STAGE.get(clean_cell(row.get("eu_used_stage", "")).lower(), "")
+        for field, stage in (("supply_risk_primary", "mining"), ("supply_risk_refined", "refining")):
+            value = _number(out, row.get(field, ""), line, field)
+            if value is not None:
+                note = "the stage the EU used for the material's supply risk" if stage == used else ""
+                out.add(
+                    **common,
+                    stage=stage,
+                    measure="eu_supply_risk",
+                    value=value,
+                    unit="index",
+                    basis=f"{material} (EU 2023)",
+                    note=note,
+                )
+        for field, stage in (("import_reliance_primary", "mining"), ("import_reliance_refined", "refining")):
+            value = _number(out, row.get(field, ""), line, field)
+            if value is not None:
+                out.add(
+                    **common,
+                    stage=stage,
+                    measure="net_import_reliance",
+                    value=value,
+                    unit="percent",
+                    basis=f"{material} (EU 2023)",
+                )
+        for field, measure, unit, scale in (
+            ("economic_importance", "eu_economic_importance", "index", 1.0),
+            ("end_of_life", "eol_rir", "share", 0.01),
+            ("si_sr", "si_sr", "index", 1.0),
+            ("si_ei", "si_ei", "index", 1.0),
+        ):
+            value = _number(out, row.get(field, ""), line, field)
+            if value is not None and not math.isnan(value):
+                out.add(
+                    **common, stage="", measure=measure, value=value * scale, unit=unit, basis=f"{material} (EU 2023)"
+                )
+
+
+def _trade_parameters(out: FactRows, table, source_id: str) -> None:
+    tax = load_taxonomy()
+    for line, row in table:
+        commodity = _material(out, tax, row["material_name"], line)
+        country = tax.countries.resolve(row.get("country_name", ""))
+        if commodity is None:
+            continue
+        if country is None:
+            out.skip(line, f"country not resolved: {clean_cell(row.get('country_name', ''))!r}")
+            continue
+        value = _number(out, row["parameter"], line, "parameter")
+        if value is None:
+            continue
+        scope = clean_cell(row.get("scope", "world")).lower()
+        material = clean_cell(row["material_name"])
+        out.add(
+            commodity=commodity,
+            stage=_STAGE.get(clean_cell(row.get("category", "")).lower(), ""),
+            country=country,
+            year=2023,
+            measure="eu_trade_parameter",
+            value=value,
+            unit="index",
+            basis=f"{material} (EU 2023): t for " + ("global supply" if scope == "world" else "EU sourcing"),
+            status="reported",
+            source=source_id,
+        )
