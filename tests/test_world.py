@@ -180,3 +180,11 @@ def test_published_shares_sum_to_at_most_one(figures):
     shares, _ = calc_shares_from_published(rows, 2025)
     assert float(shares.share.sum()) <= 1 + 1e-9
     assert float(shares.share.min()) >= 0 and float(shares.high.max()) <= 1
+
+
+def test_single_country_volumes_without_world_total_leave_published_shares_in_use():
+    facts = pd.concat(
+        [FACTS, pd.DataFrame([fact("CHN", 500.0, "survey-a", stage="refining", year=2024)])], ignore_index=True
+    )
+    view = World(facts, SOURCES).stage_view("cobalt", "refining", 2024)
+    assert view.method == "published shares" and view.share_of("CHN") == pytest.approx(0.75)

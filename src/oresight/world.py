@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -36,13 +37,15 @@ SHARE_WINDOW_YEARS = 3
 VOLUME_MEASURES = ("production", "capacity")
 
 
-def _bundled() -> tuple[pd.DataFrame, pd.DataFrame]:
+def _bundled() -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """Bundled facts and sources, and a short digest of the facts file that names this data version."""
     folder = resources.files("oresight") / "data"
     with resources.as_file(folder / "facts.parquet") as path:
         facts = pd.read_parquet(path)
+        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
     with resources.as_file(folder / "sources.csv") as path:
         sources = pd.read_csv(path, dtype=str, keep_default_na=False)
-    return facts, sources
+    return facts, sources, digest
 
 
 def load(year: int | None = None, *, edition: str | int | None = None, store: str | Path | bool | None = True) -> World:
@@ -52,7 +55,7 @@ def load(year: int | None = None, *, edition: str | int | None = None, store: st
     every publication that has it (e.g. ``2025`` for MCS 2025), else the latest edition. ``store``: the local
     store to merge (True: the default store if it exists; a path; False: bundled data only).
     """
-    facts, sources = _bundled()
+    facts, sources, version = _bundled()
     facts["load_order"] = 0
     sources["load_order"] = 0
     if store:
@@ -62,9 +65,15 @@ def load(year: int | None = None, *, edition: str | int | None = None, store: st
         if local is not None:
             with local:
                 imported, imported_sources = local.facts_and_sources()
+                imports = local.imports()
             facts = pd.concat([facts, imported], ignore_index=True)
             sources = pd.concat([sources, imported_sources], ignore_index=True)
-    return World(facts, sources, year=year, edition=edition)
+            if not imports.empty:
+                digest = hashlib.sha256("|".join(imports["sha256"].astype(str)).encode()).hexdigest()[:8]
+                version += f"+{len(imports)} imports {digest}"
+    if edition is not None:
+        version += f" edition {edition}"
+    return World(facts, sources, year=year, edition=edition, data_version=version)
 
 
 @dataclass
@@ -113,8 +122,11 @@ class World:
         year: int | None = None,
         edition: str | int | None = None,
         taxonomy: Taxonomy | None = None,
+        data_version: str = "unversioned",
     ) -> None:
         self.tax = taxonomy or load_taxonomy()
+        #: names the data a result was computed from (bundled facts digest, local imports, edition)
+        self.data_version = data_version
         self.sources = sources.drop_duplicates("id", keep="last").set_index("id", drop=False)
         order = facts.get("load_order", 0)
         self.all_facts = normalise_facts(facts).assign(load_order=order)
@@ -219,8 +231,9 @@ class World:
         *,
         at_most: int | None = None,
         series: str | None = None,
+        country: str | None = None,
     ) -> int | None:
-        rows = self.select(commodity=commodity, stage=stage, measure=measure, series=series)
+        rows = self.select(commodity=commodity, stage=stage, measure=measure, series=series, country=country)
         years = rows["year"].dropna().astype(int)
         if at_most is not None and (years <= at_most).any():
             years = years[years <= at_most]
@@ -278,7 +291,8 @@ class World:
         year = year if year is not None else self.year
         chain_stage = self.tax.chain(commodity).stage(stage)
         basis = chain_stage.basis if chain_stage else ""
-        volume_year = self.latest_year(commodity, stage, "production", at_most=year)
+        # volumes give shares only where their source states the world total; single-country figures do not
+        volume_year = self.latest_year(commodity, stage, "production", at_most=year, country=WORLD)
         share_year = self.latest_year(commodity, stage, "share", at_most=year)
         if volume_year is not None and (share_year is None or volume_year >= share_year):
             volumes = self.production(commodity, stage, volume_year)

@@ -82,10 +82,21 @@ class Chain:
     commodity: str
     stages: tuple[ChainStage, ...]
     end_uses: tuple[str, ...] = ()
+    #: the stage whose product a country's consumption figures (no stage given) describe: None = the last stage,
+    #: "" = none (the figures' basis matches no stage of the chain)
+    consumption_stage: str | None = None
 
     @property
     def stage_ids(self) -> tuple[str, ...]:
         return tuple(s.stage for s in self.stages)
+
+    def stage_of_consumption(self, stages_present: tuple[str, ...]) -> str | None:
+        """The stage that stage-less consumption figures belong to, among the stages with data."""
+        if self.consumption_stage == "":
+            return None
+        if self.consumption_stage is not None:
+            return self.consumption_stage if self.consumption_stage in stages_present else None
+        return stages_present[-1] if stages_present else None
 
     def stage(self, stage: str) -> ChainStage | None:
         return next((s for s in self.stages if s.stage == stage), None)
@@ -143,6 +154,7 @@ class Taxonomy:
                     ChainStage(s["stage"], s.get("basis", ""), tuple(s.get("series", ()))) for s in spec["stages"]
                 ),
                 end_uses=tuple(spec.get("end_uses", ())),
+                consumption_stage=spec.get("consumption_stage"),
             )
             for cid, spec in chains.items()
         }
