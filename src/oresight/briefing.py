@@ -9,7 +9,10 @@ from oresight.tables import concentration_ranking
 from oresight.taxonomy.countries import AGGREGATES
 from oresight.world import World
 
-__all__ = ["chain_summary", "make_brief", "top_vulnerabilities"]
+__all__ = ["chain_summary", "make_brief", "stress_test", "top_vulnerabilities"]
+
+#: Monte Carlo samples of the brief's stress test: enough for stable P5/P95, fast enough for the main job
+BRIEF_SAMPLES = 1000
 
 
 def chain_summary(world: World, commodity: str = "rare-earths", year: int | None = None) -> pd.DataFrame:
@@ -59,12 +62,58 @@ def top_vulnerabilities(world: World, importer: str = "US+JP", year: int | None 
     return table[columns].head(n)
 
 
-def make_brief(world: World, year: int | None = None, importer: str = "US+JP") -> dict:
+def stress_test(world: World, importer: str = "US+JP", samples: int = BRIEF_SAMPLES) -> dict:
+    """The most recent real export-control scenario of the library, run for each member of the importer:
+    the scenario and its event, a table of shortfalls and causes, and the full summary."""
+    from oresight.simulate import latest_export_control, simulate
+
+    name = latest_export_control()
+    members = list(world.tax.importer(importer).members)
+    sim = simulate(name, world, importers=members, samples=samples, explain=True)
+    summary = sim.summary()
+    rows = []
+    for member, entry in summary["importers"].items():
+        for commodity, detail in entry["commodities"].items():
+            causes = [c for c in entry.get("causes", []) if c["commodity"] == commodity]
+            for stage, figures in detail.get("by_stage", {}).items():
+                rows.append(
+                    {
+                        "importer": member,
+                        "commodity": commodity,
+                        "stage": stage,
+                        "unit": figures["unit"],
+                        "demand_per_month": figures["demand_per_month"],
+                        "shortfall_p5": figures["shortfall_t"]["p5"],
+                        "shortfall_p50": figures["shortfall_t"]["p50"],
+                        "shortfall_p95": figures["shortfall_t"]["p95"],
+                        "shortfall_share_p50": detail["shortfall_share"]["p50"]
+                        if len(detail["by_stage"]) == 1
+                        else None,
+                        "worst_month_share_p50": figures["peak_monthly_share"]["p50"],
+                        "main_cause": causes[0]["label"] if causes else "",
+                        "main_cause_share": causes[0]["share"] if causes else None,
+                    }
+                )
+    event = sim.scenario.event
+    return {
+        "scenario": name,
+        "description": sim.scenario.description,
+        "event_date": str(event.date) if event else "",
+        "event_sources": [c.model_dump(mode="json") for c in event.sources] if event else [],
+        "samples": samples,
+        "table": pd.DataFrame(rows),
+        "summary": summary,
+        "sources": sorted({s for r in sim.runs for s in r.baseline.sources}),
+    }
+
+
+def make_brief(world: World, year: int | None = None, importer: str = "US+JP", *, stress: bool = True) -> dict:
     """Everything the brief shows, with the registry entries of every source it cites."""
     chain = chain_summary(world, "rare-earths", year)
     concentration = concentration_ranking(world, year, n=10)
     vulnerabilities = top_vulnerabilities(world, importer, year)
-    cells = [*chain["source"], *concentration["source"], *vulnerabilities["source"]]
+    test = stress_test(world, importer) if stress else None
+    cells = [*chain["source"], *concentration["source"], *vulnerabilities["source"], *(test["sources"] if test else [])]
     cited = sorted({s for cell in cells for s in str(cell).replace(";", " ").split()})
     return {
         "title": "rare-earth chain and supply concentration" + (f", as of {year}" if year else ", latest data"),
@@ -72,5 +121,6 @@ def make_brief(world: World, year: int | None = None, importer: str = "US+JP") -
         "chain": chain,
         "concentration": concentration,
         "vulnerabilities": vulnerabilities,
+        "stress_test": test,
         "sources": [world.source(s) for s in cited],
     }

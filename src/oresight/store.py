@@ -39,6 +39,10 @@ _SCHEMA = [
     "CREATE TABLE IF NOT EXISTS sources (import_id INTEGER, "
     + ", ".join(f'"{c}" {"INTEGER" if c == "year" else "VARCHAR"}' for c in SOURCE_COLUMNS)
     + ")",
+    """CREATE TABLE IF NOT EXISTS runs (
+        id VARCHAR PRIMARY KEY, created TIMESTAMP, scenario VARCHAR, seed BIGINT, samples INTEGER,
+        horizon INTEGER, importers VARCHAR, data_version VARCHAR, oresight_version VARCHAR,
+        scenario_yaml VARCHAR, summary_json VARCHAR, results_path VARCHAR)""",
 ]
 
 
@@ -129,6 +133,48 @@ class Store:
 
     def imports(self) -> pd.DataFrame:
         return self.con.execute("SELECT * FROM imports ORDER BY id").df() if self._has("imports") else pd.DataFrame()
+
+    # -- simulation runs ---------------------------------------------------------------------------------------
+    def add_run(self, row: dict, results: pd.DataFrame) -> Path:
+        """Store a run: its row in ``runs`` and its results as Parquet beside the database. The Parquet file is
+        written first and removed again if the row cannot be stored, so a failed save leaves nothing behind."""
+        folder = self.path.parent / "runs"
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{row['id']}.parquet"
+        results.to_parquet(target, index=False)
+        try:
+            self.con.execute(
+                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    row["id"],
+                    row["created"],
+                    row["scenario"],
+                    row["seed"],
+                    row["samples"],
+                    row["horizon"],
+                    row["importers"],
+                    row["data_version"],
+                    row["oresight_version"],
+                    row["scenario_yaml"],
+                    row["summary_json"],
+                    str(target),
+                ],
+            )
+        except Exception:
+            target.unlink(missing_ok=True)
+            raise
+        return target
+
+    def runs(self) -> pd.DataFrame:
+        if not self._has("runs"):
+            return pd.DataFrame()
+        return self.con.execute("SELECT * EXCLUDE (scenario_yaml, summary_json) FROM runs ORDER BY created").df()
+
+    def run(self, run_id: str) -> dict | None:
+        if not self._has("runs"):
+            return None
+        frame = self.con.execute("SELECT * FROM runs WHERE id = ?", [run_id]).df()
+        return None if frame.empty else frame.iloc[0].to_dict()
 
     def facts_and_sources(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Imported facts and sources, each with ``load_order`` = import id (later imports rank higher)."""

@@ -21,11 +21,14 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from . import assess, brief, data
+    from . import assess, brief, data, simulate
 
     app.add_typer(data.app, name="data")
     app.command("brief")(brief.brief)
     app.command("assess")(assess.assess)
+    app.command("simulate")(simulate.simulate)
+    app.add_typer(simulate.scenarios_app, name="scenarios")
+    app.add_typer(simulate.runs_app, name="runs")
 
 
 _register()

@@ -24,6 +24,8 @@ def brief(
     world = oresight.load(year, edition=edition)
     content = make_brief(world, year, importer)
     if fmt == OutputFormat.json:
+        stress = content["stress_test"]
+        content["stress_test"] = {k: records(v) if isinstance(v, pd.DataFrame) else v for k, v in stress.items()}
         emit_json({k: records(v) if isinstance(v, pd.DataFrame) else v for k, v in content.items()})
         return
     _render(content)
@@ -57,6 +59,7 @@ def _render(content: dict) -> None:
             "eu = EU supply risk (JRC 2017 method)",
         )
     )
+    _render_stress(content["stress_test"])
     console.print("[dim]Sources:[/]")
     for source in content["sources"]:
         console.print(
@@ -64,3 +67,25 @@ def _render(content: dict) -> None:
             f"{source['licence']}[/]",
             highlight=False,
         )
+
+
+def _render_stress(test: dict) -> None:
+    """The stress-test table: what the latest real export control would cost each importer."""
+    table = test["table"].assign(
+        shortfall=lambda f: [
+            f"{p50:,.0f} ({p5:,.0f} – {p95:,.0f}) {u}"
+            for p5, p50, p95, u in zip(
+                f["shortfall_p5"], f["shortfall_p50"], f["shortfall_p95"], f["unit"], strict=True
+            )
+        ]
+    )
+    console.print(
+        rich_table(
+            table,
+            title=f"Stress test: {test['scenario']} (event of {test['event_date']}), {test['samples']:,} samples",
+            columns=["importer", "stage", "shortfall", "shortfall_share_p50", "worst_month_share_p50", "main_cause"],
+            formatters={"shortfall_share_p50": pct, "worst_month_share_p50": pct},
+            caption="shortfall of final demand over the scenario's horizon, P50 (P5 – P95); "
+            f"`oresight simulate {test['scenario']}` for the full run",
+        )
+    )

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 
 from oresight.errors import InputError, UnknownNameError
@@ -21,7 +20,7 @@ from oresight.sources import Source
 from oresight.taxonomy import load_taxonomy
 
 from .result import FactRows, ImportResult
-from .text import clean_cell, read_csv_table, read_text
+from .text import clean_cell, parse_yaml, read_csv_table, read_text
 
 __all__ = ["read_facts_csv", "read_sources_yaml"]
 
@@ -47,13 +46,7 @@ _UNITS = (
 def read_sources_yaml(path: str | Path) -> list[Source]:
     """A YAML list of sources (the fields of :class:`oresight.sources.Source`)."""
     path = Path(path)
-    try:
-        entries = yaml.safe_load(read_text(path))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(
-            f"invalid YAML: {getattr(exc, 'problem', exc)}", path=path, line=mark.line + 1 if mark else None
-        ) from None
+    entries = parse_yaml(read_text(path), path)
     if not isinstance(entries, list):
         raise InputError("expected a list of sources", path=path, expected="- id: ...\n  publisher: ...")
     sources = []

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from oresight.errors import InputError
 
-__all__ = ["CsvTable", "clean_cell", "read_csv_table", "read_text"]
+__all__ = ["CsvTable", "clean_cell", "parse_yaml", "read_csv_table", "read_text"]
 
 
 def read_text(path: str | Path) -> str:
@@ -33,6 +33,19 @@ def read_text(path: str | Path) -> str:
     except UnicodeDecodeError:
         # cp1252 maps almost every byte; the five it leaves undefined fall back to latin-1.
         return raw.decode("cp1252", errors="strict") if _is_cp1252(raw) else raw.decode("latin-1")
+
+
+def parse_yaml(text: str, origin: str | Path, error: type[InputError] = InputError):
+    """YAML read safely (no object construction); syntax errors name the file and line."""
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise error(
+            f"not valid YAML: {getattr(exc, 'problem', exc)}", path=origin, line=mark.line + 1 if mark else None
+        ) from None
 
 
 def _is_cp1252(raw: bytes) -> bool:

@@ -1,0 +1,218 @@
+"""Stress tests: time-stepped, mass-balanced simulation of export controls, outages and demand shocks along
+mineral chains, with stockpiles, rerouting, substitution, recycling and prices, under uncertainty.
+
+>>> import oresight
+>>> from oresight.simulate import simulate
+>>> sim = simulate("cn-2025-04-heavy-ree-controls", oresight.load(), samples=200)
+>>> sim.summary()["importers"]["JPN"]["shortfall_t"]["p50"] > 0
+True
+>>> sim.check_mass_balance() < 1e-6
+True
+
+The structure (:mod:`.scenario`) is declared apart from the data that fill it (:mod:`.baseline`, calibrated
+from the World); :mod:`.plan` draws every uncertain number, :mod:`.engine` runs the months, :mod:`.result`
+shapes and checks the output and :mod:`.explain` attributes shortfalls to shocks.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import xarray as xr
+
+from oresight.errors import OresightError
+from oresight.simulate.baseline import Baseline, calibrate
+from oresight.simulate.engine import run
+from oresight.simulate.explain import attribute
+from oresight.simulate.plan import make_plan
+from oresight.simulate.result import CommodityRun, assemble, check_mass_balance, summarise
+from oresight.simulate.scenario import (
+    Scenario,
+    ScenarioError,
+    library_names,
+    load_scenario,
+    parse_scenario,
+    scenario_yaml,
+)
+from oresight.world import World
+
+__all__ = [
+    "Baseline",
+    "Scenario",
+    "ScenarioError",
+    "Simulation",
+    "calibrate",
+    "latest_export_control",
+    "library_names",
+    "load_scenario",
+    "parse_scenario",
+    "simulate",
+]
+
+
+@dataclass
+class Simulation:
+    """A finished run: the scenario as run, the result Dataset and, if asked, the shortfalls' causes."""
+
+    scenario: Scenario
+    dataset: xr.Dataset
+    runs: list[CommodityRun]
+    causes: dict | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        return summarise(self.dataset, self.causes)
+
+    def check_mass_balance(self) -> float:
+        return check_mass_balance(self.dataset)
+
+    def baseline(self, commodity: str | None = None) -> Baseline:
+        runs = [r for r in self.runs if commodity in (None, r.baseline.commodity)]
+        if not runs:
+            raise OresightError(f"this run has no {commodity} chain")
+        return runs[0].baseline
+
+
+def _with_overrides(scenario: Scenario, **overrides) -> Scenario:
+    changes = {k: v for k, v in overrides.items() if v is not None}
+    if not changes:
+        return scenario
+    return parse_scenario({**scenario.model_dump(mode="json", exclude_none=True), **changes})
+
+
+def _resolve_commodities(scenario: Scenario, world: World) -> dict[str, list[int]]:
+    """Shock indices per resolved commodity id; responses must concern a shocked commodity."""
+    by_commodity: dict[str, list[int]] = {}
+    for index, shock in enumerate(scenario.shocks):
+        try:
+            commodity, _ = world.resolve(shock.commodity)
+        except OresightError as exc:
+            raise ScenarioError(str(exc), field=f"shocks[{index}].commodity") from None
+        by_commodity.setdefault(commodity, []).append(index)
+    responses = scenario.responses
+    for kind in ("stockpiles", "recycling", "new_capacity"):
+        for index, spec in enumerate(getattr(responses, kind)):
+            try:
+                commodity, _ = world.resolve(spec.commodity)
+            except OresightError as exc:
+                raise ScenarioError(str(exc), field=f"responses.{kind}[{index}].commodity") from None
+            if commodity not in by_commodity:
+                raise ScenarioError(
+                    f"no shock concerns {commodity}, so this response would have nothing to do",
+                    field=f"responses.{kind}[{index}].commodity",
+                    expected=f"one of: {', '.join(by_commodity) or 'a commodity with a shock'}",
+                )
+    return by_commodity
+
+
+def simulate(
+    scenario: Scenario | str | Path,
+    world: World | None = None,
+    *,
+    importers: list[str] | None = None,
+    samples: int | None = None,
+    horizon: int | None = None,
+    seed: int | None = None,
+    settings: list[str] | dict = (),
+    explain: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> Simulation:
+    """Run a scenario (a :class:`Scenario`, a library name or a YAML path) against the World's data.
+
+    ``importers``, ``samples``, ``horizon`` and ``seed`` override the scenario's; ``settings`` are ``key=value``
+    overrides as on the command line. ``progress(done, total)`` is called after each simulated month.
+    """
+    if world is None:
+        from oresight.world import load
+
+        world = load()
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario, settings)
+    elif settings:
+        from oresight.simulate.scenario import apply_settings
+
+        scenario = parse_scenario(apply_settings(scenario.model_dump(mode="json", exclude_none=True), settings))
+    scenario = _with_overrides(scenario, importers=importers, samples=samples, horizon_months=horizon, seed=seed)
+    if not scenario.shocks:
+        raise ScenarioError("the scenario has no shocks", field="shocks", expected="at least one shock")
+    resolved = [_importer(world, name, i) for i, name in enumerate(scenario.importers)]
+    by_commodity = _resolve_commodities(scenario, world)
+    total_steps = scenario.horizon_months * len(by_commodity) * (1 + explain)
+    done = 0
+
+    def tick(step: int) -> None:
+        nonlocal done
+        done += step
+        if progress is not None:
+            progress(done, total_steps)
+
+    runs = []
+    for commodity, indices in by_commodity.items():
+        baseline = calibrate(
+            world, commodity, resolved, scenario.base_year, extra_nodes=_named_nodes(scenario, world, indices)
+        )
+        plan = make_plan(scenario, baseline, world.tax, indices)
+        runs.append(CommodityRun(baseline, plan, run(baseline, plan, progress=tick)))
+    notes = [note for r in runs for note in [*r.baseline.notes, *r.plan.notes]]
+    dataset = assemble(runs, list(world.tax.stages), _attrs(scenario, world, runs, notes))
+    causes = attribute(runs) if explain else None
+    if explain:
+        tick(scenario.horizon_months * len(by_commodity))
+    return Simulation(scenario, dataset, runs, causes, notes)
+
+
+def _importer(world: World, name: str, index: int):
+    try:
+        return world.tax.importer(name)
+    except OresightError as exc:
+        raise ScenarioError(str(exc), field=f"importers[{index}]") from None
+
+
+def _named_nodes(scenario: Scenario, world: World, indices: list[int]) -> tuple[str, ...]:
+    """Countries the scenario names that must be nodes of their own (exporters and outage countries)."""
+    names = []
+    for index in indices:
+        shock = scenario.shocks[index]
+        name = getattr(shock, "exporter", None) or getattr(shock, "country", None)
+        if name and name not in ("all", "largest"):
+            try:
+                importer = world.tax.importer(name)
+            except OresightError as exc:
+                field = "exporter" if hasattr(shock, "exporter") else "country"
+                raise ScenarioError(str(exc), field=f"shocks[{index}].{field}") from None
+            names.extend(importer.members if not importer.is_bloc else ())
+    return tuple(names)
+
+
+def _attrs(scenario: Scenario, world: World, runs: list[CommodityRun], notes: list[str]) -> dict:
+    try:
+        version = importlib.metadata.version("oresight")
+    except importlib.metadata.PackageNotFoundError:
+        version = "unknown"
+    return {
+        "scenario": scenario.name,
+        "description": scenario.description,
+        "seed": scenario.seed,
+        "data_version": world.data_version,
+        "oresight_version": version,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "scenario_yaml": scenario_yaml(scenario),
+        "notes": notes,
+        "sources": sorted({s for r in runs for s in r.baseline.sources}),
+    }
+
+
+def latest_export_control() -> str:
+    """The library scenario of the most recent real export control (by the date of the event it models)."""
+    dated = []
+    for name in library_names():
+        scenario = load_scenario(name)
+        if scenario.event and any(s.kind == "export_restriction" for s in scenario.shocks):
+            dated.append((scenario.event.date, name))
+    if not dated:
+        raise OresightError("the scenario library holds no export-control scenario")
+    return max(dated)[1]

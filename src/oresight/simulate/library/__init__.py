@@ -1,0 +1,1 @@
+"""Scenario files that ship with oresight, one per real event (see docs/scenarios.md)."""

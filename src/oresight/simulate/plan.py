@@ -1,0 +1,430 @@
+"""From a scenario to what the engine needs: names resolved to nodes and stages, every number drawn for every
+sample, and time profiles built month by month. Errors name the scenario field they come from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from oresight.errors import OresightError
+from oresight.simulate.baseline import ROW, Baseline
+from oresight.simulate.distributions import draw
+from oresight.simulate.scenario import (
+    DemandShock,
+    ExportRestriction,
+    ProductionOutage,
+    Scenario,
+    ScenarioError,
+    Stockpile,
+    Supply,
+)
+from oresight.taxonomy import Taxonomy
+
+__all__ = ["Plan", "ShockPiece", "StockpilePlan", "SupplyPlan", "calc_ramp", "calc_window", "make_plan"]
+
+
+@dataclass
+class ShockPiece:
+    """One shock at one stage (a shock over three stages is three pieces, sharing their draws)."""
+
+    shock: int
+    kind: str
+    label: str
+    stage: int
+    node: int  # exporter or country hit; -1 for a world-wide demand shock
+    targets: np.ndarray  # bool [N]: importers a restriction applies to / nodes a demand shock applies to
+    weights: np.ndarray  # float [N]: share of each producer's exports the restriction reaches
+    strength: np.ndarray  # [S]: blocked share, lost share or demand change
+    profile: np.ndarray  # [S, H]: 1 at full strength, fading to 0
+
+
+@dataclass
+class StockpilePlan:
+    name: str
+    holder: str
+    stage: int
+    nodes: np.ndarray  # bool [N]
+    level: np.ndarray  # [S] tonnes at the start
+    rule: str
+    rate: np.ndarray  # [S] most tonnes released per month
+    start: np.ndarray  # [S] first month of release
+    cover: np.ndarray  # [S] months of the holders' normal use at that stage
+
+
+@dataclass
+class SupplyPlan:
+    kind: str  # recycling | new_capacity
+    name: str
+    stage: int
+    node: int
+    monthly: np.ndarray  # [S, H] tonnes
+
+
+@dataclass
+class Plan:
+    commodity: str
+    samples: int
+    horizon: int
+    pieces: list[ShockPiece]
+    stockpiles: list[StockpilePlan]
+    supplies: list[SupplyPlan]
+    spare: np.ndarray  # [K, S, N] spare output as a share of normal output, 0 where not eligible
+    ramp: np.ndarray  # [K, S, H] share of spare capacity available each month
+    elasticity: np.ndarray  # [K, S, H] demand elasticity to the price index (0 = none)
+    price_elasticity: np.ndarray  # [S]
+    price_cap: float
+    priority: np.ndarray  # bool [sector]
+    notes: list[str] = field(default_factory=list)
+
+
+# -- time profiles ------------------------------------------------------------------------------------------
+def calc_window(start: np.ndarray, duration: np.ndarray, ease: np.ndarray, horizon: int) -> np.ndarray:
+    """Share of each month [m, m+1) during which a shock is at full strength, plus the average of its linear
+    fade over ``ease`` months after the end. Month 1 is the first month; fractional months count pro rata.
+
+    >>> calc_window(np.array([2.0]), np.array([2.0]), np.array([0.0]), 5).tolist()
+    [[0.0, 1.0, 1.0, 0.0, 0.0]]
+    >>> calc_window(np.array([1.0]), np.array([1.0]), np.array([2.0]), 4).round(2).tolist()
+    [[1.0, 0.75, 0.25, 0.0]]
+    """
+    months = np.arange(1, horizon + 1, dtype=float)[None, :]
+    ease = np.where(ease < 1e-9, 0.0, ease)  # a fade shorter than that is no fade (and would overflow)
+    start, duration, ease = start[:, None], duration[:, None], ease[:, None]
+    end = start + duration
+    full = np.clip(np.minimum(months + 1, end) - np.maximum(months, start), 0.0, 1.0)
+    lo, hi = np.maximum(months, end), np.minimum(months + 1, end + ease)
+    span = np.clip(hi - lo, 0.0, None)
+    safe = np.where(ease > 0, ease, 1.0)
+    fade = np.where(ease > 0, span - ((hi - end) ** 2 - (lo - end) ** 2) / (2 * safe) * (span > 0), 0.0)
+    return full + fade
+
+
+def calc_ramp(start: np.ndarray, ramp: np.ndarray, horizon: int) -> np.ndarray:
+    """Share of full strength reached in each month by something that starts in month ``start`` and grows
+    linearly over ``ramp`` months (immediately when ramp is 0).
+
+    >>> calc_ramp(np.array([2.0]), np.array([2.0]), 5).tolist()
+    [[0.0, 0.5, 1.0, 1.0, 1.0]]
+    """
+    months = np.arange(1, horizon + 1, dtype=float)[None, :]
+    ramp = np.where(ramp < 1e-9, 0.0, ramp)
+    start, ramp = start[:, None], ramp[:, None]
+    grown = np.where(ramp > 0, (months - start + 1) / np.where(ramp > 0, ramp, 1.0), 1.0)
+    return np.where(months >= start, np.clip(grown, 0.0, 1.0), 0.0)
+
+
+# -- resolution ---------------------------------------------------------------------------------------------
+class _Planner:
+    def __init__(self, scenario: Scenario, baseline: Baseline, tax: Taxonomy, origin: str):
+        self.scenario, self.baseline, self.tax, self.origin = scenario, baseline, tax, origin
+        self.samples, self.horizon, self.seed = scenario.samples, scenario.horizon_months, scenario.seed
+        self.notes: list[str] = []
+
+    def error(self, path: str, message: str) -> ScenarioError:
+        return ScenarioError(message, path=self.origin, field=path)
+
+    def draw(self, value, path: str) -> np.ndarray:
+        return draw(value, self.samples, seed=self.seed, path=path)
+
+    def stages(self, stages: list[str] | None, path: str) -> list[int]:
+        if stages is None:
+            return list(range(len(self.baseline.stages)))
+        found = []
+        for i, name in enumerate(stages):
+            try:
+                stage = self.tax.stage(name)
+            except OresightError as exc:
+                raise self.error(f"{path}[{i}]", str(exc)) from None
+            if stage not in self.baseline.stages:
+                raise self.error(
+                    f"{path}[{i}]",
+                    f"stage {stage!r} has no data in the {self.baseline.commodity} chain; "
+                    f"allowed: {', '.join(self.baseline.stages)}",
+                )
+            found.append(self.baseline.stage_index(stage))
+        return found
+
+    def node(self, name: str, path: str, stage: int | None = None) -> int | None:
+        """The node of a country or bloc name; None when it is part of ROW. "largest" = top producer."""
+        if name == "largest":
+            production = self.baseline.production[stage if stage is not None else 0].copy()
+            production[self.baseline.index(ROW)] = -1
+            return int(production.argmax())
+        try:
+            importer = self.tax.importer(name)
+        except OresightError as exc:
+            raise self.error(path, str(exc)) from None
+        if importer.label in self.baseline.nodes:
+            return self.baseline.index(importer.label)
+        nodes = {self.baseline.node_of(m) for m in importer.members} - {None}
+        if len(nodes) == 1:
+            return self.baseline.index(nodes.pop())
+        return None
+
+    def node_mask(self, names: list[str] | str, path: str) -> np.ndarray:
+        mask = np.zeros(len(self.baseline.nodes), dtype=bool)
+        if names == "all":
+            return ~mask
+        for i, name in enumerate(names):
+            importer = self._importer(name, f"{path}[{i}]")
+            hit = [
+                self.baseline.index(n)
+                for n in self.baseline.nodes
+                if set(importer.members) & set(self.baseline.members[n]) or n == importer.label
+            ]
+            if not hit:
+                self.notes.append(f"{path}[{i}]: {name} is not modelled on its own (it is part of ROW); not applied")
+            mask[hit] = True
+        return mask
+
+    def _importer(self, name: str, path: str):
+        try:
+            return self.tax.importer(name)
+        except OresightError as exc:
+            raise self.error(path, str(exc)) from None
+
+    def window(self, shock, path: str) -> np.ndarray:
+        start = self.draw(shock.start_month, f"{path}.start_month")
+        duration = (
+            self.draw(shock.duration_months, f"{path}.duration_months")
+            if shock.duration_months is not None
+            else np.full(self.samples, float(self.horizon + 1))
+        )
+        ease = self.draw(shock.ease_months, f"{path}.ease_months")
+        return calc_window(start, duration, ease, self.horizon)
+
+    # shocks
+    def pieces(self, indices: list[int]) -> list[ShockPiece]:
+        pieces = []
+        for index in indices:
+            shock = self.scenario.shocks[index]
+            path = f"shocks[{index}]"
+            profile = self.window(shock, path)
+            for stage in self.stages(shock.stages, f"{path}.stages"):
+                pieces.append(self._piece(index, shock, path, stage, profile))
+        return pieces
+
+    def _piece(self, index, shock, path, stage, profile) -> ShockPiece:
+        n = len(self.baseline.nodes)
+        label = shock.label or shock.kind.replace("_", " ")
+        if isinstance(shock, ExportRestriction):
+            exporter = self.node(shock.exporter, f"{path}.exporter", stage)
+            if exporter is None:
+                raise self.error(
+                    f"{path}.exporter", f"{shock.exporter} produces no {self.baseline.commodity} in the data"
+                )
+            targets = self.node_mask(shock.targets, f"{path}.targets")
+            targets[exporter] = False
+            weights = np.zeros(n)
+            weights[exporter] = 1.0
+            if shock.extraterritorial and stage > 0:
+                weights = np.maximum(weights, self._input_share_from(exporter, stage - 1))
+            strength = self.draw(shock.blocked, f"{path}.blocked") * self.draw(shock.coverage, f"{path}.coverage")
+            node = exporter
+        elif isinstance(shock, ProductionOutage):
+            node = self.node(shock.country, f"{path}.country", stage)
+            if node is None:
+                raise self.error(
+                    f"{path}.country", f"{shock.country} produces no {self.baseline.commodity} in the data"
+                )
+            targets, weights = np.zeros(n, dtype=bool), np.zeros(n)
+            strength = self.draw(shock.lost, f"{path}.lost")
+        else:
+            assert isinstance(shock, DemandShock)
+            targets = self.node_mask("all" if shock.country == "all" else [shock.country], f"{path}.country")
+            weights, node = np.zeros(n), -1
+            strength = self.draw(shock.change, f"{path}.change")
+        name = self.baseline.nodes[node] if node >= 0 else "all"
+        return ShockPiece(
+            index,
+            shock.kind,
+            f"{label} {name} {self.baseline.stages[stage]}",
+            stage,
+            node,
+            targets,
+            weights,
+            strength,
+            profile,
+        )
+
+    def _input_share_from(self, exporter: int, upstream: int) -> np.ndarray:
+        """Each node's share of its stage input that comes from the exporter (the reach of an extraterritorial rule)."""
+        b = self.baseline
+        use = b.own[upstream] + b.imports[upstream].sum(axis=1)
+        from_exporter = b.imports[upstream][:, exporter].copy()
+        from_exporter[exporter] += b.own[upstream][exporter]
+        return np.divide(from_exporter, use, out=np.zeros_like(use), where=use > 0)
+
+    # responses
+    def stockpile(self, index: int, spec: Stockpile) -> StockpilePlan:
+        path = f"responses.stockpiles[{index}]"
+        stage = self.stages([spec.stage], f"{path}.stage")[0]
+        if spec.holder == "all":
+            label, nodes = "all", np.ones(len(self.baseline.nodes), dtype=bool)
+        else:
+            holder = self._importer(spec.holder, f"{path}.holder")
+            label = holder.label
+            nodes = np.array(
+                [
+                    bool(set(holder.members) & set(self.baseline.members[n])) or n == holder.label
+                    for n in self.baseline.nodes
+                ]
+            )
+        if not nodes.any():
+            raise self.error(
+                f"{path}.holder",
+                f"{spec.holder} is not among the modelled nodes: "
+                f"{', '.join(n for n in self.baseline.nodes if n != ROW)}",
+            )
+        monthly_use = float(self.baseline.use[stage][nodes].sum())
+        if spec.tonnes is not None:
+            level = self.draw(spec.tonnes, f"{path}.tonnes")
+        else:
+            level = self.draw(spec.months_of_cover, f"{path}.months_of_cover") * monthly_use
+        rate = (
+            self.draw(spec.max_release_per_month, f"{path}.max_release_per_month")
+            if spec.max_release_per_month is not None
+            else np.full(self.samples, np.inf)
+        )
+        cover = level / monthly_use if monthly_use > 0 else np.full(self.samples, np.inf)
+        name = spec.name or f"{label} {self.baseline.stages[stage]}"
+        return StockpilePlan(
+            name,
+            label,
+            stage,
+            nodes,
+            level,
+            spec.release,
+            rate,
+            self.draw(spec.start_month, f"{path}.start_month"),
+            cover,
+        )
+
+    def supply(self, kind: str, index: int, spec: Supply) -> SupplyPlan:
+        path = f"responses.{kind}[{index}]"
+        stage = self.stages([spec.stage], f"{path}.stage")[0]
+        node = self.node(spec.country, f"{path}.country")
+        if node is None:
+            node = self.baseline.index(ROW)
+            self.notes.append(f"{path}: {spec.country} is part of ROW here; its supply goes to ROW")
+        monthly = (
+            self.draw(spec.tonnes_per_year, f"{path}.tonnes_per_year")[:, None]
+            / 12
+            * calc_ramp(
+                self.draw(spec.start_month, f"{path}.start_month"),
+                self.draw(spec.ramp_months, f"{path}.ramp_months"),
+                self.horizon,
+            )
+        )
+        name = spec.name or f"{kind.replace('_', ' ')} {self.baseline.nodes[node]} {self.baseline.stages[stage]}"
+        return SupplyPlan(kind, name, stage, node, monthly)
+
+    def rerouting(self, pieces: list[ShockPiece], first_start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        k_count, n = len(self.baseline.stages), len(self.baseline.nodes)
+        spare = np.zeros((k_count, self.samples, n))
+        ramp = np.zeros((k_count, self.samples, self.horizon))
+        for index, spec in enumerate(self.scenario.responses.rerouting):
+            path = f"responses.rerouting[{index}]"
+            if (
+                spec.commodity is not None
+                and self._commodity(spec.commodity, f"{path}.commodity") != self.baseline.commodity
+            ):
+                continue
+            excluded = self.node_mask(spec.exclude, f"{path}.exclude") if spec.exclude else np.zeros(n, dtype=bool)
+            months = self.draw(spec.ramp_months, f"{path}.ramp_months")
+            share = (
+                self.draw(spec.spare_capacity, f"{path}.spare_capacity") if spec.spare_capacity is not None else None
+            )
+            for k in self.stages(spec.stages, f"{path}.stages"):
+                hit = np.zeros(n, dtype=bool)
+                for piece in pieces:
+                    if piece.stage == k and piece.node >= 0 and piece.kind != "demand_shock":
+                        hit[piece.node] = True
+                eligible = (self.baseline.production[k] > 0) & ~excluded & ~hit
+                capacity = share[:, None] if share is not None else np.nan_to_num(self.baseline.spare[k])[None, :]
+                spare[k] = np.where(eligible[None, :], capacity, 0.0)
+                ramp[k] = calc_ramp(first_start, months, self.horizon)
+        return spare, ramp
+
+    def elasticity(self, first_start: np.ndarray) -> np.ndarray:
+        k_count = len(self.baseline.stages)
+        total = np.zeros((k_count, self.samples, self.horizon))
+        responses = self.scenario.responses
+        for kind, entries in (
+            ("substitution", responses.substitution),
+            ("demand_destruction", responses.demand_destruction),
+        ):
+            for index, spec in enumerate(entries):
+                path = f"responses.{kind}[{index}]"
+                if (
+                    spec.commodity is not None
+                    and self._commodity(spec.commodity, f"{path}.commodity") != self.baseline.commodity
+                ):
+                    continue
+                value = self.draw(spec.elasticity, f"{path}.elasticity")[:, None]
+                adjust = calc_ramp(
+                    first_start, self.draw(spec.adjustment_months, f"{path}.adjustment_months"), self.horizon
+                )
+                for k in self.stages(spec.stages, f"{path}.stages"):
+                    total[k] += value * adjust
+        return total
+
+    def _commodity(self, name: str, path: str) -> str:
+        try:
+            return self.tax.commodity(name).id
+        except OresightError as exc:
+            raise self.error(path, str(exc)) from None
+
+    def first_start(self, pieces: list[ShockPiece]) -> np.ndarray:
+        starts = [np.argmax(p.profile > 0, axis=1) + 1.0 for p in pieces if p.profile.any()]
+        return np.min(starts, axis=0) if starts else np.full(self.samples, np.inf)
+
+
+def make_plan(
+    scenario: Scenario, baseline: Baseline, tax: Taxonomy, shock_indices: list[int], origin: str = "scenario"
+) -> Plan:
+    """Resolve and draw everything a run of one commodity needs."""
+    planner = _Planner(scenario, baseline, tax, origin)
+    pieces = planner.pieces(shock_indices)
+    responses = scenario.responses
+    commodity = baseline.commodity
+
+    def mine(spec, path) -> bool:
+        return planner._commodity(spec.commodity, f"{path}.commodity") == commodity
+
+    stockpiles = [
+        planner.stockpile(i, s) for i, s in enumerate(responses.stockpiles) if mine(s, f"responses.stockpiles[{i}]")
+    ]
+    supplies = [
+        planner.supply(kind, i, s)
+        for kind in ("recycling", "new_capacity")
+        for i, s in enumerate(getattr(responses, kind))
+        if mine(s, f"responses.{kind}[{i}]")
+    ]
+    first_start = planner.first_start(pieces)
+    spare, ramp = planner.rerouting(pieces, first_start)
+    sectors = baseline.sectors
+    priority = np.zeros(len(sectors), dtype=bool)
+    for i, name in enumerate(responses.priority_sectors):
+        try:
+            sector = tax.sector(name)
+        except OresightError as exc:
+            raise planner.error(f"responses.priority_sectors[{i}]", str(exc)) from None
+        if sector in sectors:
+            priority[sectors.index(sector)] = True
+    return Plan(
+        commodity=commodity,
+        samples=scenario.samples,
+        horizon=scenario.horizon_months,
+        pieces=pieces,
+        stockpiles=stockpiles,
+        supplies=supplies,
+        spare=spare,
+        ramp=ramp,
+        elasticity=planner.elasticity(first_start),
+        price_elasticity=planner.draw(scenario.price.elasticity, "price.elasticity"),
+        price_cap=scenario.price.max_index,
+        priority=priority,
+        notes=planner.notes,
+    )
