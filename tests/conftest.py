@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,22 @@ def isolated_home(tmp_path, monkeypatch):
     home = tmp_path / "oresight-home"
     monkeypatch.setenv("ORESIGHT_HOME", str(home))
     return home
+
+
+@pytest.fixture
+def oresight_process(tmp_path):
+    """Run ``python -m oresight ARGS`` in a new process with an empty home, as a user's shell would (the
+    console script's error handling included); returns the completed process."""
+
+    def run(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "oresight", *map(str, args)],
+            capture_output=True,
+            text=True,
+            env={"ORESIGHT_HOME": str(tmp_path / "process-home"), "PATH": ""},
+        )
+
+    return run
 
 
 @pytest.fixture(scope="session")

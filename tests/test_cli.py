@@ -1,9 +1,6 @@
 """End-to-end tests of the command line, through typer's runner and once through the installed script."""
 
 import json
-import shutil
-import subprocess
-import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -95,16 +92,10 @@ def test_data_import_into_store(fixtures, isolated_home):
     assert next(r for r in rows if r["country"] == "CHN")["value"] == 260000
 
 
-@pytest.mark.skipif(shutil.which("oresight") is None and not (sys.prefix and True), reason="script not installed")
-def test_console_script_errors_are_one_message_without_traceback(tmp_path):
+def test_console_script_errors_are_one_message_without_traceback(tmp_path, oresight_process):
     bad = tmp_path / "bad.csv"
     bad.write_text("SOURCE,COMMODITY\nMCS2025,Cobalt\n")
-    proc = subprocess.run(
-        [sys.executable, "-m", "oresight", "data", "import", str(bad), "--format", "usgs-mcs-world"],
-        capture_output=True,
-        text=True,
-        env={"ORESIGHT_HOME": str(tmp_path), "PATH": ""},
-    )
+    proc = oresight_process("data", "import", bad, "--format", "usgs-mcs-world")
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     assert "bad.csv" in proc.stderr and "line 1" in proc.stderr and "missing column" in proc.stderr

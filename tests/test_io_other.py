@@ -7,6 +7,7 @@ from oresight.io.comtrade import read_comtrade
 from oresight.io.facts_csv import read_facts_csv
 from oresight.io.iea import read_iea
 from oresight.io.oecd import read_oecd_crc
+from oresight.io.text import read_text_prefix
 from oresight.io.usgs_myb import read_myb_world_production
 from oresight.io.wgi import read_wgi
 
@@ -179,3 +180,13 @@ def test_unknown_format(tmp_path):
     path.write_text("hello,world\n1,2\n")
     with pytest.raises(InputError, match="--format"):
         detect_format(path)
+
+
+def test_text_prefix_cut_inside_a_character_stays_utf8(tmp_path):
+    path = tmp_path / "umlauts.txt"
+    path.write_text("Ausfuhr für Gallium " * 10, encoding="utf-8")
+    cut_at = len(b"Ausfuhr f") + 1  # inside the two bytes of "ü"
+    text, cut = read_text_prefix(path, cut_at)
+    assert (text, cut) == ("Ausfuhr f", True)
+    whole, cut = read_text_prefix(path, 10_000)
+    assert not cut and whole.startswith("Ausfuhr für")

@@ -1,8 +1,6 @@
 """``oresight simulate``, ``scenarios`` and ``runs`` end to end on the bundled data."""
 
 import json
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
@@ -103,13 +101,8 @@ def test_unknown_stage_gets_the_allowed_stages():
     assert result.exit_code != 0 and "shocks[0].stages[0]" in str(result.exception)
 
 
-def test_error_is_one_message_without_traceback(tmp_path):
-    proc = subprocess.run(
-        [sys.executable, "-m", "oresight", "simulate", "n-minus-1", "--set", "commodity=unobtainium"],
-        capture_output=True,
-        text=True,
-        env={"ORESIGHT_HOME": str(tmp_path), "PATH": ""},
-    )
+def test_error_is_one_message_without_traceback(oresight_process):
+    proc = oresight_process("simulate", "n-minus-1", "--set", "commodity=unobtainium")
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert "shocks[0].commodity" in proc.stderr and "unobtainium" in proc.stderr
 

@@ -21,7 +21,7 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from . import assess, brief, data, simulate
+    from . import assess, brief, data, news, simulate
 
     app.add_typer(data.app, name="data")
     app.command("brief")(brief.brief)
@@ -29,6 +29,7 @@ def _register() -> None:
     app.command("simulate")(simulate.simulate)
     app.add_typer(simulate.scenarios_app, name="scenarios")
     app.add_typer(simulate.runs_app, name="runs")
+    app.add_typer(news.app, name="news")
 
 
 _register()

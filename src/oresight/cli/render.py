@@ -66,7 +66,9 @@ def rich_table(
     columns: Sequence[str] | None = None,
     formatters: dict | None = None,
     caption: str = "",
+    keep_whole: Sequence[str] = (),
 ) -> Table:
+    """A rich table of a frame; cells of the ``keep_whole`` columns (ids, dates, codes) are never broken."""
     columns = list(columns or frame.columns)
     formatters = formatters or {}
     table = Table(
@@ -74,7 +76,7 @@ def rich_table(
     )
     for col in columns:
         numeric = pd.api.types.is_numeric_dtype(frame[col]) if col in frame else False
-        table.add_column(col, justify="right" if numeric else "left", overflow="fold")
+        table.add_column(col, justify="right" if numeric else "left", overflow="fold", no_wrap=col in keep_whole)
     for _, row in frame.iterrows():
         table.add_row(*[_cell(row.get(col), formatters.get(col)) for col in columns])
     return table

@@ -11,28 +11,45 @@ from pathlib import Path
 
 from oresight.errors import InputError
 
-__all__ = ["CsvTable", "clean_cell", "parse_yaml", "read_csv_table", "read_text"]
+__all__ = ["CsvTable", "clean_cell", "parse_yaml", "read_csv_table", "read_text", "read_text_prefix"]
 
 
 def read_text(path: str | Path) -> str:
     """The text of a file: UTF-8 (with or without BOM), else Windows-1252. Binary and empty files are errors."""
+    return read_text_prefix(path, None)[0]
+
+
+def read_text_prefix(path: str | Path, max_bytes: int | None) -> tuple[str, bool]:
+    """The text of at most the first ``max_bytes`` bytes of a file (decoded as :func:`read_text` does, without
+    a character split at the cut), and whether the file was longer."""
     path = Path(path)
     if not path.exists():
         raise InputError("file not found", path=path)
     if path.is_dir():
         raise InputError("is a directory, not a file", path=path)
-    raw = path.read_bytes()
+    with path.open("rb") as handle:
+        raw = handle.read() if max_bytes is None else handle.read(max_bytes + 1)
+    cut = max_bytes is not None and len(raw) > max_bytes
+    if cut:
+        raw = raw[:max_bytes]
     if not raw.strip():
         raise InputError("file is empty", path=path)
     if b"\x00" in raw[:4096]:
         raise InputError("file is binary, not text", path=path, expected="a CSV, JSON or text file")
+    return _decode(raw, cut), cut
+
+
+def _decode(raw: bytes, cut: bool) -> str:
     if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8", errors="strict")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        # cp1252 maps almost every byte; the five it leaves undefined fall back to latin-1.
-        return raw.decode("cp1252", errors="strict") if _is_cp1252(raw) else raw.decode("latin-1")
+        raw = raw[3:]
+    # a cut may fall inside a UTF-8 sequence of up to four bytes
+    for trim in range(4 if cut else 1):
+        try:
+            return raw[: len(raw) - trim].decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+    # cp1252 maps almost every byte; the five it leaves undefined fall back to latin-1.
+    return raw.decode("cp1252", errors="strict") if _is_cp1252(raw) else raw.decode("latin-1")
 
 
 def parse_yaml(text: str, origin: str | Path, error: type[InputError] = InputError):

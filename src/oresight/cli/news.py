@@ -1,0 +1,213 @@
+"""``oresight news``: read reports into events (``extract``), keep them (``ingest``), list them (``events``)."""
+
+from __future__ import annotations
+
+import enum
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.markup import escape
+
+from oresight.news.reader import DEFAULT_MAX_BYTES
+
+from .render import console, emit_json, err_console, rich_table
+
+app = typer.Typer(
+    help="News intake: reports in German, English … to deduplicated supply-chain events.", no_args_is_help=True
+)
+
+
+class ExtractFormat(enum.StrEnum):
+    jsonl = "jsonl"
+    table = "table"
+
+
+class EventsFormat(enum.StrEnum):
+    table = "table"
+    json = "json"
+
+
+Files = Annotated[list[Path], typer.Argument(help="JSON Lines, text, HTML or RSS/Atom files.")]
+MaxBytes = Annotated[
+    int, typer.Option("--max-bytes", min=1, help="Read at most this many bytes of a file (the rest is cut).")
+]
+
+
+def _report_problems(problems) -> None:
+    for problem in problems:
+        err_console.print(f"[yellow]skipped:[/] {escape(str(problem))}", highlight=False, soft_wrap=True)
+
+
+def _progress(total: int, what: str = "reading"):
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    return Progress(
+        TextColumn(what),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} articles"),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal or total < 50,
+    )
+
+
+@app.command("extract")
+def extract(
+    files: Files,
+    fmt: Annotated[
+        ExtractFormat, typer.Option("--format", "-f", help="jsonl (one object per article) or table.")
+    ] = ExtractFormat.jsonl,
+    max_bytes: MaxBytes = DEFAULT_MAX_BYTES,
+) -> None:
+    """Extract events from articles without storing anything: one JSON object per article with its event key,
+    type, commodities, countries (ISO3), date, flags and the sentences each rests on."""
+    from oresight.news import extract_articles, read_articles
+
+    articles, problems = read_articles(files, max_bytes=max_bytes)
+    with _progress(len(articles)) as bar:
+        task = bar.add_task("extract", total=len(articles))
+        results = extract_articles(articles, progress=lambda done, total: bar.update(task, completed=done))
+    if fmt == ExtractFormat.jsonl:
+        for result in results:
+            sys.stdout.write(json.dumps(result.record(), ensure_ascii=False) + "\n")
+    else:
+        console.print(_extraction_table(results))
+    _report_problems(problems)
+    if problems:
+        raise typer.Exit(1)
+
+
+_SHORT_FLAGS = {
+    "machine_translated": "MT",
+    "boilerplate": "boilerplate",
+    "markup_artifact": "markup",
+    "input_truncated": "cut",
+}
+
+
+def _short_flag(flag: str) -> str:
+    kind, _, detail = flag.partition(":")
+    if kind == "duplicate_of":
+        return f"copy of {detail}"
+    return "name variant" if kind == "name_variant" else _SHORT_FLAGS.get(kind, kind)
+
+
+def _extraction_table(results):
+    """Reports of one event on adjacent rows, events numbered in order of appearance, flags in short."""
+    numbers: dict[str, int] = {}
+    for result in results:
+        if result.event:
+            numbers.setdefault(result.event, len(numbers) + 1)
+    ordered = sorted(results, key=lambda r: numbers.get(r.event, len(numbers) + 1))
+    rows = [
+        {
+            "event": numbers.get(r.event, "–"),
+            "id": r.id,
+            "type, date": f"{r.type}\n{r.event_date or 'date unknown'}" if r.type else "no event",
+            "about": _about(r.commodities, r.countries, [_short_flag(f) for f in r.flags]),
+        }
+        for r in ordered
+    ]
+    return rich_table(
+        pd.DataFrame(rows),
+        title=f"{len(results)} articles, {len(numbers)} events",
+        keep_whole=("event", "id", "type, date"),
+    )
+
+
+def _about(commodities: list[str], countries: list[str], notes: list[str]) -> str:
+    lines = [", ".join(commodities), ", ".join(countries), "; ".join(notes)]
+    return escape("\n".join(line for line in lines if line))
+
+
+@app.command("ingest")
+def ingest(files: Files, max_bytes: MaxBytes = DEFAULT_MAX_BYTES) -> None:
+    """Store articles and their events in the local store ($ORESIGHT_HOME); the same article twice is stored
+    once, and an interrupted ingest stores nothing."""
+    from oresight.news import read_articles
+    from oresight.news.store import ingest as run_ingest
+    from oresight.store import Store
+
+    articles, problems = read_articles(files, max_bytes=max_bytes)
+    with Store.open() as store, _progress(len(articles), "extracting") as bar:
+        task = bar.add_task("ingest", total=len(articles))
+        report = run_ingest(articles, store, progress=lambda done, total: bar.update(task, completed=done, total=total))
+    again = f"; {report.refreshed} stored articles extracted again with the current rules" if report.refreshed else ""
+    console.print(f"stored {report.stored} articles ({report.skipped} already stored){again}; {report.events} events")
+    _report_problems(problems)
+    if problems:
+        raise typer.Exit(1)
+
+
+@app.command("events")
+def events(
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only events on or after this date (YYYY-MM-DD).")
+    ] = None,
+    kind: Annotated[str | None, typer.Option("--type", help="Only this event type (export_control, …).")] = None,
+    commodity: Annotated[str | None, typer.Option("--commodity", help="Only events about this commodity.")] = None,
+    fmt: Annotated[EventsFormat, typer.Option("--format", "-f", help="table or json.")] = EventsFormat.table,
+) -> None:
+    """Stored events, newest first, with their articles and the scenario that models each."""
+    from oresight.news.store import events as stored_events
+    from oresight.store import Store
+
+    _check_filters(since, kind, commodity)
+    store = Store.open(create=False)
+    found, any_stored = [], False
+    if store is not None:
+        with store:
+            found = stored_events(store, since=since, kind=kind, commodity=commodity)
+            any_stored = bool(found or stored_events(store))
+    if fmt == EventsFormat.json:
+        emit_json(found)
+    elif found:
+        rows = [_event_row(e) for e in found]
+        console.print(rich_table(pd.DataFrame(rows), title="News events", keep_whole=("date", "type")))
+    elif any_stored:
+        console.print("no stored event matches the filters")
+    else:
+        console.print("no events stored yet; `oresight news ingest FILE…` reads articles into the store")
+
+
+def _check_filters(since: str | None, kind: str | None, commodity: str | None) -> None:
+    from oresight.errors import InputError
+    from oresight.news.lexicon import load_lexicon
+    from oresight.taxonomy import load_taxonomy
+
+    lexicon = load_lexicon()
+    if kind and kind not in lexicon.event_types:
+        raise InputError(f"unknown event type {kind!r}", field="--type", expected=", ".join(lexicon.event_types))
+    if since and not _is_date(since):
+        raise InputError(f"not a date: {since!r}", field="--since", expected="YYYY-MM-DD")
+    known = set(lexicon.commodities) | set(load_taxonomy().commodities)
+    if commodity and commodity.lower() not in known:
+        raise InputError(
+            f"unknown commodity {commodity!r}", field="--commodity", expected=", ".join(sorted(lexicon.commodities))
+        )
+
+
+def _event_row(event: dict) -> dict:
+    reports = len(event["articles"])
+    notes = [f"{reports} report" + ("s" if reports != 1 else "")]
+    if (event["scenario"] or {}).get("scenario"):
+        notes.append(f"scenario {event['scenario']['scenario']}")
+    return {
+        "date": event["event_date"] or "",
+        "type": event["type"],
+        "event": escape(event["title"]) + "\n" + _about(event["commodities"], event["countries"], notes),
+    }
+
+
+def _is_date(text: str) -> bool:
+    from datetime import date
+
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,515 @@
+"""The news intake's language data, loaded once: one folder of YAML files per language (commodities, countries,
+events, dates, text), plus ``common.yaml``. Adding a language means adding a folder; no code changes.
+
+Every pattern carries a *gate*: literal strings of which at least one must occur in a text for the pattern to
+match there, derived from the pattern itself (:func:`required_literals`). Checking a few substrings is far
+cheaper than running hundreds of regular expressions over every sentence.
+
+>>> lexicon = load_lexicon()
+>>> sorted(lexicon.languages)
+['de', 'en']
+>>> lexicon.languages["de"].commodity_names("Ausfuhrkontrollen für Gallium und Seltene Erden")
+['gallium', 'rare earths']
+>>> required_literals("export (ban|curb)s?")
+['export ']
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = ["GateSet", "Gated", "LanguageLexicon", "Lexicon", "load_lexicon", "required_literals"]
+
+_FILES = ("commodities", "countries", "events", "dates", "text")
+_WORD = re.compile(r"\w+")
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: country names of the taxonomy that are also common words or first names
+_AMBIGUOUS_NAMES = {"jordan", "chad", "georgia", "dominica", "guinea", "niger", "turkey", "china", "japan", "us"}
+
+
+# -- patterns with literal gates ------------------------------------------------------------------------------
+#: gate literals shorter than this occur almost everywhere and would only slow the scan down
+MIN_GATE = 3
+
+
+def required_literals(pattern: str) -> list[str] | None:
+    """Literal strings of which at least one occurs in every text the pattern matches (None: no such set of
+    strings of at least :data:`MIN_GATE` characters could be derived, so the pattern must always be tried)."""
+    from re import _constants as c
+    from re import _parser
+
+    try:
+        return _required(_parser.parse(pattern), c)
+    except re.error:
+        return None
+
+
+def _required(items, c) -> list[str] | None:
+    best: list[str] | None = None
+    run = ""
+
+    def consider(candidates: list[str] | None) -> None:
+        nonlocal best
+        shortest = min(map(len, candidates)) if candidates else 0
+        if shortest >= MIN_GATE and (best is None or shortest > min(map(len, best))):
+            best = sorted(set(candidates))
+
+    for op, av in items:
+        if op is c.LITERAL:
+            run += chr(av)
+            continue
+        consider([run] if run else None)
+        run = ""
+        if op is c.SUBPATTERN:
+            consider(_required(av[-1], c))
+        elif op is c.BRANCH:
+            alternatives = [_required(alt, c) for alt in av[1]]
+            if all(alternatives):
+                consider([a for alt in alternatives for a in alt])
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[0] >= 1:
+            consider(_required(av[2], c))
+    consider([run] if run else None)
+    return best
+
+
+@dataclass
+class Gated:
+    """A compiled pattern and the literals that must occur for it to match."""
+
+    regex: re.Pattern
+    gate: tuple[str, ...] | None
+
+    @classmethod
+    def of(cls, pattern: str, flags: int = 0) -> Gated:
+        gate = required_literals(pattern)
+        if gate and flags & re.IGNORECASE:
+            gate = [g.lower() for g in gate]
+        return cls(re.compile(pattern, flags), tuple(gate) if gate else None)
+
+    def open(self, text: str) -> bool:
+        return self.gate is None or any(literal in text for literal in self.gate)
+
+    def search(self, text: str):
+        return self.regex.search(text) if self.open(text) else None
+
+    def finditer(self, text: str):
+        return self.regex.finditer(text) if self.open(text) else iter(())
+
+
+def _trie_regex(words: list[str]) -> str:
+    """One regular expression for many literals, as a trie ("export", "expert" -> "exp(?:ort|ert)"): matching
+    follows one path per position instead of trying every literal. At a position it matches the longest one.
+
+    >>> _trie_regex(["export", "expert", "ex"])
+    'ex(?:p(?:ert|ort))?'
+    """
+    root: dict = {}
+    for word in words:
+        node = root
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def render(node: dict) -> str:
+        branches = [re.escape(char) + render(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        group = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{group})?" if "" in node else group
+
+    return render(root)
+
+
+class GateSet:
+    """The gates of many patterns checked at once: one scan of a text for all their literals (a regular
+    expression of literals, longest first, found at every position) tells which patterns can match."""
+
+    def __init__(self, patterns: list[Gated]) -> None:
+        self.patterns = patterns
+        self.always = [i for i, p in enumerate(patterns) if p.gate is None]
+        literals = sorted({lit for p in patterns if p.gate for lit in p.gate}, key=lambda x: (-len(x), x))
+        self.by_literal: dict[str, list[int]] = {}
+        for i, p in enumerate(patterns):
+            for lit in p.gate or ():
+                self.by_literal.setdefault(lit, []).append(i)
+        # a literal found also reveals every literal inside it ("export control" contains "export ")
+        self.inside = {lit: [other for other in literals if other in lit] for lit in literals}
+        self.scan = re.compile(f"(?=({_trie_regex(literals)}))") if literals else None
+
+    def literals_in(self, text: str) -> set[str]:
+        """The gate literals that occur in a text (one scan, every start position, so overlaps are seen)."""
+        if self.scan is None:
+            return set()
+        return {inner for found in set(self.scan.findall(text)) for inner in self.inside[found]}
+
+    def open(self, text: str, present: set[str] | None = None) -> list[int]:
+        """Indices of the patterns that can match in the text, in their order. ``present``: the literals found
+        by an earlier scan of the same text (a scanner that covers this set's literals)."""
+        if present is None:
+            present = self.literals_in(text)
+        indices = set(self.always)
+        for literal in present:
+            indices.update(self.by_literal.get(literal, ()))
+        return sorted(indices)
+
+
+def _bounded(pattern: str) -> str:
+    return rf"(?<![\w])(?:{pattern})(?![\w])"
+
+
+def _alternation(patterns: list[str]) -> str:
+    return "|".join(f"(?:{p})" for p in patterns)
+
+
+def _noncapturing(pattern: str) -> str:
+    """The pattern with its groups made non-capturing, so that it can sit inside a pattern with numbered groups."""
+    return re.sub(r"(?<!\\)\((?!\?)", "(?:", pattern)
+
+
+def _gated_list(patterns: list[str] | None) -> list[Gated]:
+    return [Gated.of(_bounded(p)) for p in patterns or []]
+
+
+def _first_match(patterns: GateSet, text: str, present: set[str] | None = None) -> bool:
+    return any(patterns.patterns[i].regex.search(text) for i in patterns.open(text, present))
+
+
+@dataclass
+class Cue:
+    pattern: Gated
+    weight: float
+    raw: bool  # match the sentence text instead of its lemmas
+
+
+@dataclass(eq=False)
+class LanguageLexicon:
+    code: str
+    commodities: list[tuple[str, Gated]]  # in priority order: specific names first
+    commodity_traps: list[Gated]
+    document_traps: dict[str, Gated]  # commodity -> a phrase that voids all its mentions in an article
+    countries: list[tuple[str, Gated, bool]]  # ISO3, pattern, case-sensitive
+    country_names: dict[str, list[tuple[str, str]]]  # first word -> (whole name, ISO3), longest first
+    not_countries: list[Gated]
+    types: dict[str, list[Cue]]
+    affected: GateSet
+    venue: GateSet
+    context: GateSet
+    dependence: re.Pattern | None
+    background: GateSet
+    months: list[re.Pattern]
+    weekdays: list[re.Pattern]
+    relative: list[tuple[re.Pattern, int]]
+    effective: re.Pattern
+    announced: re.Pattern | None
+    earlier: re.Pattern | None
+    dateline: re.Pattern | None
+    boilerplate: GateSet
+    short_line_words: int
+    machine_translation: GateSet
+    first_person: frozenset[str]
+    titles: frozenset[str]
+    ads: re.Pattern | None
+    month_regex: str = field(default="")
+    weekday_regex: str = field(default="")
+
+    # -- simple questions about a text --------------------------------------------------------------------
+    def is_boilerplate(self, lowered: str) -> bool:
+        return _first_match(self.boilerplate, lowered)
+
+    def is_background(self, lowered: str, present: set[str] | None = None) -> bool:
+        return _first_match(self.background, lowered, present)
+
+    def is_context(self, lowered: str, present: set[str] | None = None) -> bool:
+        return _first_match(self.context, lowered, present)
+
+    def names_affected(self, lowered: str, present: set[str] | None = None) -> bool:
+        return _first_match(self.affected, lowered, present)
+
+    def mentions_meeting(self, lowered: str) -> bool:
+        return _first_match(self.venue, lowered)
+
+    def machine_translated(self, lowered: str) -> bool:
+        return _first_match(self.machine_translation, lowered)
+
+    # -- commodities and countries ------------------------------------------------------------------------
+    def commodity_names(self, text: str) -> list[str]:
+        """Commodities named in a text (traps excluded), sorted."""
+        return sorted({name for name, _ in self.find_commodities(text.lower())})
+
+    def voided_commodities(self, lowered_document: str) -> set[str]:
+        """Commodities whose every mention in this article means something else ("Cobalt Strike")."""
+        return {name for name, trap in self.document_traps.items() if trap.search(lowered_document)}
+
+    @functools.cached_property
+    def _commodity_gates(self) -> GateSet:
+        return GateSet([pattern for _, pattern in self.commodities])
+
+    @functools.cached_property
+    def _country_gates(self) -> GateSet:
+        return GateSet([pattern for _, pattern, _ in self.countries])
+
+    @functools.cached_property
+    def _first_words(self) -> frozenset[str]:
+        return frozenset(self.country_names)
+
+    @functools.cached_property
+    def _not_country_gates(self) -> GateSet:
+        return GateSet(self.not_countries)
+
+    @functools.cached_property
+    def _trap_gates(self) -> GateSet:
+        return GateSet(self.commodity_traps)
+
+    @functools.cached_property
+    def scanner(self) -> dict[str, GateSet]:
+        """One scan per text variant serves every gate set: "lowered" sentence text, original "text"."""
+        raw_cues = [c.pattern for _, c in self.cue_list[True]]
+        plain = [p for _, p, case in self.countries if not case]
+        exact = [p for _, p, case in self.countries if case]
+        return {
+            "lowered": GateSet(
+                [p for _, p in self.commodities]
+                + self.commodity_traps
+                + plain
+                + raw_cues
+                + [*self.background.patterns, *self.context.patterns, *self.affected.patterns]
+                + self.not_countries
+            ),
+            "text": GateSet(exact),
+        }
+
+    def scan(self, lowered: str, text: str) -> dict[str, set[str]]:
+        """Gate literals in a sentence's lowered and original text (its lemmas are scanned when needed)."""
+        return {
+            "lowered": self.scanner["lowered"].literals_in(lowered),
+            "text": self.scanner["text"].literals_in(text),
+        }
+
+    @functools.cached_property
+    def cue_list(self) -> dict[bool, list[tuple[str, Cue]]]:
+        """Type cues split by what they are matched on: lemmas (False) or the sentence text (True)."""
+        return {raw: [(k, c) for k, cues in self.types.items() for c in cues if c.raw == raw] for raw in (False, True)}
+
+    @functools.cache  # noqa: B019 - one lexicon per language, loaded once
+    def cue_gates(self, raw: bool) -> GateSet:
+        return GateSet([cue.pattern for _, cue in self.cue_list[raw]])
+
+    def find_commodities(self, lowered: str, present: set[str] | None = None) -> list[tuple[str, tuple[int, int]]]:
+        """Commodity mentions, leftmost first and the more specific name first where two start at one place.
+        ``present``: gate literals of the lowered text, from :meth:`scan`."""
+        matches = sorted(
+            (m.start(), priority, m.end(), self.commodities[priority][0])
+            for priority in self._commodity_gates.open(lowered, present)
+            for m in self.commodities[priority][1].regex.finditer(lowered)
+        )
+        if not matches:
+            return []
+        trap_indices = self._trap_gates.open(lowered, present)
+        traps = [m.span() for i in trap_indices for m in self.commodity_traps[i].regex.finditer(lowered)]
+        found, end_taken = [], -1
+        for start, _, end, name in matches:
+            if start < end_taken or any(a <= start < b or a < end <= b for a, b in traps):
+                continue
+            found.append((name, (start, end)))
+            end_taken = end
+        return found
+
+    def find_countries(
+        self, text: str, present: dict[str, set[str]] | None = None
+    ) -> list[tuple[str, tuple[int, int]]]:
+        lowered = text.lower()
+        present = present or {
+            "lowered": self.scanner["lowered"].literals_in(lowered),
+            "text": self.scanner["text"].literals_in(text),
+        }
+        found = []
+        for index in self._country_gates.open(lowered, present["lowered"] | present["text"]):
+            iso3, pattern, case = self.countries[index]
+            found += [(iso3, m.span()) for m in pattern.regex.finditer(text if case else lowered)]
+        found += self._named_countries(lowered)
+        blocked = [
+            m.span()
+            for i in self._not_country_gates.open(lowered, present["lowered"])
+            for m in self.not_countries[i].regex.finditer(lowered)
+        ]
+        return [(iso, span) for iso, span in found if not any(a <= span[0] < b for a, b in blocked)]
+
+    def _named_countries(self, lowered: str) -> list[tuple[str, tuple[int, int]]]:
+        """Countries by their full names (hundreds of them: looked up by first word, not by one huge regex)."""
+        if self._first_words.isdisjoint(_WORD.findall(lowered)):
+            return []  # the common case, decided in C
+        found = []
+        for word in _WORD.finditer(lowered):
+            for name, iso3 in self.country_names.get(word.group(), ()):
+                end = word.start() + len(name)
+                if lowered.startswith(name, word.start()) and (end == len(lowered) or not lowered[end].isalnum()):
+                    found.append((iso3, (word.start(), end)))
+                    break
+        return found
+
+
+@dataclass
+class Lexicon:
+    languages: dict[str, LanguageLexicon]
+    event_types: list[str]
+    commodities: dict[str, dict[str, Any]]
+    generic: list[str]
+    actors: dict[str, list[str]]
+    version: str = ""  # digest of the lexicon's files: which word lists an extraction was made with
+
+    def family(self, commodity: str) -> str:
+        return self.commodities.get(commodity, {}).get("family", commodity)
+
+
+# -- loading --------------------------------------------------------------------------------------------------
+def _read(path) -> dict:
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}
+
+
+def _taxonomy_country_names() -> dict[str, set[str]]:
+    """Country names of the taxonomy (English short names, German and publisher spellings), by ISO3."""
+    from oresight.taxonomy import load_taxonomy
+
+    tax = load_taxonomy()
+    names: dict[str, set[str]] = {}
+    for iso3, name in tax.countries._names.items():
+        names.setdefault(iso3, set()).add(name.lower())
+    for folded, iso3 in tax.countries._table.items():
+        names.setdefault(iso3, set()).add(folded)
+    return {
+        iso3: {n for n in found if n not in _AMBIGUOUS_NAMES and len(n) > 3 and "(" not in n}
+        for iso3, found in names.items()
+        if re.fullmatch(r"[A-Z]{3}", iso3) and iso3 not in ("WLD", "ROW")
+    }
+
+
+def _first_words(names: dict[str, set[str]]) -> dict[str, list[tuple[str, str]]]:
+    index: dict[str, list[tuple[str, str]]] = {}
+    for iso3, found in names.items():
+        for name in found:
+            first = _WORD.match(name)
+            if first:
+                index.setdefault(first.group(), []).append((name, iso3))
+    return {word: sorted(entries, key=lambda e: -len(e[0])) for word, entries in index.items()}
+
+
+def _countries(words: dict[str, list[str]]) -> list[tuple[str, Gated, bool]]:
+    """Per country one case-insensitive pattern over the lowered text and, for words marked ``=`` (US, EU),
+    one case-sensitive pattern over the original text."""
+    out = []
+    for iso3, patterns in sorted(words.items()):
+        plain = [p for p in patterns if not p.startswith("=")]
+        exact = [p[1:] for p in patterns if p.startswith("=")]
+        if plain:
+            out.append((iso3, Gated.of(_bounded(_alternation(plain))), False))
+        if exact:
+            out.append((iso3, Gated.of(_bounded(_alternation(exact))), True))
+    return out
+
+
+def _cue_before(words: list[str] | None, *, regex: bool = False) -> re.Pattern | None:
+    """Words that, right before a date or a name, say what it is (``… from``, ``… announced on``,
+    ``dependence on …``); matched at the end of the text before it."""
+    if not words:
+        return None
+    ordered = sorted(words, key=len, reverse=True)
+    parts = ordered if regex else [re.escape(w) for w in ordered]
+    return re.compile(rf"(?:^|\W)(?:{_alternation(parts)})\s+(?:a|an|the|dem|der|den|die|des)?\s*$")
+
+
+def _traps(entries: dict) -> tuple[list[Gated], dict[str, Gated]]:
+    local = [Gated.of(_bounded(p)) for patterns in entries.values() for p in patterns if isinstance(p, str)]
+    document = {
+        name: Gated.of(_bounded(_alternation([p["re"] for p in patterns if isinstance(p, dict)])))
+        for name, patterns in entries.items()
+        if any(isinstance(p, dict) for p in patterns)
+    }
+    return local, document
+
+
+def _cues(types: dict) -> dict[str, list[Cue]]:
+    return {
+        kind: [
+            Cue(Gated.of(_bounded(cue["re"].removeprefix("raw:"))), float(cue["w"]), cue["re"].startswith("raw:"))
+            for cue in cues
+        ]
+        for kind, cues in types.items()
+    }
+
+
+def _language(folder, code: str, country_names: dict[str, set[str]]) -> LanguageLexicon:
+    data = {name: _read(folder / f"{name}.yaml") for name in _FILES}
+    commodities, countries, events, dates, text = (data[n] for n in _FILES)
+    local_traps, document_traps = _traps(commodities.get("traps") or {})
+    return LanguageLexicon(
+        code=code,
+        commodities=[(name, Gated.of(_bounded(_alternation(p)))) for name, p in commodities["names"].items()],
+        commodity_traps=local_traps,
+        document_traps=document_traps,
+        countries=_countries(countries["words"]),
+        country_names=_first_words(country_names),
+        not_countries=_gated_list(countries.get("not_countries")),
+        types=_cues(events["types"]),
+        affected=GateSet(_gated_list(events.get("affected"))),
+        venue=GateSet(_gated_list(events.get("venue"))),
+        context=GateSet(_gated_list(events.get("context"))),
+        dependence=_cue_before(events.get("dependence"), regex=True),
+        background=GateSet([Gated.of(p) for p in events.get("background", [])]),
+        months=[re.compile(rf"^(?:{m})$") for m in dates["months"]],
+        weekdays=[re.compile(rf"^(?:{w})$") for w in dates["weekdays"]],
+        relative=[(re.compile(r["re"]), int(r["days"])) for r in dates["relative"]],
+        effective=_cue_before(dates["effective"]),
+        announced=_cue_before(dates.get("announced")),
+        earlier=_cue_before(dates.get("earlier")),
+        dateline=re.compile(dates["dateline"]) if dates.get("dateline") else None,
+        boilerplate=GateSet([Gated.of(p) for p in text["boilerplate"]]),
+        short_line_words=int(text.get("short_line_words", 3)),
+        machine_translation=GateSet([Gated.of(p) for p in text.get("machine_translation", [])]),
+        first_person=frozenset(text.get("first_person", [])),
+        titles=frozenset(text.get("titles", [])),
+        ads=re.compile(_alternation([re.escape(a) for a in text["ads"]]), re.IGNORECASE) if text.get("ads") else None,
+        month_regex=_noncapturing(_alternation(dates["months"])),
+        weekday_regex=_noncapturing(_alternation(dates["weekdays"])),
+    )
+
+
+def _digest(root) -> str:
+    """SHA-256 (first 12 digits) over the lexicon's YAML files, by relative path."""
+    digest = hashlib.sha256()
+    files = [(f.name, f) for f in root.iterdir() if f.name.endswith(".yaml")]
+    files += [
+        (f"{d.name}/{f.name}", f) for d in root.iterdir() if d.is_dir() for f in d.iterdir() if f.name.endswith(".yaml")
+    ]
+    for name, path in sorted(files, key=lambda item: item[0]):
+        digest.update(name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+@functools.cache
+def load_lexicon(root: Path | None = None) -> Lexicon:
+    """The lexicon: the package's language folders, or those of ``root`` (a folder laid out like this package:
+    ``common.yaml`` and one folder per language)."""
+    root = resources.files(__package__) if root is None else Path(root)
+    common = _read(root / "common.yaml")
+    country_names = _taxonomy_country_names()
+    languages = {
+        folder.name: _language(folder, folder.name, country_names)
+        for folder in sorted(root.iterdir(), key=lambda f: f.name)
+        if folder.is_dir() and (folder / "events.yaml").is_file()
+    }
+    return Lexicon(
+        version=_digest(root),
+        languages=languages,
+        event_types=list(common["event_types"]),
+        commodities=dict(common["commodities"]),
+        generic=list(common.get("generic", [])),
+        actors={k: list(v) for k, v in (common.get("actors") or {}).items()},
+    )
