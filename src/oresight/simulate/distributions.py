@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import zlib
+from abc import ABC, abstractmethod
 from typing import Annotated, Literal
 
 import numpy as np
@@ -40,17 +41,19 @@ __all__ = [
 ]
 
 
-class _Dist(BaseModel):
+class _Dist(BaseModel, ABC):
+    """What every kind of uncertain number offers; the kinds below are the ones a scenario file can name."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        raise NotImplementedError
+    @abstractmethod
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray: ...
 
-    def support(self) -> tuple[float, float]:
-        raise NotImplementedError
+    @abstractmethod
+    def support(self) -> tuple[float, float]: ...
 
-    def central(self) -> float:
-        raise NotImplementedError
+    @abstractmethod
+    def central(self) -> float: ...
 
 
 class Fixed(_Dist):
