@@ -293,7 +293,10 @@ class _Calibration:
 
     # demand
     def _facts(self, measure: str, stage: str | None, countries, partner=None) -> pd.DataFrame:
+        """Facts with a value: a withheld figure (no value) cannot calibrate anything, so an older or another
+        series' figure is used instead."""
         rows = self.world.select(commodity=self.commodity, measure=measure, country=list(countries), stage=stage)
+        rows = rows[rows["value"].notna()]
         if partner is not None:
             rows = rows[rows["partner"].isin(list(partner))]
         return rows
