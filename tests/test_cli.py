@@ -82,6 +82,28 @@ def test_brief_shows_chain_and_concentration_with_sources():
     assert {s["id"] for s in content["sources"]} >= {"iea-cmde-2025"}
 
 
+def test_brief_html_writes_one_self_contained_file(tmp_path):
+    path = tmp_path / "brief.html"
+    result = run("brief", "--html", str(path), "--importer", "JPN")
+    assert result.exit_code == 0, result.output
+    html = path.read_text(encoding="utf-8")
+    assert "importer JPN" in html and 'id="chart-sankey"' in html and "Plotly.newPlot" in html
+    assert str(path) in result.stdout
+
+
+def test_brief_html_into_a_missing_folder_is_a_clear_error(tmp_path, oresight_process):
+    result = oresight_process("brief", "--html", tmp_path / "no" / "such" / "brief.html")
+    assert result.returncode == 1
+    message = " ".join(result.stderr.split())
+    assert "does not exist" in message and "Traceback" not in message
+
+
+def test_serve_is_a_command():
+    result = run("serve", "--help")
+    assert result.exit_code == 0
+    assert "--port" in result.stdout and "--host" in result.stdout
+
+
 def test_data_import_into_store(fixtures, isolated_home):
     result = run("data", "import", str(fixtures / "usgs/MCS2026_Commodities_Data_demo.csv"), "--output", "json")
     assert result.exit_code == 0, result.output

@@ -9,7 +9,7 @@ from oresight.tables import concentration_ranking
 from oresight.taxonomy.countries import AGGREGATES
 from oresight.world import World
 
-__all__ = ["chain_summary", "make_brief", "stress_test", "top_vulnerabilities"]
+__all__ = ["chain_flows", "chain_summary", "make_brief", "recent_events", "stress_test", "top_vulnerabilities"]
 
 #: Monte Carlo samples of the brief's stress test: enough for stable P5/P95, fast enough for the main job
 BRIEF_SAMPLES = 1000
@@ -41,9 +41,12 @@ def chain_summary(world: World, commodity: str = "rare-earths", year: int | None
     return pd.DataFrame(rows)
 
 
-def top_vulnerabilities(world: World, importer: str = "US+JP", year: int | None = None, n: int = 10) -> pd.DataFrame:
-    """The commodity stages an importer is most exposed to, by the screening indicator of :func:`assess`."""
-    table = assess(world, importer, year)
+def top_vulnerabilities(
+    world: World, importer: str = "US+JP", year: int | None = None, n: int = 10, table: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """The commodity stages an importer is most exposed to, by the screening indicator of :func:`assess`
+    (pass ``table``, the assessment, if it is at hand)."""
+    table = assess(world, importer, year) if table is None else table
     columns = [
         "commodity",
         "stage",
@@ -66,6 +69,7 @@ def stress_test(world: World, importer: str = "US+JP", samples: int = BRIEF_SAMP
     """The most recent real export-control scenario of the library, run for each member of the importer:
     the scenario and its event, a table of shortfalls and causes, and the full summary."""
     from oresight.simulate import latest_export_control, simulate
+    from oresight.simulate.runs import demand_by_stage, results_frame, shortfall_fan
 
     name = latest_export_control()
     members = list(world.tax.importer(importer).members)
@@ -102,6 +106,7 @@ def stress_test(world: World, importer: str = "US+JP", samples: int = BRIEF_SAMP
         "event_sources": [c.model_dump(mode="json") for c in event.sources] if event else [],
         "samples": samples,
         "table": pd.DataFrame(rows),
+        "fan": shortfall_fan(results_frame(sim.dataset), demand_by_stage(summary)),
         "summary": summary,
         "sources": sorted({s for r in sim.runs for s in r.baseline.sources}),
     }
@@ -111,16 +116,46 @@ def make_brief(world: World, year: int | None = None, importer: str = "US+JP", *
     """Everything the brief shows, with the registry entries of every source it cites."""
     chain = chain_summary(world, "rare-earths", year)
     concentration = concentration_ranking(world, year, n=10)
-    vulnerabilities = top_vulnerabilities(world, importer, year)
+    assessment = assess(world, importer, year)
+    vulnerabilities = top_vulnerabilities(world, importer, year, table=assessment)
     test = stress_test(world, importer) if stress else None
-    cells = [*chain["source"], *concentration["source"], *vulnerabilities["source"], *(test["sources"] if test else [])]
+    cells = [
+        *chain["source"],
+        *concentration["source"],
+        *assessment["source"].dropna(),
+        *(test["sources"] if test else []),
+    ]
     cited = sorted({s for cell in cells for s in str(cell).replace(";", " ").split()})
     return {
         "title": "rare-earth chain and supply concentration" + (f", as of {year}" if year else ", latest data"),
         "importer": world.tax.importer(importer).label,
         "chain": chain,
         "concentration": concentration,
+        "assessment": assessment,
         "vulnerabilities": vulnerabilities,
         "stress_test": test,
         "sources": [world.source(s) for s in cited],
     }
+
+
+def chain_flows(world: World, commodity: str = "rare-earths", importer: str = "US+JP", year: int | None = None):
+    """Who supplies whom at each stage of a chain (the simulator's calibrated baseline, each member of the
+    importer its own node), as links for a Sankey; and the sources of the baseline."""
+    from oresight.report.flows import calc_chain_links
+    from oresight.simulate.baseline import calibrate
+
+    members = [world.tax.importer(m) for m in world.tax.importer(importer).members]
+    baseline = calibrate(world, world.resolve(commodity)[0], members, year)
+    return calc_chain_links(baseline), list(baseline.sources)
+
+
+def recent_events(store=None, limit: int = 20) -> list[dict]:
+    """The newest stored news events (none if nothing was ingested)."""
+    from oresight.news.store import events
+    from oresight.store import Store
+
+    opened = Store.open(store, create=False)
+    if opened is None:
+        return []
+    with opened:
+        return events(opened)[:limit]

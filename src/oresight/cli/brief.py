@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import pandas as pd
@@ -15,6 +16,12 @@ def brief(
     edition: Annotated[str | None, typer.Option("--edition", help="Prefer this edition of each publication.")] = None,
     importer: Annotated[str, typer.Option("--importer", "-i", help="Importer of the vulnerability table.")] = "US+JP",
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json.")] = OutputFormat.table,
+    html: Annotated[
+        Path | None,
+        typer.Option(
+            "--html", help="Write the brief with its charts to this self-contained HTML file instead.", dir_okay=False
+        ),
+    ] = None,
 ) -> None:
     """The main job: where the rare-earth chain is concentrated, stage by stage, and which stages of all
     commodities are the most concentrated — every figure with its source."""
@@ -22,6 +29,9 @@ def brief(
     from oresight.briefing import make_brief
 
     world = oresight.load(year, edition=edition)
+    if html is not None:
+        _write_html(world, html, importer, year)
+        return
     content = make_brief(world, year, importer)
     if fmt == OutputFormat.json:
         stress = content["stress_test"]
@@ -29,6 +39,17 @@ def brief(
         emit_json({k: records(v) if isinstance(v, pd.DataFrame) else v for k, v in content.items()})
         return
     _render(content)
+
+
+def _write_html(world, path: Path, importer: str, year: int | None) -> None:
+    from oresight.errors import OresightError
+    from oresight.report.html import write_brief_html
+
+    if not path.parent.is_dir():
+        raise OresightError(f"cannot write {path}: the folder {path.parent} does not exist")
+    with console.status("Writing the HTML brief (stress test: 1,000 samples)…"):
+        written = write_brief_html(world, path, importer, year)
+    console.print(f"Wrote {written} ({written.stat().st_size / 1e6:.1f} MB); it opens in a browser without a network.")
 
 
 def _render(content: dict) -> None:

@@ -22,7 +22,7 @@ from oresight.news.reader import Article
 from oresight.news.text import prepare
 from oresight.store import Store
 
-__all__ = ["IngestReport", "events", "ingest"]
+__all__ = ["IngestReport", "article_texts", "events", "ingest"]
 
 _SCHEMA = [
     """CREATE TABLE IF NOT EXISTS news_articles (
@@ -230,3 +230,12 @@ def events(
             }
         )
     return out
+
+
+def article_texts(store: Store, ids: list[str]) -> dict[str, str]:
+    """The stored main text of the given articles, by id."""
+    _prepare(store)
+    if not ids:
+        return {}
+    rows = store.con.execute("SELECT id, text FROM news_articles WHERE list_contains(?, id)", [ids]).fetchall()
+    return dict(rows)

@@ -46,11 +46,13 @@ __all__ = [
     "ScenarioError",
     "Simulation",
     "calibrate",
+    "check_scenario",
     "latest_export_control",
     "library_names",
     "load_scenario",
     "parse_scenario",
     "simulate",
+    "with_overrides",
 ]
 
 
@@ -77,7 +79,8 @@ class Simulation:
         return runs[0].baseline
 
 
-def _with_overrides(scenario: Scenario, **overrides) -> Scenario:
+def with_overrides(scenario: Scenario, **overrides) -> Scenario:
+    """The scenario with top-level keys replaced (None leaves a key as it is), validated again."""
     changes = {k: v for k, v in overrides.items() if v is not None}
     if not changes:
         return scenario
@@ -136,11 +139,8 @@ def simulate(
         from oresight.simulate.scenario import apply_settings
 
         scenario = parse_scenario(apply_settings(scenario.model_dump(mode="json", exclude_none=True), settings))
-    scenario = _with_overrides(scenario, importers=importers, samples=samples, horizon_months=horizon, seed=seed)
-    if not scenario.shocks:
-        raise ScenarioError("the scenario has no shocks", field="shocks", expected="at least one shock")
-    resolved = [_importer(world, name, i) for i, name in enumerate(scenario.importers)]
-    by_commodity = _resolve_commodities(scenario, world)
+    scenario = with_overrides(scenario, importers=importers, samples=samples, horizon_months=horizon, seed=seed)
+    resolved, by_commodity = check_scenario(scenario, world)
     total_steps = scenario.horizon_months * len(by_commodity) * (1 + explain)
     done = 0
 
@@ -163,6 +163,16 @@ def simulate(
     if explain:
         tick(scenario.horizon_months * len(by_commodity))
     return Simulation(scenario, dataset, runs, causes, notes)
+
+
+def check_scenario(scenario: Scenario, world: World):
+    """Resolve the scenario's importers and commodities against the World before anything is computed; a name
+    it does not know is a :class:`ScenarioError` naming the field. Returns (importers, shock indices by
+    commodity)."""
+    if not scenario.shocks:
+        raise ScenarioError("the scenario has no shocks", field="shocks", expected="at least one shock")
+    resolved = [_importer(world, name, i) for i, name in enumerate(scenario.importers)]
+    return resolved, _resolve_commodities(scenario, world)
 
 
 def _importer(world: World, name: str, index: int):

@@ -25,7 +25,10 @@ import pandas as pd
 from oresight.errors import OresightError
 from oresight.store import Store
 
-__all__ = ["list_runs", "load_run", "reproduce", "results_frame", "save_run"]
+__all__ = ["demand_by_stage", "list_runs", "load_run", "reproduce", "results_frame", "save_run", "shortfall_fan"]
+
+#: Percentiles of a fan chart: the outer band P5–P95, the inner band P25–P75 and the median
+FAN_PERCENTILES = (5, 25, 50, 75, 95)
 
 
 def results_frame(dataset) -> pd.DataFrame:
@@ -39,6 +42,45 @@ def results_frame(dataset) -> pd.DataFrame:
     price["importer"] = ""
     columns = ["variable", "commodity", "importer", "stage", "month", "sample", "value"]
     return pd.concat([frame[columns], price[columns]], ignore_index=True)
+
+
+def shortfall_fan(results: pd.DataFrame, demand: dict | None = None) -> pd.DataFrame:
+    """Percentiles over samples of the monthly shortfall, per commodity, importer and stage: the data of a fan
+    chart. ``results`` is a run's long table (:func:`results_frame`); ``demand`` maps (commodity, importer, stage)
+    to the monthly baseline demand, which adds the percentiles as shares of demand (``share_p5`` …).
+
+    >>> rows = [("shortfall", "x", "JPN", "magnet", m, s, float(10 * m + s)) for m in (1, 2) for s in range(5)]
+    >>> results = pd.DataFrame(rows, columns=["variable", "commodity", "importer", "stage", "month", "sample", "value"])
+    >>> fan = shortfall_fan(results, {("x", "JPN", "magnet"): 40.0})
+    >>> fan[["month", "p5", "p50", "p95", "share_p50"]].values.tolist()
+    [[1.0, 10.2, 12.0, 13.8, 0.3], [2.0, 20.2, 22.0, 23.8, 0.55]]
+    """
+    keys = ["commodity", "importer", "stage", "month"]
+    short = results[results["variable"] == "shortfall"]
+    if short.empty:
+        return pd.DataFrame(columns=[*keys, *(f"p{q}" for q in FAN_PERCENTILES)])
+    cube = short.pivot_table(index=keys, columns="sample", values="value", aggfunc="first")
+    bands = np.nanpercentile(cube.to_numpy(), FAN_PERCENTILES, axis=1)
+    fan = cube.index.to_frame(index=False)
+    for q, band in zip(FAN_PERCENTILES, bands, strict=True):
+        fan[f"p{q}"] = band.round(6)
+    if demand:
+        keys_of_rows = zip(fan["commodity"], fan["importer"], fan["stage"], strict=True)
+        monthly = np.array([demand.get(k, np.nan) for k in keys_of_rows], float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for q in FAN_PERCENTILES:
+                fan[f"share_p{q}"] = np.where(monthly > 0, fan[f"p{q}"] / monthly, np.nan).round(6)
+    return fan
+
+
+def demand_by_stage(summary: dict) -> dict[tuple[str, str, str], float]:
+    """Monthly baseline demand per (commodity, importer, stage), from a run's summary."""
+    return {
+        (commodity, importer, stage): figures["demand_per_month"]
+        for importer, entry in summary["importers"].items()
+        for commodity, detail in entry["commodities"].items()
+        for stage, figures in detail.get("by_stage", {}).items()
+    }
 
 
 def _open(store) -> Store:

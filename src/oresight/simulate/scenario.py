@@ -38,6 +38,7 @@ __all__ = [
     "library_names",
     "load_scenario",
     "parse_scenario",
+    "scenario_from_text",
 ]
 
 
@@ -261,28 +262,51 @@ def library_names() -> list[str]:
 def _read(source: str | Path, depth: int = 0) -> tuple[dict, str]:
     """The raw mapping of a library name or a YAML file, with any ``extends:`` base merged in."""
     path = Path(source)
-    if str(source).endswith((".yaml", ".yml")) or path.exists():
-        if not path.is_file():
-            raise InputError("no such scenario file", path=path)
-        text, origin = path.read_text(encoding="utf-8"), str(path)
-    elif str(source) in library_names():
-        text = resources.files(LIBRARY).joinpath(f"{source}.yaml").read_text(encoding="utf-8")
-        origin = f"library scenario {source}"
-    else:
+    if not (str(source).endswith((".yaml", ".yml")) or path.exists()):
+        return _read_library(str(source), depth)
+    if not path.is_file():
+        raise InputError("no such scenario file", path=path)
+    return _with_base(_mapping(path.read_text(encoding="utf-8"), str(path)), str(path), depth, path.parent)
+
+
+def _read_library(name: str, depth: int = 0) -> tuple[dict, str]:
+    """A library scenario's raw mapping; its ``extends:`` may name only other library scenarios."""
+    if name not in library_names():
         import difflib
 
-        raise UnknownNameError("scenario", str(source), difflib.get_close_matches(str(source), library_names(), n=3))
+        raise UnknownNameError("scenario", name, difflib.get_close_matches(name, library_names(), n=3))
+    origin = f"library scenario {name}"
+    text = resources.files(LIBRARY).joinpath(f"{name}.yaml").read_text(encoding="utf-8")
+    return _with_base(_mapping(text, origin), origin, depth, None)
+
+
+def _mapping(text: str, origin: str) -> dict:
     data = parse_yaml(text, origin, ScenarioError)
     if not isinstance(data, dict):
         raise ScenarioError("a scenario file must hold a mapping of keys (name, shocks, ...)", path=origin)
+    return data
+
+
+def _with_base(data: dict, origin: str, depth: int, folder: Path | None) -> tuple[dict, str]:
+    """Merge the ``extends:`` base under ``data``: a file beside the scenario's file (if it came from a folder)
+    or a library scenario."""
     base = data.pop("extends", None)
-    if base is not None:
-        if depth > 5:
-            raise ScenarioError("too many levels of 'extends'", path=origin, field="extends")
-        relative = path.parent / str(base) if origin == str(path) else Path(str(base))
-        base_data, _ = _read(relative if relative.is_file() else str(base), depth + 1)
-        data = _merge(base_data, data)
-    return data, origin
+    if base is None:
+        return data, origin
+    if depth > 5:
+        raise ScenarioError("too many levels of 'extends'", path=origin, field="extends")
+    if folder is not None:
+        beside = folder / str(base)
+        base_data, _ = _read(beside if beside.is_file() else str(base), depth + 1)
+    else:
+        base_data, _ = _read_library(str(base), depth + 1)
+    return _merge(base_data, data), origin
+
+
+def scenario_from_text(text: str, origin: str = "uploaded scenario") -> Scenario:
+    """A scenario from YAML text that came from outside (a web upload). Its ``extends:`` may name a library
+    scenario only: text from outside never makes oresight open a file."""
+    return parse_scenario(_with_base(_mapping(text, origin), origin, 0, None)[0], origin)
 
 
 def _merge(base: dict, override: dict) -> dict:

@@ -1,0 +1,1 @@
+"""Charts and the self-contained HTML brief: the same figures serve the report file and the web app."""

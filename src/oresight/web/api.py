@@ -1,0 +1,230 @@
+"""The JSON API under ``/api/``: what the pages show, for programs. Its schema is at ``/openapi.json``."""
+
+from __future__ import annotations
+
+import io
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Query, Request, UploadFile
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from oresight.news.lexicon import load_lexicon
+from oresight.web.caching import cached_json
+from oresight.web.service import WEB_MAX_HORIZON, WEB_MAX_SAMPLES, Service, plain
+
+__all__ = ["MAX_UPLOAD_BYTES", "router"]
+
+#: largest scenario file accepted by upload; the library's largest scenario is under 4 kB
+MAX_UPLOAD_BYTES = 64 * 1024
+
+COMMODITY = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$", description="A commodity id, e.g. rare-earths")]
+COUNTRY = Annotated[str, Path(pattern=r"^[A-Z]{3}$", description="ISO 3166 alpha-3 code, e.g. CHN")]
+SCENARIO = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,79}$", description="A library scenario name")]
+RUN_ID = Annotated[str, Path(pattern=r"^\d{8}-\d{6}-[0-9a-f]{6}$", description="A saved run's id")]
+JOB_ID = Annotated[str, Path(pattern=r"^[0-9a-f]{12}$")]
+IMPORTER = Annotated[
+    str,
+    Query(pattern=r"^[A-Za-z][A-Za-z0-9 ,+.-]{0,39}$", description="A country or bloc: USA, JPN, US+JP, EU, G7 …"),
+]
+YEAR = Annotated[int | None, Query(ge=1990, le=2100, description="Data year (default: latest)")]
+#: the event types are data (the news lexicon); the schema lists them
+EVENT_TYPES = Literal[tuple(load_lexicon().event_types)]  # type: ignore[valid-type]
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+
+async def service(request: Request) -> Service:
+    return request.app.state.service
+
+
+ServiceDep = Annotated[Service, Depends(service)]
+
+
+def invalid(where: str, name: str, message: str) -> HTTPException:
+    """A 422 in FastAPI's own shape, for a value that is well-formed but names nothing oresight knows."""
+    return HTTPException(422, detail=[{"loc": [where, name], "msg": message, "type": "value_error"}])
+
+
+def checked_importer(svc: Service, importer: str) -> str:
+    from oresight.errors import OresightError
+
+    try:
+        return svc.importer(importer).label
+    except OresightError as exc:
+        raise invalid("query", "importer", str(exc)) from None
+
+
+# -- map and measure -----------------------------------------------------------------------------------------
+@router.get("/commodities", summary="Commodities with data: names, stages, years, sources")
+@cached_json()
+def commodities(svc: ServiceDep) -> list[dict]:
+    return plain(svc.commodities())
+
+
+@router.get("/commodities/{commodity}", summary="One commodity: its stages with metrics and method scores")
+@cached_json()
+def commodity(svc: ServiceDep, commodity: COMMODITY, importer: IMPORTER = "US+JP", year: YEAR = None) -> dict:
+    cid = svc.commodity_id(commodity)
+    stages = svc.commodity_stages(cid, checked_importer(svc, importer), year)
+    spec = svc.world.tax.commodities[cid]
+    return {
+        "commodity": cid,
+        "name": spec.en,
+        "name_de": spec.de,
+        "stages": plain(stages),
+        "sources": svc.sources(stages["source"].dropna()),
+    }
+
+
+@router.get("/commodities/{commodity}/chain", summary="Who supplies whom at each stage (Sankey links)")
+@cached_json()
+def chain(svc: ServiceDep, commodity: COMMODITY, importer: IMPORTER = "US+JP", year: YEAR = None) -> dict:
+    links, sources = svc.chain(svc.commodity_id(commodity), checked_importer(svc, importer), year)
+    return {"links": plain(links), "unit": "t of first-stage content per year", "sources": sources}
+
+
+@router.get("/commodities/{commodity}/explain", summary="Factor breakdown of every method, with sources")
+@cached_json()
+def explain(svc: ServiceDep, commodity: COMMODITY, importer: IMPORTER = "US+JP", year: YEAR = None) -> dict:
+    return svc.explanation(svc.commodity_id(commodity), checked_importer(svc, importer), year)
+
+
+@router.get("/assessments", summary="Ranked assessment of every commodity and stage for an importer")
+@cached_json()
+def assessments(
+    svc: ServiceDep,
+    importer: IMPORTER = "US+JP",
+    year: YEAR = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict]:
+    return plain(svc.assessment(checked_importer(svc, importer), year).head(limit))
+
+
+@router.get("/countries/{country}", summary="What a country supplies and what it depends on")
+@cached_json()
+def country(svc: ServiceDep, country: COUNTRY, year: YEAR = None) -> dict:
+    code = svc.country(country)
+    return {
+        "country": code,
+        "name": svc.world.tax.countries.name(code),
+        "supplies": plain(svc.supplies(code, year)),
+        "depends_on": plain(svc.assessment(code, year).head(20)),
+    }
+
+
+@router.get("/sources", summary="The sources registry")
+@cached_json()
+def sources(svc: ServiceDep) -> list[dict]:
+    return plain(svc.world.sources.reset_index(drop=True))
+
+
+# -- scenarios and runs --------------------------------------------------------------------------------------
+@router.get("/scenarios", summary="The scenario library")
+@cached_json()
+def scenarios(svc: ServiceDep) -> list[dict]:
+    return svc.scenarios()
+
+
+@router.get("/scenarios/{name}", summary="One library scenario as YAML")
+@cached_json()
+def scenario(svc: ServiceDep, name: SCENARIO) -> dict:
+    return {"name": name, "yaml": svc.scenario_yaml(name)}
+
+
+class RunOverrides(BaseModel):
+    samples: int | None = Field(default=None, ge=1, le=WEB_MAX_SAMPLES)
+    horizon_months: int | None = Field(default=None, ge=1, le=WEB_MAX_HORIZON)
+    seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
+    importers: list[Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9 +.-]{0,39}$")]] | None = Field(
+        default=None, min_length=1, max_length=8
+    )
+
+
+class RunRequest(RunOverrides):
+    scenario: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,79}$", description="A library scenario name")
+    parameters: dict[Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]{0,39}$")], str | float | int] = Field(
+        default_factory=dict, max_length=20, description="Values of the scenario's ${parameters}"
+    )
+
+
+@router.post("/runs", status_code=202, summary="Start a library scenario; poll /api/jobs/{id}")
+def start_run(svc: ServiceDep, request: RunRequest) -> dict:
+    overrides = request.model_dump(include=set(RunOverrides.model_fields))
+    return svc.start_library_run(request.scenario, overrides, request.parameters).as_dict()
+
+
+@router.post("/runs/upload", status_code=202, summary="Start an uploaded scenario (YAML); poll /api/jobs/{id}")
+async def upload_run(
+    svc: ServiceDep,
+    file: Annotated[UploadFile, File(description=f"A scenario YAML file, at most {MAX_UPLOAD_BYTES} bytes")],
+    samples: Annotated[int | None, Form(ge=1, le=WEB_MAX_SAMPLES)] = None,
+    horizon_months: Annotated[int | None, Form(ge=1, le=WEB_MAX_HORIZON)] = None,
+) -> dict:
+    content = await file.read(MAX_UPLOAD_BYTES + 1)
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise HTTPException(413, detail=f"the scenario file is larger than {MAX_UPLOAD_BYTES} bytes")
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        raise invalid("body", "file", "the scenario file is not UTF-8 text") from None
+    name = (file.filename or "scenario.yaml")[-80:]
+    overrides = {"samples": samples, "horizon_months": horizon_months}
+    return svc.start_uploaded_run(text, name, overrides).as_dict()
+
+
+@router.get("/jobs/{job_id}", summary="A simulation job: status, progress, run id when done")
+def job(svc: ServiceDep, job_id: JOB_ID) -> dict:
+    found = svc.jobs.get(job_id)
+    if found is None:
+        raise HTTPException(404, detail=f"no job {job_id}")
+    return found.as_dict()
+
+
+@router.get("/runs", summary="Saved runs")
+@cached_json(stored=True)
+def runs(svc: ServiceDep) -> list[dict]:
+    return plain(svc.runs())
+
+
+@router.get("/runs/{run_id}", summary="A saved run: scenario, seed, data version and summary")
+@cached_json()
+def run(svc: ServiceDep, run_id: RUN_ID) -> dict:
+    row = svc.run(run_id)
+    return {k: (str(v) if k == "created" else v) for k, v in row.items() if k != "results_path"}
+
+
+@router.get("/runs/{run_id}/fan", summary="Monthly shortfall percentiles (fan chart data)")
+@cached_json()
+def run_fan(svc: ServiceDep, run_id: RUN_ID) -> list[dict]:
+    return plain(svc.run_fan(run_id))
+
+
+@router.get(
+    "/runs/{run_id}/results.{fmt}",
+    summary="A run's results (shortfall and price index per month and sample) as CSV or Parquet",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}, "application/vnd.apache.parquet": {}}}},
+)
+def run_results(svc: ServiceDep, run_id: RUN_ID, fmt: Literal["csv", "parquet"]) -> Response:
+    frame = svc.run_results(run_id)
+    filename = f"oresight-run-{run_id}.{fmt}"
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if fmt == "csv":
+        return Response(frame.to_csv(index=False), media_type="text/csv", headers=headers)
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return Response(buffer.getvalue(), media_type="application/vnd.apache.parquet", headers=headers)
+
+
+# -- news ----------------------------------------------------------------------------------------------------
+@router.get("/events", summary="News events, newest first, with their articles and evidence")
+@cached_json(stored=True)
+def events(
+    svc: ServiceDep,
+    since: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD")] = None,
+    kind: Annotated[EVENT_TYPES | None, Query(description="Event type")] = None,
+    commodity: Annotated[str | None, Query(pattern=r"^[A-Za-z][A-Za-z -]{0,39}$")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[dict]:
+    return svc.events(since, kind, commodity)[:limit]
