@@ -115,6 +115,21 @@ def test_a_scenario_runs_from_the_browser(server, page):
     assert download.value.suggested_filename.endswith(".parquet")
 
 
+def test_a_scenario_with_parameters_runs_from_the_browser(server, page):
+    page.goto(server + "/scenarios")
+    page.select_option("#scenario-select", "n-minus-1")
+    page.fill("#library-form input[name=samples]", "50")
+    page.fill("#library-form input[name=parameters]", "commodity=gallium")
+    page.click("#run-button")
+    page.wait_for_url("**/scenarios/runs/**", timeout=120_000)
+    expect(page.locator("text=Scenario n-minus-1")).to_be_visible()
+    expect(page.locator("#summary")).to_contain_text("gallium")  # the parameter reached the scenario
+    page.goto(server + "/scenarios")
+    page.fill("#library-form input[name=parameters]", "commodity")
+    page.click("#run-button")
+    expect(page.locator("#job-error")).to_contain_text("name=value")
+
+
 def test_a_bad_upload_shows_the_error_in_the_page(server, page, tmp_path):
     scenario = tmp_path / "broken.yaml"
     scenario.write_text("name: broken\nshocks: [{kind: export_restriction, exporter: CHN}]\n", encoding="utf-8")

@@ -10,6 +10,23 @@
     return detail.map((d) => d.loc.join(".") + ": " + d.msg).join("; ");
   }
 
+  // "commodity=gallium, stage=refining" -> {commodity: "gallium", stage: "refining"}; null if malformed
+  function parseParameters(text) {
+    const parameters = {};
+    for (const pair of text.split(",").map((p) => p.trim()).filter(Boolean)) {
+      const [key, ...rest] = pair.split("=");
+      if (!key.trim() || rest.length === 0) return null;
+      parameters[key.trim()] = rest.join("=").trim();
+    }
+    return parameters;
+  }
+
+  function refuse(message) {
+    box.hidden = false;
+    status.textContent = "refused";
+    error.textContent = message;
+  }
+
   async function start(url, options) {
     box.hidden = false;
     error.textContent = "";
@@ -18,8 +35,7 @@
     const response = await fetch(url, options);
     const body = await response.json();
     if (!response.ok) {
-      status.textContent = "refused";
-      error.textContent = describe(body.detail);
+      refuse(describe(body.detail));
       return;
     }
     poll(body.id);
@@ -46,6 +62,12 @@
     for (const key of ["samples", "horizon_months"]) {
       if (form.get(key)) request[key] = Number(form.get(key));
     }
+    const parameters = parseParameters(form.get("parameters") || "");
+    if (parameters === null) {
+      refuse("parameters: write name=value pairs separated by commas");
+      return;
+    }
+    request.parameters = parameters;
     start("/api/runs", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
