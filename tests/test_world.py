@@ -188,3 +188,18 @@ def test_single_country_volumes_without_world_total_leave_published_shares_in_us
     )
     view = World(facts, SOURCES).stage_view("cobalt", "refining", 2024)
     assert view.method == "published shares" and view.share_of("CHN") == pytest.approx(0.75)
+
+
+def test_a_year_before_all_data_uses_the_earliest_year_after_it(world):
+    """docs/methods.md: the latest year no later than the one asked, else the earliest after it."""
+    years = world.years("rare-earths", "mining")
+    assert world.latest_year("rare-earths", "mining", at_most=years[0] - 10) == years[0]
+    assert world.latest_year("rare-earths", "mining", at_most=years[-1] + 10) == years[-1]
+
+
+def test_stage_view_and_supply_shares_pick_the_same_year_even_before_all_data(world):
+    early = 1990
+    table = world.supply_shares(early)
+    for commodity, stage in (("rare-earths", "mining"), ("rare-earths", "refining"), ("gallium", "refining")):
+        rows = table[(table["commodity"] == commodity) & (table["stage"] == stage)]
+        assert set(rows["year"]) == {world.stage_view(commodity, stage, early).year}, (commodity, stage)

@@ -14,6 +14,7 @@ import pandas as pd
 import xarray as xr
 
 from oresight.errors import DataNotAttestedError
+from oresight.facts import calc_year_as_of, rows_as_of
 from oresight.metrics import calc_political_risk
 from oresight.world import World
 
@@ -57,14 +58,6 @@ def reporters_of(importer) -> tuple[str, ...]:
     return ("EUU",) if importer.label == "EU" else tuple(importer.members)
 
 
-def _latest(rows: pd.DataFrame, year: int | None) -> pd.DataFrame:
-    if rows.empty:
-        return rows
-    years = rows["year"].astype(int)
-    use = int(years[years <= year].max()) if year is not None and (years <= year).any() else int(years.max())
-    return rows[years == use]
-
-
 def calc_reliance_from_facts(rows: pd.DataFrame | list[dict], stage: str, year: int | None) -> Reliance:
     """Net import reliance of one reporter and commodity, matched to a stage.
 
@@ -75,9 +68,7 @@ def calc_reliance_from_facts(rows: pd.DataFrame | list[dict], stage: str, year: 
     records = rows.to_dict("records") if isinstance(rows, pd.DataFrame) else rows
     if not records:
         return NOT_ATTESTED
-    years = [int(r["year"]) for r in records]
-    earlier = [y for y in years if year is None or y <= year]
-    use = max(earlier) if earlier else max(years)
+    use = calc_year_as_of([r["year"] for r in records], year)
     records = [r for r in records if int(r["year"]) == use]
     staged = [r for r in records if r["stage"] == stage]
     if not staged:
@@ -117,7 +108,7 @@ def calc_import_weights_from_facts(
     published import shares combined across sources (:func:`calc_shares_from_published`). Intra-bloc trade is
     left out. Raises :class:`DataNotAttestedError` when neither is available.
     """
-    quantities = _latest(quantities, year)
+    quantities = rows_as_of(quantities, year)
     if not quantities.empty and (year is None or int(quantities["year"].iat[0]) == year):
         source = quantities["source"].iat[0]
         rows = quantities[(quantities["source"] == source) & ~quantities["partner"].isin(["WLD", *members])]
@@ -192,11 +183,7 @@ def political_risk(world: World, year: int | None, *, source: str | None = None)
 
 
 def _wgi_year(world: World, year: int | None) -> int:
-    years = sorted(int(y) for y in world.select(measure="wgi_pv")["year"].unique())
-    if year is None:
-        return years[-1]
-    earlier = [y for y in years if y <= year]
-    return earlier[-1] if earlier else years[0]
+    return calc_year_as_of(world.select(measure="wgi_pv")["year"].unique(), year)
 
 
 def wgi_mean(world: World, year: int | None) -> xr.DataArray:

@@ -105,6 +105,28 @@ STATUSES = (
 VALUELESS_STATUSES = ("withheld", "net_exporter")
 
 
+def calc_year_as_of(years, year: int | None) -> int:
+    """The year of data to use "as of" ``year``: the latest no later than it, else the earliest after it; the
+    latest of all when no year is asked. One rule for every selection by year (docs/methods.md).
+
+    >>> calc_year_as_of([2019, 2021, 2023], 2022), calc_year_as_of([2019, 2021], 2015), calc_year_as_of([2019], None)
+    (2021, 2019, 2019)
+    """
+    years = np.asarray(years, dtype=int)
+    if year is None:
+        return int(years.max())
+    earlier = years[years <= year]
+    return int(earlier.max()) if earlier.size else int(years.min())
+
+
+def rows_as_of(rows: pd.DataFrame, year: int | None) -> pd.DataFrame:
+    """The rows of the year :func:`calc_year_as_of` picks among theirs (all rows of that year)."""
+    if rows.empty:
+        return rows
+    years = rows["year"].astype(int)
+    return rows[years == calc_year_as_of(years, year)]
+
+
 def empty_facts() -> pd.DataFrame:
     return normalise_facts(pd.DataFrame({c: [] for c in FACT_COLUMNS}))
 

@@ -26,7 +26,7 @@ import pandas as pd
 import xarray as xr
 
 from oresight.errors import DataNotAttestedError, OresightError
-from oresight.facts import TABLE_COLUMNS, normalise_facts
+from oresight.facts import TABLE_COLUMNS, calc_year_as_of, normalise_facts, rows_as_of
 from oresight.taxonomy import Chain, Taxonomy, load_taxonomy
 from oresight.taxonomy.countries import AGGREGATES, REST_OF_WORLD, WORLD
 
@@ -234,10 +234,8 @@ class World:
         country: str | None = None,
     ) -> int | None:
         rows = self.select(commodity=commodity, stage=stage, measure=measure, series=series, country=country)
-        years = rows["year"].dropna().astype(int)
-        if at_most is not None and (years <= at_most).any():
-            years = years[years <= at_most]
-        return int(years.max()) if len(years) else None
+        years = rows["year"].dropna()
+        return calc_year_as_of(years, at_most) if len(years) else None
 
     # -- volumes and shares ----------------------------------------------------------------------------------
     def production(
@@ -341,8 +339,7 @@ class World:
         frames = [volumes]
         published = self.select(measure="share")
         for (commodity, stage), rows in published.groupby(["commodity", "stage"]):
-            years = rows["year"][rows["year"] <= year] if year is not None else rows["year"]
-            share_year = int(years.max()) if len(years) else int(rows["year"].min())
+            share_year = calc_year_as_of(rows["year"], year)
             if (commodity, stage) in covered and latest_volume[(commodity, stage)] >= share_year:
                 continue
             shares, used = calc_shares_from_published(rows, year)
@@ -428,9 +425,9 @@ class World:
         rows = self.select(commodity=commodity, country=importer, measure="import_value", stage=stage)
         if rows.empty:
             raise DataNotAttestedError(f"no import data for {importer} and {commodity}")
-        years = rows["year"].dropna().astype(int)
-        use = int(years[years <= year].max()) if year is not None and (years <= year).any() else int(years.max())
-        rows = rows[(rows["year"] == use) & (rows["partner"] != WORLD)]
+        rows = rows_as_of(rows, year)
+        use = int(rows["year"].iat[0])
+        rows = rows[rows["partner"] != WORLD]
         values = rows.groupby("partner")["value"].sum()
         share = (values / values.sum()).to_numpy(float)
         return xr.Dataset(
@@ -501,9 +498,8 @@ def calc_shares_from_published(
     """
     # Published share tables are small (a few dozen rows): plain numpy keeps this fast enough to call per item.
     years = published["year"].to_numpy(dtype=float)
-    keep = years <= year if year is not None and (years <= year).any() else np.ones(len(years), dtype=bool)
-    newest = years[keep].max()
-    keep &= years >= newest - SHARE_WINDOW_YEARS
+    newest = calc_year_as_of(years, year)
+    keep = (years <= newest) & (years >= newest - SHARE_WINDOW_YEARS)
     sources = published["source"].to_numpy(str)
     latest: dict[str, float] = {}
     for source, y in zip(sources[keep], years[keep], strict=True):
@@ -551,6 +547,10 @@ def calc_volume_shares(
         at_or_before = rows[rows["year"] <= year]
         later_only = rows[
             ~rows.set_index(["commodity", "stage"]).index.isin(at_or_before.set_index(["commodity", "stage"]).index)
+        ]
+        # the year calc_year_as_of picks, per pair: the latest no later than ``year``, else the earliest after it
+        later_only = later_only[
+            later_only["year"] == later_only.groupby(["commodity", "stage"])["year"].transform("min")
         ]
         rows = pd.concat([at_or_before, later_only])
     pair = ["commodity", "stage"]

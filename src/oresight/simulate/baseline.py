@@ -30,6 +30,7 @@ import pandas as pd
 import xarray as xr
 
 from oresight.errors import DataNotAttestedError
+from oresight.facts import rows_as_of
 from oresight.taxonomy import Importer
 from oresight.taxonomy.countries import AGGREGATES, REST_OF_WORLD, WORLD
 from oresight.world import StageView, World
@@ -151,16 +152,6 @@ def _unit_factor(unit: str) -> tuple[str, float]:
     return ("t", _MASS_UNITS[unit]) if unit in _MASS_UNITS else (unit, 1.0)
 
 
-def _latest(rows: pd.DataFrame, year: int | None) -> pd.DataFrame:
-    """Rows of the latest year no later than ``year`` (or the earliest year when all are later)."""
-    if rows.empty:
-        return rows
-    years = rows["year"].astype(int)
-    usable = years[years <= year] if year is not None and (years <= year).any() else years
-    chosen = int(usable.max()) if year is None or (years <= year).any() else int(years.min())
-    return rows[years == chosen]
-
-
 # -- calibration steps -----------------------------------------------------------------------------------------
 class _Calibration:
     """Builds a :class:`Baseline` step by step; each step reads the World and records notes and sources."""
@@ -201,7 +192,7 @@ class _Calibration:
         estimates, unit, basis = [], "t", f"t {view.stage} product (derived from the stage upstream)"
         for country, group in rows.groupby("country"):
             share = view.share_of(str(country))
-            latest = _latest(group, self.year)
+            latest = rows_as_of(group, self.year)
             if share > 0 and not latest.empty:
                 unit, factor = _unit_factor(str(latest["unit"].iat[0]))
                 basis = str(latest["basis"].iat[0])
@@ -215,7 +206,7 @@ class _Calibration:
         return (float(np.median(estimates)) if estimates else math.nan), unit, basis
 
     def _stage_fact(self, stage: str, measure: str) -> float:
-        rows = _latest(
+        rows = rows_as_of(
             self.world.select(commodity=self.commodity, stage=stage, measure=measure, country=WORLD), self.year
         )
         if rows.empty:
@@ -309,7 +300,7 @@ class _Calibration:
             rows = self._facts("consumption", stage, [member])
             if rows.empty and stage_less:
                 rows = self._facts("consumption", "", [member])
-            rows = _latest(rows, self.year)
+            rows = rows_as_of(rows, self.year)
             if rows.empty:
                 continue
             apparent = rows[rows["basis"].str.contains("apparent", case=False)]
@@ -326,7 +317,7 @@ class _Calibration:
     def _from_partner_flows(self, imp: Importer, stage: str, unit: str) -> tuple[float, str] | None:
         """Imports estimated from partners' reported exports to the importer, scaled by the partners' share of its
         imports where the importer's import shares are known."""
-        flows = _latest(self._facts("export_quantity", stage, self._exporters(), partner=imp.members), self.year)
+        flows = rows_as_of(self._facts("export_quantity", stage, self._exporters(), partner=imp.members), self.year)
         if flows.empty:
             return None
         flows = flows.assign(
@@ -403,7 +394,7 @@ class _Calibration:
         """A producer that reports its exports uses the rest of its output (after its own next stage's needs)."""
         importers = {imp.label for imp in self.importers}
         for k, stage in enumerate(self.stages):
-            exports = _latest(self._facts("export_quantity", stage, names, partner=[WORLD, ""]), self.year)
+            exports = rows_as_of(self._facts("export_quantity", stage, names, partner=[WORLD, ""]), self.year)
             for _, row in exports[~exports["country"].isin(importers)].iterrows():
                 n = names.index(str(row["country"]))
                 yearly = float(row["value"]) * _unit_factor(str(row["unit"]))[1]
@@ -498,7 +489,7 @@ class _Calibration:
 
     def _known_flows(self, imp: Importer, stage: str, names) -> np.ndarray | None:
         """Monthly tonnes partners report exporting to the importer at this stage."""
-        flows = _latest(self._facts("export_quantity", stage, self._exporters(), partner=imp.members), self.year)
+        flows = rows_as_of(self._facts("export_quantity", stage, self._exporters(), partner=imp.members), self.year)
         if flows.empty:
             return None
         row = np.zeros(len(names))
@@ -534,7 +525,7 @@ class _Calibration:
                     picked = rows[rows["stage"].isin([stage, ""]) & rows["country"].isin(scope)]
                     for sector, group in picked.groupby("sector"):
                         if sector in sectors and sector != OTHER_SECTOR:
-                            latest = _latest(group, self.year)
+                            latest = rows_as_of(group, self.year)
                             value = latest["high"] if (latest["status"] == "upper_bound").all() else latest["value"]
                             chosen[str(sector)] = float(value.mean())
                             self.sources.update(latest["source"])
@@ -551,7 +542,7 @@ class _Calibration:
         for k, stage in enumerate(self.stages):
             rows = self.world.select(commodity=self.commodity, stage=stage, measure="capacity")
             for country, group in rows[~rows["country"].isin(AGGREGATES)].groupby("country"):
-                latest = _latest(group, self.year)
+                latest = rows_as_of(group, self.year)
                 node = next((nm for nm in names if str(country) in self._members_of(nm)), None)
                 if node is None or latest.empty:
                     continue
