@@ -43,6 +43,7 @@ from oresight.metrics import (
     calc_top_country,
     calc_top_share,
     calc_wgi_eu_scaled,
+    calc_wgi_usgs_scaled,
 )
 from oresight.taxonomy import Importer
 from oresight.taxonomy.countries import AGGREGATES
@@ -117,10 +118,7 @@ def _by_reporter(world: World, measure: str, reporters: tuple[str, ...]) -> dict
 
 def _records_by_reporter(world: World, measure: str, reporters) -> dict[tuple[str, str], list[dict]]:
     """Facts of one measure for the reporters as records, grouped by (reporter, commodity)."""
-    grouped: dict[tuple[str, str], list[dict]] = {}
-    for record in world.select(measure=measure, country=list(reporters)).to_dict("records"):
-        grouped.setdefault((record["country"], record["commodity"]), []).append(record)
-    return grouped
+    return {key: rows.to_dict("records") for key, rows in _by_reporter(world, measure, reporters).items()}
 
 
 def _reliance(importer: Importer, commodities, stages, year, nir) -> tuple[xr.Dataset, set[str]]:
@@ -364,8 +362,9 @@ def assess_dataset(
     out["year"] = inputs.supply_info["year"]
     out["attributed"] = attributed
     out["hhi"] = calc_hhi(share)
-    out["hhi_low"] = np.minimum(calc_hhi(supply["low"]), calc_hhi(supply["high"]))
-    out["hhi_high"] = np.maximum(calc_hhi(supply["low"]), calc_hhi(supply["high"]))
+    hhi_at_low, hhi_at_high = calc_hhi(supply["low"]), calc_hhi(supply["high"])
+    out["hhi_low"] = np.minimum(hhi_at_low, hhi_at_high)
+    out["hhi_high"] = np.maximum(hhi_at_low, hhi_at_high)
     out["effective_suppliers"] = calc_effective_suppliers(share)
     out["top_country"] = calc_top_country(share)
     out["top_share"] = calc_top_share(share, 1)
@@ -433,8 +432,7 @@ def _method(method: str, inputs: Inputs, supply_var: str, reliance_var: str, sup
             eol_rir=inputs.eol_rir.fillna(0.0),
             si_sr=inputs.si_sr.fillna(1.0),
         )
-    risk01 = ((2.5 - inputs.wgi) / 5).clip(0, 1)
-    return calc_usgs_supply_risk(supply[supply_var], risk01, trade_exposure=reliance)
+    return calc_usgs_supply_risk(supply[supply_var], calc_wgi_usgs_scaled(inputs.wgi), trade_exposure=reliance)
 
 
 def assess(
@@ -567,7 +565,7 @@ def _explain_method(method: str, inputs: Inputs, data: xr.Dataset, commodity: st
     elif method in ("eu", "usgs"):
         shares = inputs.supply["share"].sel(commodity=commodity, stage=stage).dropna("country")
         shares = shares.drop_sel(country=[c for c in shares.country.values if c in AGGREGATES])
-        wgi = calc_wgi_eu_scaled(inputs.wgi) if method == "eu" else ((2.5 - inputs.wgi) / 5).clip(0, 1)
+        wgi = calc_wgi_eu_scaled(inputs.wgi) if method == "eu" else calc_wgi_usgs_scaled(inputs.wgi)
         t = inputs.t_global.sel(commodity=commodity, stage=stage) if method == "eu" else 1.0
         contribution = (
             shares**2

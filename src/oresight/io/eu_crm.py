@@ -91,30 +91,20 @@ def _results(out: FactRows, table, source_id: str) -> None:
         material = clean_cell(row["material_name"])
         common = {"commodity": commodity, "country": "EUU", "year": 2023, "status": "reported", "source": source_id}
         used = _STAGE.get(clean_cell(row.get("eu_used_stage", "")).lower(), "")
-        for field, stage in (("supply_risk_primary", "mining"), ("supply_risk_refined", "refining")):
+        for field, stage, measure, unit in (
+            ("supply_risk_primary", "mining", "eu_supply_risk", "index"),
+            ("supply_risk_refined", "refining", "eu_supply_risk", "index"),
+            ("import_reliance_primary", "mining", "net_import_reliance", "percent"),
+            ("import_reliance_refined", "refining", "net_import_reliance", "percent"),
+        ):
             value = _number(out, row.get(field, ""), line, field)
-            if value is not None:
-                note = "the stage the EU used for the material's supply risk" if stage == used else ""
-                out.add(
-                    **common,
-                    stage=stage,
-                    measure="eu_supply_risk",
-                    value=value,
-                    unit="index",
-                    basis=f"{material} (EU 2023)",
-                    note=note,
-                )
-        for field, stage in (("import_reliance_primary", "mining"), ("import_reliance_refined", "refining")):
-            value = _number(out, row.get(field, ""), line, field)
-            if value is not None:
-                out.add(
-                    **common,
-                    stage=stage,
-                    measure="net_import_reliance",
-                    value=value,
-                    unit="percent",
-                    basis=f"{material} (EU 2023)",
-                )
+            if value is None:
+                continue
+            used_here = measure == "eu_supply_risk" and stage == used
+            note = "the stage the EU used for the material's supply risk" if used_here else ""
+            out.add(
+                **common, stage=stage, measure=measure, value=value, unit=unit, basis=f"{material} (EU 2023)", note=note
+            )
         for field, measure, unit, scale in (
             ("economic_importance", "eu_economic_importance", "index", 1.0),
             ("end_of_life", "eol_rir", "share", 0.01),

@@ -16,7 +16,7 @@ from .concentration import (
     calc_top_share,
 )
 from .dependence import calc_import_reliance, calc_import_weights, calc_weighted_trade_average
-from .governance import calc_governance_hhi, calc_political_risk, calc_wgi_eu_scaled
+from .governance import calc_governance_hhi, calc_political_risk, calc_wgi_eu_scaled, calc_wgi_usgs_scaled
 
 __all__ = [
     "calc_benchmark_flag",
@@ -34,4 +34,5 @@ __all__ = [
     "calc_top_share",
     "calc_weighted_trade_average",
     "calc_wgi_eu_scaled",
+    "calc_wgi_usgs_scaled",
 ]

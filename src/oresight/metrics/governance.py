@@ -6,6 +6,8 @@
 [1.0, 0.5, 0.0, 0.0]
 >>> calc_wgi_eu_scaled(pv).values.tolist()
 [10.0, 5.0, 0.0, 0.0]
+>>> calc_wgi_usgs_scaled(pv).values.tolist()
+[1.0, 0.5, 0.0, 0.0]
 """
 
 from __future__ import annotations
@@ -23,6 +25,12 @@ def calc_wgi_eu_scaled(wgi_mean: xr.DataArray) -> xr.DataArray:
     """EU method scaling of the mean of the six WGI estimates to 0 (best) .. 10 (worst governance):
     (2.5 − WGI) × 2, clipped to [0, 10] (JRC 2017 guidelines)."""
     return ((2.5 - wgi_mean) * 2).clip(0, 10)
+
+
+def calc_wgi_usgs_scaled(wgi_mean: xr.DataArray) -> xr.DataArray:
+    """USGS-style scaling of the mean of the six WGI estimates to 0 (best) .. 1 (worst): (2.5 − WGI) / 5,
+    clipped to [0, 1] (Nassar & Fortier 2021) — GeoPolRisk's normalisation, applied to the mean of all six."""
+    return calc_political_risk(wgi_mean)
 
 
 def calc_governance_hhi(
