@@ -221,6 +221,7 @@ def test_news_events_show_their_evidence_highlighted(client, fixtures):
     service = client.app.state.service
     with Store.open(service.store) as store:
         ingest(articles, store)
+    service.store_changed()  # else the app notices the terminal's write at its next refresh (5 s)
     events = client.get("/api/events").json()
     assert events and all("articles" in e for e in events)
     page = client.get("/news")

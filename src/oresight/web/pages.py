@@ -54,16 +54,12 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
 def overview(request: Request, svc: ServiceDep, importer: IMPORTER = "US+JP", year: YEAR = None):
     label = checked_importer(svc, importer)
     table = svc.assessment(label, year)
-
-    def heatmap() -> str:
-        chart = figures.concentration_heatmap(
-            concentration_matrix(table),
-            cell_labels(table),
-            "Supply concentration by commodity and stage (HHI, 0–1)",
-            sorted(set(table["source"].dropna())),
-        )
-        return figure_html(chart, "chart-heatmap")
-
+    heatmap = figures.concentration_heatmap(
+        concentration_matrix(table),
+        cell_labels(table),
+        "Supply concentration by commodity and stage (HHI, 0–1)",
+        sorted(set(table["source"].dropna())),
+    )
     return render(
         request,
         "overview.html.j2",
@@ -71,7 +67,7 @@ def overview(request: Request, svc: ServiceDep, importer: IMPORTER = "US+JP", ye
         importer=label,
         year=year,
         vulnerabilities=table.head(12),
-        heatmap=svc.memo(("heatmap", label, year), heatmap),
+        heatmap=figure_html(heatmap, "chart-heatmap"),
         commodities=svc.commodities(),
         events=svc.events()[:6],
     )
@@ -87,10 +83,7 @@ def commodity(request: Request, svc: ServiceDep, commodity: COMMODITY, importer:
     stages = svc.commodity_stages(cid, label, year)
     try:
         links, link_sources = svc.chain(cid, label, year)
-        sankey, chain_note = (
-            svc.memo(("sankey", cid, label, year), lambda: _sankey(svc, cid, links, link_sources)),
-            None,
-        )
+        sankey, chain_note = _sankey(svc, cid, links, link_sources), None
     except OresightError as exc:  # a chain the simulator cannot calibrate still has its stage table
         sankey, link_sources, chain_note = None, [], str(exc)
     return render(
@@ -148,21 +141,17 @@ def scenarios(request: Request, svc: ServiceDep):
 @router.get("/scenarios/runs/{run_id}")
 @cached_html()
 def run(request: Request, svc: ServiceDep, run_id: RUN_ID):
-    row = svc.run(run_id)
-
-    def chart() -> str | None:
-        fan = svc.run_fan(run_id)
-        title = f"{row['scenario']}: monthly shortfall, P5–P95"
-        caption = f"oresight run {run_id} on data version {row['data_version']}"
-        return figure_html(figures.fan_chart(fan, title, caption), "chart-fan") if len(fan) else None
-
+    row, fan = svc.run(run_id), svc.run_fan(run_id)
+    title = f"{row['scenario']}: monthly shortfall, P5–P95"
+    caption = f"oresight run {run_id} on data version {row['data_version']}"
+    chart = figure_html(figures.fan_chart(fan, title, caption), "chart-fan") if len(fan) else None
     return render(
         request,
         "run.html.j2",
         title=f"Run {run_id}",
         row=row,
         summary=row["summary"],
-        fan=svc.memo(("fan-chart", run_id), chart),
+        fan=chart,
     )
 
 
@@ -177,24 +166,17 @@ def news(
 ):
     from oresight.news.lexicon import load_lexicon
 
-    def build() -> tuple[list[dict], str | None]:
-        found = svc.events(since or None, kind, commodity or None)[:200]
-        texts = svc.article_texts([a["id"] for e in found for a in e["articles"]])
-        marked = [
-            {**event, "articles": [{**a, "marked": highlight(texts.get(a["id"], ""), evidence_sentences(a["evidence"]))}
-                                   for a in event["articles"]]}
-            for event in found
-        ]  # fmt: skip
-        timeline = figure_html(figures.event_timeline(found), "chart-timeline") if found else None
-        return marked, timeline
-
-    found, timeline = svc.memo(("news-page", since, kind, commodity), build, stored=True)
+    found = svc.events(since or None, kind, commodity or None)[:200]
+    texts = svc.article_texts([a["id"] for e in found for a in e["articles"]])
+    for event in found:  # events() read them afresh: marking them changes nothing shared
+        for article in event["articles"]:
+            article["marked"] = highlight(texts.get(article["id"], ""), evidence_sentences(article["evidence"]))
     return render(
         request,
         "news.html.j2",
         title="News",
         events=found,
-        timeline=timeline,
+        timeline=figure_html(figures.event_timeline(found), "chart-timeline") if found else None,
         filters={"since": since or "", "kind": kind or "", "commodity": commodity or ""},
         kinds=load_lexicon().event_types,
     )

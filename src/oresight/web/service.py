@@ -41,6 +41,8 @@ class Service:
         self.jobs = jobs or JobQueue()
         self._store_lock = threading.Lock()
         self._memo: dict = {}
+        self._key_locks: dict[tuple, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
         self._generation = 0  # bumped whenever this app writes to the store
         self.assessment = lru_cache(maxsize=64)(self._assessment)
         self.chain = lru_cache(maxsize=64)(self._chain)
@@ -54,11 +56,24 @@ class Service:
         again after this app saved a run, and at least every :data:`STORE_REFRESH_SECONDS` (news ingested from
         the terminal meanwhile show up then)."""
         full = self._full_key(key, stored)
-        if full not in self._memo:
-            if len(self._memo) > 512:
-                self._memo.clear()
-            self._memo[full] = build()
+        if full in self._memo:
+            return self._memo[full]
+        with self._lock_of(full):  # concurrent misses of one key wait for the first, not compute it again
+            if full not in self._memo:
+                if len(self._memo) > 512:
+                    self._memo.clear()
+                self._memo[full] = build()
         return self._memo[full]
+
+    def _lock_of(self, key: tuple) -> threading.Lock:
+        with self._locks_guard:
+            if len(self._key_locks) > 1024:
+                self._key_locks.clear()
+            return self._key_locks.setdefault(key, threading.Lock())
+
+    def store_changed(self) -> None:
+        """Forget what was read from the store (this app wrote to it, or a caller knows someone else did)."""
+        self._generation += 1
 
     def peek(self, key: tuple, *, stored: bool = False):
         """The value :meth:`memo` holds for ``key``, or None."""
@@ -182,8 +197,8 @@ class Service:
             sim = simulate(scenario, self.world, explain=True, progress=progress)
             with self._store_lock:
                 run_id = save_run(sim, self.store)
-                self._generation += 1
-                return run_id
+            self.store_changed()
+            return run_id
 
         return self.jobs.submit(scenario.name, work)
 
@@ -191,7 +206,7 @@ class Service:
         from oresight.simulate.runs import list_runs
 
         with self._store_lock:
-            runs = self.memo(("runs",), lambda: list_runs(self.store), stored=True)
+            runs = list_runs(self.store)
         columns = ["id", "created", "scenario", "seed", "samples", "horizon", "importers", "data_version"]
         return runs[columns] if len(runs) else pd.DataFrame(columns=columns)
 
@@ -214,21 +229,14 @@ class Service:
         from oresight.simulate.runs import demand_by_stage, shortfall_fan
 
         row = self.run(run_id)
-        return self.memo(
-            ("fan", run_id),
-            lambda: shortfall_fan(pd.read_parquet(row["results_path"]), demand_by_stage(row["summary"])),
-        )
+        return shortfall_fan(pd.read_parquet(row["results_path"]), demand_by_stage(row["summary"]))
 
     # -- news -------------------------------------------------------------------------------------------------
     def events(self, since: str | None = None, kind: str | None = None, commodity: str | None = None) -> list[dict]:
         from oresight.news.store import events
 
-        def read() -> list[dict]:
-            with Store.open(self.store) as store:
-                return events(store, since=since, kind=kind, commodity=commodity)
-
-        with self._store_lock:
-            return self.memo(("events", since, kind, commodity), read, stored=True)
+        with self._store_lock, Store.open(self.store) as store:
+            return events(store, since=since, kind=kind, commodity=commodity)
 
     def article_texts(self, ids: list[str]) -> dict[str, str]:
         from oresight.news.store import article_texts
