@@ -196,6 +196,20 @@ def events(
            FROM news_event_articles m JOIN news_articles a ON a.id = m.article ORDER BY m.article"""
     ).df()
     wanted = commodity.lower().replace("-", " ") if commodity else None  # a news name or a taxonomy id
+    articles_of: dict[str, list[dict]] = {}
+    for m in members.itertuples(index=False):
+        extraction = json.loads(m.extraction)
+        articles_of.setdefault(m.event, []).append(
+            {
+                "id": m.article,
+                "title": extraction["title"],
+                "outlet": m.outlet,
+                "url": m.url,
+                "published": m.published,
+                "flags": json.loads(m.flags),
+                "evidence": extraction["evidence"],
+            }
+        )
     out = []
     for row in frame.itertuples(index=False):
         commodities = json.loads(row.commodities)
@@ -205,18 +219,6 @@ def events(
             continue
         if wanted and wanted not in commodities:
             continue
-        articles = [
-            {
-                "id": m.article,
-                "title": json.loads(m.extraction)["title"],
-                "outlet": m.outlet,
-                "url": m.url,
-                "published": m.published,
-                "flags": json.loads(m.flags),
-                "evidence": json.loads(m.extraction)["evidence"],
-            }
-            for m in members[members["event"] == row.event].itertuples(index=False)
-        ]
         out.append(
             {
                 "event": row.event,
@@ -226,7 +228,7 @@ def events(
                 "event_date": row.event_date,
                 "title": row.title,
                 "scenario": json.loads(row.scenario_link),
-                "articles": articles,
+                "articles": articles_of.get(row.event, []),
             }
         )
     return out
