@@ -190,3 +190,22 @@ def test_text_prefix_cut_inside_a_character_stays_utf8(tmp_path):
     assert (text, cut) == ("Ausfuhr f", True)
     whole, cut = read_text_prefix(path, 10_000)
     assert not cut and whole.startswith("Ausfuhr für")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a: " + "[" * 800 + "]" * 800, "nested more than 64 levels"),
+        ("a: &a [*a]", "refers to itself"),
+        (
+            "\n".join(["k0: &k0 [x]", *(f"k{i}: &k{i} [*k{i - 1}, *k{i - 1}, *k{i - 1}]" for i in range(1, 12))]),
+            "too large",
+        ),
+    ],
+)
+def test_user_yaml_is_bounded_before_it_is_walked(text, message):
+    from oresight.io.text import parse_yaml
+
+    # an unbounded walk of the last case would take minutes: the bound is checked on the composed graph
+    with pytest.raises(InputError, match=message):
+        parse_yaml(text, "upload.yaml")

@@ -9,6 +9,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from oresight.errors import InputError
 
 __all__ = ["CsvTable", "clean_cell", "parse_yaml", "read_csv_table", "read_text", "read_text_prefix"]
@@ -52,17 +54,101 @@ def _decode(raw: bytes, cut: bool) -> str:
     return raw.decode("cp1252", errors="strict") if _is_cp1252(raw) else raw.decode("latin-1")
 
 
-def parse_yaml(text: str, origin: str | Path, error: type[InputError] = InputError):
-    """YAML read safely (no object construction); syntax errors name the file and line."""
-    import yaml
+#: bounds on YAML that comes from users: nesting depth, and nodes once every alias is expanded (an alias bomb is
+#: a few hundred bytes that expand to billions of nodes when a program walks the result)
+YAML_MAX_DEPTH = 64
+YAML_MAX_NODES = 100_000
 
+
+def parse_yaml(
+    text: str,
+    origin: str | Path,
+    error: type[InputError] = InputError,
+    *,
+    max_depth: int = YAML_MAX_DEPTH,
+    max_nodes: int = YAML_MAX_NODES,
+):
+    r"""YAML read safely: no object construction, nesting and alias expansion bounded before anything walks
+    the result; syntax errors name the file and line.
+
+    >>> parse_yaml("a: [1, 2]", "x.yaml")
+    {'a': [1, 2]}
+    >>> bomb = ["k0: &k0 [x, x]", *(f"k{i}: &k{i} [*k{i - 1}, *k{i - 1}]" for i in range(1, 21))]
+    >>> parse_yaml("\n".join(bomb), "bomb.yaml")
+    Traceback (most recent call last):
+    oresight.errors.InputError: bomb.yaml: YAML too large once its aliases are expanded (more than 100000 nodes)
+    """
+    loader = _BoundedLoader(text, max_depth)
     try:
-        return yaml.safe_load(text)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_size(node, {}, max_nodes) > max_nodes:
+            raise error(f"YAML too large once its aliases are expanded (more than {max_nodes} nodes)", path=origin)
+        return loader.construct_document(node)
+    except _TooDeep as exc:
+        raise error(f"YAML nested more than {max_depth} levels deep", path=origin, line=exc.line) from None
+    except _Recursive:
+        raise error("YAML with an alias that refers to itself", path=origin) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise error(
             f"not valid YAML: {getattr(exc, 'problem', exc)}", path=origin, line=mark.line + 1 if mark else None
         ) from None
+    finally:
+        loader.dispose()
+
+
+class _TooDeep(Exception):
+    def __init__(self, line: int | None) -> None:
+        self.line = line
+
+
+class _Recursive(Exception):
+    pass
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses nesting deeper than a bound while it composes (PyYAML's composer recurses, so
+    deep input would otherwise end in a RecursionError)."""
+
+    def __init__(self, stream: str, max_depth: int) -> None:
+        super().__init__(stream)
+        self.max_depth = max_depth
+        self.depth = 0
+
+    def compose_node(self, parent, index):
+        self.depth += 1
+        try:
+            if self.depth > self.max_depth:
+                raise _TooDeep(self.peek_event().start_mark.line + 1)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def _expanded_size(node, memo: dict[int, int], limit: int) -> int:
+    """Nodes in the document once aliases are expanded, counted on the composed graph (the size of a shared node
+    is computed once, so counting costs time linear in the text, not in the expansion); stops past ``limit``."""
+    key = id(node)
+    if key in memo:
+        if memo[key] < 0:
+            raise _Recursive
+        return memo[key]
+    memo[key] = -1
+    total = 1
+    if isinstance(node, yaml.MappingNode):
+        children = [child for pair in node.value for child in pair]
+    elif isinstance(node, yaml.SequenceNode):
+        children = node.value
+    else:
+        children = []
+    for child in children:
+        total += _expanded_size(child, memo, limit)
+        if total > limit:
+            break
+    memo[key] = total
+    return total
 
 
 def _is_cp1252(raw: bytes) -> bool:
