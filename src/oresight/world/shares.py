@@ -1,0 +1,187 @@
+"""Country shares of a stage's output: the pure calculations (from volumes, from published shares, all
+commodity-stage pairs at once).
+
+>>> import xarray as xr
+>>> v = xr.DataArray([60.0, 40.0, 100.0], dims="country", coords={"country": ["CHN", "ROW", "WLD"]})
+>>> float(calc_shares_from_volumes(v).share.sel(country="CHN"))
+0.6
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from oresight.errors import DataNotAttestedError
+from oresight.facts import calc_year_as_of
+from oresight.taxonomy.countries import REST_OF_WORLD, WORLD
+
+__all__ = [
+    "SHARE_WINDOW_YEARS",
+    "calc_shares_from_published",
+    "calc_shares_from_volumes",
+    "calc_volume_shares",
+    "one_basis_per_country",
+]
+
+#: published shares older than this many years before the latest one are not combined with it
+SHARE_WINDOW_YEARS = 3
+
+
+def calc_shares_from_volumes(volumes: xr.DataArray) -> xr.Dataset:
+    """Shares of country volumes; the denominator is the larger of the world total and the sum over countries
+    (so shares sum to at most 1 even when a rounded world total is smaller than the sum of its parts).
+
+    >>> v = xr.DataArray([60.0, 30.0, 10.0, 100.0], dims="country", coords={"country": ["CHN", "USA", "ROW", "WLD"]})
+    >>> calc_shares_from_volumes(v).share.values.round(2).tolist()
+    [0.6, 0.3, 0.1]
+    """
+    if WORLD not in volumes.country:
+        raise DataNotAttestedError("the source gives no world total, so country shares of world output are unknown")
+    countries = volumes.drop_sel(country=[WORLD])
+    total = max(float(countries.sum(skipna=True)), float(volumes.sel(country=WORLD)))
+    if not total > 0:
+        raise DataNotAttestedError("world total is zero or missing")
+    low = countries.coords["low"] if "low" in countries.coords else countries * np.nan
+    high = countries.coords["high"] if "high" in countries.coords else countries * np.nan
+    share = countries / total
+    return xr.Dataset(
+        {
+            "share": share.drop_vars([c for c in share.coords if c != "country"]),
+            "low": (("country",), np.where(np.isnan(low.values), share.values, low.values / total)),
+            "high": (("country",), np.where(np.isnan(high.values), share.values, high.values / total)),
+        },
+        attrs={"denominator": total},
+    )
+
+
+def calc_shares_from_published(
+    published: pd.DataFrame, year: int | None, dim: str = "country"
+) -> tuple[xr.Dataset, list[str]]:
+    """Combine published share figures from several sources into one estimate per country.
+
+    Each source contributes its latest figure no later than ``year``, among figures at most
+    ``SHARE_WINDOW_YEARS`` older than the newest one used; the estimate is the median, the interval spans the
+    sources' values and bounds. Countries are scaled down together if the medians sum above 1; ROW is the rest.
+    """
+    # Published share tables are small (a few dozen rows): plain numpy keeps this fast enough to call per item.
+    years = published["year"].to_numpy(dtype=float)
+    newest = calc_year_as_of(years, year)
+    keep = (years <= newest) & (years >= newest - SHARE_WINDOW_YEARS)
+    sources = published["source"].to_numpy(str)
+    latest: dict[str, float] = {}
+    for source, y in zip(sources[keep], years[keep], strict=True):
+        latest[source] = max(latest.get(source, y), y)
+    keep &= np.array([latest.get(src) == y for src, y in zip(sources, years, strict=True)])
+    value = published["value"].to_numpy(float)[keep]
+    low, high = published["low"].to_numpy(float)[keep], published["high"].to_numpy(float)[keep]
+    status = published["status"].to_numpy(str)[keep]
+    central = np.where(status == "upper_bound", high, value)
+    low, high = np.where(np.isnan(low), central, low), np.where(np.isnan(high), central, high)
+    labels = published[dim].to_numpy(str)[keep]
+    names = sorted(set(labels) - {REST_OF_WORLD})
+    share = np.array([np.median(central[labels == n]) for n in names])
+    lows = np.array([low[labels == n].min() for n in names])
+    highs = np.array([high[labels == n].max() for n in names])
+    if share.sum() > 1:
+        share = share / share.sum()
+    names.append(REST_OF_WORLD)
+    share = np.append(share, max(0.0, 1.0 - share.sum()))
+    lows, highs = np.append(lows, max(0.0, 1.0 - highs.sum())), np.append(highs, max(0.0, 1.0 - lows.sum()))
+    dataset = xr.Dataset(
+        {"share": (dim, share.clip(0, 1)), "low": (dim, lows.clip(0, 1)), "high": (dim, highs.clip(0, 1))},
+        coords={dim: np.array(names, dtype=str)},
+        attrs={"years": sorted({int(y) for y in years[keep]})},
+    )
+    return dataset, sorted(set(sources[keep]))
+
+
+def calc_volume_shares(
+    facts: pd.DataFrame, year: int | None, preference: dict[tuple[str, str], tuple[str, ...]]
+) -> pd.DataFrame:
+    """Shares from production volumes for all commodity-stage pairs at once (vectorised).
+
+    Per pair: the latest observed year no later than ``year``; the preferred series with data that year; the
+    series' main basis; parts of one country's output summed; denominator max(world total, sum of countries).
+    Pairs whose source gives no world total are left out: their shares of world output are unknown.
+    """
+    rows = facts[
+        (facts["measure"] == "production")
+        & (facts["scenario"] == "")
+        & (facts["stage"] != "")
+        & (facts["commodity"] != "")
+    ]
+    if year is not None:
+        at_or_before = rows[rows["year"] <= year]
+        later_only = rows[
+            ~rows.set_index(["commodity", "stage"]).index.isin(at_or_before.set_index(["commodity", "stage"]).index)
+        ]
+        # the year calc_year_as_of picks, per pair: the latest no later than ``year``, else the earliest after it
+        later_only = later_only[
+            later_only["year"] == later_only.groupby(["commodity", "stage"])["year"].transform("min")
+        ]
+        rows = pd.concat([at_or_before, later_only])
+    pair = ["commodity", "stage"]
+    rows = rows[rows["year"] == rows.groupby(pair)["year"].transform("max")]
+    rank = [
+        preference.get((c, st), ()).index(se) if se in preference.get((c, st), ()) else 99
+        for c, st, se in zip(rows["commodity"], rows["stage"], rows["series"], strict=True)
+    ]
+    rows = rows.assign(rank=rank)
+    rows = rows[rows["rank"] == rows.groupby(pair)["rank"].transform("min")]
+    rows = rows[rows["series"] == rows.groupby(pair)["series"].transform("first")]
+    counts = rows.groupby([*pair, "basis"]).size().reset_index(name="n").sort_values("n", ascending=False)
+    main = counts.drop_duplicates(pair).set_index(pair)["basis"]
+    rows = rows.join(main.rename("main_basis"), on=pair)
+    rows = rows[[b.startswith(m) for b, m in zip(rows["basis"], rows["main_basis"], strict=True)]]
+    by_country = rows.groupby([*pair, "country"], sort=False)
+    grouped = (
+        by_country[["value", "low", "high"]]
+        .sum(min_count=1)
+        .join(by_country[["year", "unit", "main_basis", "source"]].first())
+        .rename(columns={"main_basis": "basis"})
+    )
+    grouped = grouped.reset_index()
+    is_world = grouped["country"] == WORLD
+    sums = grouped[~is_world].groupby(pair)["value"].sum(min_count=1)
+    worlds = grouped[is_world].set_index(pair)["value"]
+    denominator = pd.concat([sums, worlds], axis=1).max(axis=1).rename("world_total")
+    denominator = denominator[denominator.index.isin(worlds.index)]
+    out = grouped[~is_world].join(denominator, on=pair, how="inner")
+    out = out[out["world_total"] > 0]
+    share = out["value"] / out["world_total"]
+    return out.assign(
+        share=share,
+        low=(out["low"] / out["world_total"]).fillna(share),
+        high=(out["high"] / out["world_total"]).fillna(share),
+        method="volumes",
+    )[
+        [
+            "commodity",
+            "stage",
+            "country",
+            "share",
+            "low",
+            "high",
+            "year",
+            "method",
+            "unit",
+            "basis",
+            "world_total",
+            "source",
+        ]
+    ].reset_index(drop=True)
+
+
+def one_basis_per_country(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per country: rows on the series' main basis, parts of one country's output (two US helium
+    sources, told apart by a qualifier in the basis) summed."""
+    main = rows["basis"].mode().iat[0]
+    rows = rows[rows["basis"].str.startswith(main)]
+    if not rows["country"].duplicated().any():
+        return rows.set_index("country")
+    first = rows.groupby("country", sort=False).first()
+    summed = rows.groupby("country", sort=False)[["value", "low", "high"]].sum(min_count=1)
+    first[["value", "low", "high"]] = summed
+    return first
