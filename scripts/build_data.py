@@ -31,6 +31,7 @@ from oresight.io.usgs_myb import read_myb_world_production
 from oresight.io.usgs_salient import read_mcs_salient
 from oresight.io.wgi import read_wgi
 from oresight.io.wmd import read_wmd_sqlite
+from oresight.plan.projects import read_pipeline, write_projects
 from oresight.sources import sources_frame
 
 REPO = Path(__file__).resolve().parent.parent
@@ -175,7 +176,9 @@ def build(raw: Path, out: Path) -> dict:
         )
         print(f"{label:45s} {rows:7d} facts, {sum(skipped.values()):5d} skipped", file=sys.stderr)
     facts = pd.concat([r.facts for r in results], ignore_index=True)
-    sources = sources_frame([s for r in results for s in r.sources])
+    pipeline_folder = REPO / "data/curated/projects"
+    pipeline = read_pipeline(pipeline_folder)
+    sources = sources_frame([s for r in results for s in r.sources] + pipeline.sources)
     found = problems(facts, set(sources["id"]))
     if found:
         raise SystemExit("build_data: the facts break invariants:\n  " + "\n  ".join(found))
@@ -184,6 +187,10 @@ def build(raw: Path, out: Path) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     facts.to_parquet(out / "facts.parquet", index=False, compression="zstd")
     sources.to_csv(out / "sources.csv", index=False)
+    manifest["projects"] = {
+        "files": [{"path": str(f.relative_to(REPO)), "sha256": sha256(f)} for f in sorted(pipeline_folder.glob("*.*"))],
+        "rows": write_projects(pipeline, out),
+    }
     write_coverage(facts, sources, REPO / "docs/coverage.md")
     manifest["facts"] = len(facts)
     manifest["sources"] = len(sources)

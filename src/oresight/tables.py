@@ -169,3 +169,21 @@ def concentration_ranking(world: World, year: int | None = None, n: int = 10) ->
 
 def fmt_share(value: float) -> str:
     return "" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{100 * value:.1f}%"
+
+
+def project_table(projects: pd.DataFrame, commodity: str | None = None) -> pd.DataFrame:
+    """The pipeline for display: one row per project and commodity, the commodity resolved through the taxonomy
+    (``Dy``, ``Dysprosium`` and ``dysprosium`` name the same); missing figures stay missing."""
+    if commodity:
+        from oresight.plan.projects import PLAN_COMMODITIES
+        from oresight.taxonomy import load_taxonomy
+
+        found = load_taxonomy().commodity(commodity).id
+        if found not in PLAN_COMMODITIES:
+            from oresight.errors import InputError
+
+            raise InputError(
+                f"{found} is not a planned commodity", field="--commodity", expected=", ".join(PLAN_COMMODITIES)
+            )
+        projects = projects[projects["commodity"] == found]
+    return projects.sort_values(["commodity", "stage", "project"], kind="stable").reset_index(drop=True)

@@ -130,3 +130,44 @@ def import_(
 
 
 __all__ = ["app", "records"]
+
+
+@app.command("projects")
+def projects(
+    commodity: Annotated[
+        str | None, typer.Option("--commodity", "-c", help="Only this planned commodity (ndpr, Dy, gallium ...).")
+    ] = None,
+    candidates: Annotated[bool, typer.Option("--candidates", help="Only projects the planner may choose.")] = False,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """The project pipeline outside China: stage, capacity in the chain's basis (with the conversion), status,
+    start, capex, public finance, offtakes and the source of each figure."""
+    from oresight.plan.projects import load_projects
+    from oresight.tables import project_table
+
+    frame = project_table(load_projects(candidates_only=candidates), commodity)
+    if fmt == OutputFormat.table:
+        emit_frame(
+            frame,
+            fmt,
+            title="Project pipeline (capacity in the planning chain's basis; see `--format json` for every field)",
+            columns=[
+                "project",
+                "country",
+                "stage",
+                "commodity",
+                "capacity_t",
+                "basis",
+                "status",
+                "start_year",
+                "capex_usd",
+                "source",
+            ],
+            formatters={
+                "capacity_t": number,
+                "capex_usd": lambda v: f"{v / 1e6:,.0f}m",
+                "start_year": lambda v: f"{v:.0f}",
+            },
+        )
+    else:
+        emit_frame(frame, fmt)
