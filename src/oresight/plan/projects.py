@@ -7,9 +7,9 @@ Two curated tables (``data/curated/projects/``) hold the pipeline as cited facts
 * ``capacity.csv``: one row per project and planned commodity (NdPr, Dy, Tb, Ga, Ge, Sb, graphite): the capacity
   as published, in the publisher's basis, with a basket share where the figure is a feed;
 
-and ``conversions.yaml`` turns a published product (oxide, metal, alloy, magnet, element) into the chain's
-basis: tonnes of the element as oxide at every rare-earth stage (``t NdPr oxide eq.``), tonnes of element for
-Ga, Ge, Sb and tonnes of battery-grade graphite. ``scripts/build_data.py`` validates them and bundles the
+and ``conversions.yaml`` (beside this module) turns a published product (oxide, metal, alloy, magnet, element)
+into the chain's basis: tonnes of the element as oxide at every rare-earth stage (``t NdPr oxide eq.``), tonnes
+of element for Ga, Ge, Sb and tonnes of battery-grade graphite. ``scripts/build_data.py`` validates them and bundles the
 result as ``data/projects.parquet``; :func:`load_projects` reads it.
 
 >>> table = load_projects()
@@ -226,8 +226,19 @@ def _number(value, default: float) -> float:
     return float(value)
 
 
+CONVERSIONS = "conversions.yaml"
+
+
+@cache
+def load_conversions() -> dict[str, dict[str, Conversion]]:
+    """The conversions of published products to the chain's basis (``oresight/plan/conversions.yaml``)."""
+    with resources.as_file(resources.files("oresight.plan") / CONVERSIONS) as path:
+        return _read_conversions(Path(path))
+
+
 def read_pipeline(folder: str | Path) -> Pipeline:
-    """Read and validate ``projects.csv``, ``capacity.csv``, ``conversions.yaml`` and ``sources.yaml``.
+    """Read and validate ``projects.csv``, ``capacity.csv`` and ``sources.yaml`` of a folder, with the
+    conversions of :func:`load_conversions`.
 
     Every error names the file, the line and the field; every source a row cites must be defined and every
     capacity row must name a project of ``projects.csv``.
@@ -237,7 +248,7 @@ def read_pipeline(folder: str | Path) -> Pipeline:
     known = {s.id for s in sources}
     projects = _read_rows(folder / "projects.csv", ProjectRow, known)
     capacity = _read_rows(folder / "capacity.csv", CapacityRow, known)
-    conversions = _read_conversions(folder / "conversions.yaml")
+    conversions = load_conversions()
     ids = set(projects["id"])
     if len(ids) != len(projects):
         duplicated = projects["id"][projects["id"].duplicated()].tolist()
