@@ -13,6 +13,16 @@ from oresight.world import World, load
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str):
+    # ``oresight.plan(...)`` plans; the package loads (linopy, HiGHS) only when first used
+    if name == "plan":
+        import importlib
+
+        return importlib.import_module("oresight.plan")
+    raise AttributeError(f"module 'oresight' has no attribute {name!r}")
+
+
 __all__ = [
     "DataNotAttestedError",
     "InputError",
@@ -24,4 +34,5 @@ __all__ = [
     "explain",
     "load",
     "load_taxonomy",
+    "plan",
 ]

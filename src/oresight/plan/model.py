@@ -84,9 +84,10 @@ def _eligibility(inputs: PlanInputs) -> xr.DataArray:
     return xr.DataArray(table, coords=[("project", inputs.project_ids), ("financier", list(inputs.financiers["id"]))])
 
 
-def build_model(inputs: PlanInputs, futures: Futures, *, fixed_build: pd.Series | None = None) -> PlanModel:
+def build_model(inputs: PlanInputs, futures: Futures, *, fixed_build: pd.Series | None = None, floor=None) -> PlanModel:
     """The deterministic equivalent over ``futures``. ``fixed_build`` fixes the projects (0/1 per project) with
-    an equality whose duals are the projects' marginal values (the LP re-solve of a MILP)."""
+    an equality whose duals are the projects' marginal values (the LP re-solve of a MILP). ``floor``: a plan
+    result whose projects and stockpile purchases must stay in this plan."""
     spec = inputs.spec
     m = linopy.Model()
     c = _coords(inputs, futures)
@@ -124,6 +125,8 @@ def build_model(inputs: PlanInputs, futures: Futures, *, fixed_build: pd.Series 
         stock_cost = (buy * price * (1 + holding * years_held)).sum(["form", "year"])
     else:
         buy, price, stock_cost = None, xr.DataArray([], dims="form"), 0
+    if floor is not None:
+        _keep(m, build, buy, floor)
     support_cost = (support * build).sum()
     cost = support_cost + (stock_cost.sum() if has_forms else 0)
 
@@ -181,6 +184,20 @@ def build_model(inputs: PlanInputs, futures: Futures, *, fixed_build: pd.Series 
             )
         m.add_objective(cost + SLACK_PENALTY * slack.sum())
     return PlanModel(m, inputs, futures, forms, eligible, price, fixed_build is not None)
+
+
+def _keep(m: linopy.Model, build, buy, floor) -> None:
+    """Constraints that keep a smaller plan's projects and purchases (every tranche extends the last)."""
+    kept = [p for p in floor.portfolio["project"] if p in build.indexes["project"]]
+    if kept:
+        m.add_constraints(build.sel(project=kept) >= 1, name="keep_projects")
+    if buy is None or floor.stockpiles.empty:
+        return
+    for row in floor.stockpiles.itertuples():
+        form = "magnet" if row.commodity == "rare-earths" else f"{row.commodity}/{row.stage}"
+        if form in buy.indexes["form"] and row.holder in buy.indexes["holder"]:
+            name = f"keep_{row.holder}_{form.replace('/', '_')}"
+            m.add_constraints(buy.sel(holder=row.holder, form=form).sum() >= row.tonnes * (1 - 1e-6), name=name)
 
 
 def _stock_financiers(inputs: PlanInputs, holders: pd.Index) -> pd.Series:
