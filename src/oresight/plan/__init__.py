@@ -70,12 +70,14 @@ def plan(
     validation_samples: int = 20,
     progress: Callable[[str, int, int], None] | None = None,
     floor=None,
+    marginals: bool = True,
 ):
     """Solve a plan (a library name, a YAML file or a :class:`PlanSpec`) against the World's data.
 
     ``members`` ("US+JP"), ``budget_usd``, ``risk_target`` (share of demand the 95th percentile of annual
     shortfall may reach), ``until`` and ``seed`` override the file's. ``progress(step, done, total)`` reports each
-    step. ``floor``: a plan whose projects and purchases this one keeps (the frontier's ladder). Returns a
+    step. ``marginals``: re-solve the LP with the projects fixed for their marginal values. ``floor``: a plan
+    whose projects and purchases this one keeps (the frontier's ladder). Returns a
     :class:`oresight.plan.results.PlanResult`.
     """
     from oresight.plan.inputs import gather_inputs
@@ -106,7 +108,7 @@ def plan(
     timings["solve_s"] = time.perf_counter() - started - timings["build_s"]
     built = plan_model.model.solution["build"].to_series().round()
     step("marginal values and the no-plan case", 3, 5)
-    marginal = marginal_values(inputs, futures, built) if built.sum() > 0 else None
+    marginal = marginal_values(inputs, futures, built) if marginals and built.sum() > 0 else None
     parts = extract(plan_model, marginal)
     no_plan = extract(solve_no_plan(inputs, futures))["risk_in_sample"]
     result = PlanResult(inputs=inputs, no_plan_in_sample=no_plan, **parts)

@@ -42,6 +42,7 @@ class Chain:
     china: np.ndarray  # [K, M] imports from China by member
     other: np.ndarray  # [K] imports from everyone else outside the alliance
     coefficient: np.ndarray  # [K] t of the stage before per t of this stage, for existing plants
+    china_share: np.ndarray  # [K] China's share of world output of the stage (knock-on on other suppliers)
     sector_share: dict[str, float]  # sector -> share of final demand
     price: np.ndarray  # [K] USD per t (outside China) of the stage's product, NaN where not attested
     notes: list[str] = field(default_factory=list)
@@ -214,6 +215,13 @@ def _chain(world: World, commodity: str, baseline, members: tuple[str, ...], con
     )
     coefficient[0] = 0.0
     sectors = _sector_shares(baseline, member_idx, fd)
+    world_output = baseline.production.sum(axis=1)
+    china_share = np.divide(
+        baseline.production[:, china_idx] if china_idx is not None else np.zeros(len(stages)),
+        world_output,
+        out=np.zeros(len(stages)),
+        where=world_output > 0,
+    )
     prices = np.array([_price(world, commodity, s, [], set()) for s in stages])
     chain = Chain(
         commodity=commodity,
@@ -225,6 +233,7 @@ def _chain(world: World, commodity: str, baseline, members: tuple[str, ...], con
         other=other[keep],
         coefficient=coefficient[keep] if keep[0] == 0 else np.concatenate([[0.0], coefficient[keep][1:]]),
         sector_share=sectors,
+        china_share=china_share[keep],
         price=prices[keep],
     )
     if commodity in RARE_EARTH_ELEMENTS:

@@ -222,7 +222,13 @@ def _chain_block(m, inputs, futures, commodity, chain, c, use, release, forms: s
     import_scale = xr.DataArray(scale, coords=[stage_index, c["year"]])
     blocked = xr.DataArray(futures.blocked[commodity], coords=[c["sample"], stage_index, c["member"], c["year"]])
     china_cap = xr.DataArray(chain.china, coords=[stage_index, c["member"]]) * import_scale * (1 - blocked)
-    other_cap = xr.DataArray(chain.other, coords=[stage_index]) * import_scale
+    # suppliers outside China and the alliance make their product from the stage before, of which China makes
+    # its share: a restriction there cuts their output in proportion (the knock-on of April 2025 on Japan's and
+    # Vietnam's magnet makers)
+    upstream = np.zeros_like(futures.blocked[commodity].mean(axis=2))  # [S, K, T]
+    upstream[:, 1:] = futures.blocked[commodity].mean(axis=2)[:, :-1] * chain.china_share[:-1][None, :, None]
+    knock_on = xr.DataArray(1 - upstream, coords=[c["sample"], stage_index, c["year"]])
+    other_cap = xr.DataArray(chain.other, coords=[stage_index]) * import_scale * knock_on
 
     own = m.add_variables(lower=0, coords=dims, name=f"own_{commodity}")
     m.add_constraints(own - own_cap <= 0, name=f"own_capacity_{commodity}")
@@ -248,7 +254,7 @@ def _chain_block(m, inputs, futures, commodity, chain, c, use, release, forms: s
 
     # what existing plants of the next stage need from this one (the baseline's input coefficients)
     needs = [
-        own.sel({stage_index.name: chain.stages[k + 1]}) * chain.coefficient[k + 1] if k < K - 1 else None
+        own.isel({stage_index.name: k + 1}, drop=True) * chain.coefficient[k + 1] if k < K - 1 else None
         for k in range(K)
     ]
 
@@ -260,14 +266,14 @@ def _chain_block(m, inputs, futures, commodity, chain, c, use, release, forms: s
     m.add_constraints(short - shares * demand_final <= 0, name=f"short_cap_{commodity}")
 
     for k, stage in enumerate(chain.stages):
-        sel = {stage_index.name: stage}
+        sel = {stage_index.name: k}
         lhs = (
-            own.sel(sel)
-            + china.sel(sel).sum("member")
-            + other.sel(sel)
-            + project_out.sel(sel)
-            - spill.sel(sel)
-            - project_feed.sel(sel)
+            own.isel(sel, drop=True)
+            + china.isel(sel, drop=True).sum("member")
+            + other.isel(sel, drop=True)
+            + project_out.isel(sel, drop=True)
+            - spill.isel(sel, drop=True)
+            - project_feed.isel(sel, drop=True)
         )
         form = f"{commodity}/{stage}"
         if release is not None and form in forms:
@@ -276,7 +282,7 @@ def _chain_block(m, inputs, futures, commodity, chain, c, use, release, forms: s
             lhs = lhs + inputs.magnet_content[commodity] * release.sel(form="magnet").sum("holder")
         if needs[k] is not None:
             lhs = lhs - needs[k]
-        rhs = fd.sel(sel)
+        rhs = fd.isel(sel, drop=True)
         if k == final:
             lhs = lhs + short.sum(sectors.name)
         m.add_constraints(lhs == rhs, name=f"balance_{commodity}_{stage}")
