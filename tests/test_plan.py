@@ -5,6 +5,7 @@ is benchmarked in benchmarks/plan.py."""
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
@@ -33,7 +34,7 @@ def test_out_of_sample_shortfall_never_rises_with_the_budget(world):
         if rows["out_of_sample_expected_t"].isna().all():
             continue
         expected = rows.sort_values("budget_usd")["out_of_sample_expected_t"].to_numpy()
-        assert all(b <= a + 1e-6 for a, b in zip(expected, expected[1:])), commodity  # noqa: B905
+        assert all(b <= a + 1e-6 for a, b in itertools.pairwise(expected)), commodity
         assert expected[2] < expected[0], f"a 5 bn plan lowers {commodity} shortfall out of sample"
     costs = table.drop_duplicates("budget_usd").sort_values("budget_usd")["cost_usd"].to_numpy()
     assert costs[0] == pytest.approx(0.0, abs=1.0) and all(costs[1:] >= costs[:-1] - 1.0)
