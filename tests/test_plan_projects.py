@@ -88,3 +88,7 @@ def test_cli_lists_projects_as_json_with_german_and_symbol_names():
     assert any(r["capex_usd"] is None for r in rows)  # not attested, not 0
     bad = runner.invoke(app, ["data", "projects", "--commodity", "cobalt"])
     assert bad.exit_code == 1 or "not a planned commodity" in str(bad.exception)
+
+
+def test_the_world_delegates_to_the_pipeline(world):
+    assert world.projects().equals(load_projects())

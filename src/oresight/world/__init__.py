@@ -194,6 +194,13 @@ class World:
     def source(self, source_id: str) -> dict:
         return provenance.source(self, source_id)
 
+    def projects(self, *, candidates_only: bool = False) -> pd.DataFrame:
+        """The project pipeline outside China (one row per project and planned commodity); see
+        :func:`oresight.plan.projects.load_projects`."""
+        from oresight.plan.projects import load_projects
+
+        return load_projects(candidates_only=candidates_only)
+
     # -- trade and governance --------------------------------------------------------------------------------
     def import_shares(
         self, importer: str, commodity: str, year: int | None = None, *, stage: str | None = None
