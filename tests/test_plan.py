@@ -98,3 +98,10 @@ def test_cli_plan_json_and_clean_errors():
     assert data["members"] == ["USA"] and data["budget_usd"] == 0 and data["projects"] == []
     bad = runner.invoke(app, ["plan", "--risk-target", "p99=0.1"])
     assert bad.exit_code != 0 and "p95=SHARE" in str(bad.exception)
+
+
+def test_a_plan_file_with_a_control_character_is_a_clean_error(tmp_path):
+    path = tmp_path / "odd.yaml"
+    path.write_text("extends: default\nname: a\x1fb\n", encoding="utf-8")
+    with pytest.raises(InputError, match="not valid YAML"):
+        load_plan_spec(path)

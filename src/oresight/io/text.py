@@ -78,7 +78,10 @@ def parse_yaml(
     Traceback (most recent call last):
     oresight.errors.InputError: bomb.yaml: YAML too large once its aliases are expanded (more than 100000 nodes)
     """
-    loader = _BoundedLoader(text, max_depth)
+    try:
+        loader = _BoundedLoader(text, max_depth)
+    except yaml.YAMLError as exc:  # the reader refuses control characters before any parsing
+        raise error(f"not valid YAML: {exc}", path=origin) from None
     try:
         node = loader.get_single_node()
         if node is None:
