@@ -90,6 +90,8 @@ PROJECT_COLUMNS = (
     "conversion",
     "capacity_source",
 )
+#: columns of :func:`calc_chain_capacity` (the capacity part of the table, its source still named ``source``)
+CAPACITY_COLUMNS = ("project", *PROJECT_COLUMNS[PROJECT_COLUMNS.index("commodity") : -1], "source")
 
 
 class _Row(BaseModel):
@@ -204,20 +206,7 @@ def calc_chain_capacity(capacity: pd.DataFrame, conversions: dict[str, dict[str,
                 "source": row["source"],
             }
         )
-    return pd.DataFrame(
-        records,
-        columns=[
-            "project",
-            "commodity",
-            "capacity_t",
-            "capacity_low",
-            "capacity_high",
-            "basis",
-            "published",
-            "conversion",
-            "source",
-        ],
-    )
+    return pd.DataFrame(records, columns=list(CAPACITY_COLUMNS))
 
 
 def _number(value, default: float) -> float:

@@ -16,11 +16,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from oresight.errors import InputError, UnknownNameError
 from oresight.io.text import parse_yaml
+
+# one rule for merging `extends:` bases and reading `key=value` settings, shared with scenario files
+from oresight.simulate.scenario import _merge
+from oresight.simulate.scenario import _split_setting as _split
 
 __all__ = ["PlanError", "PlanSpec", "load_plan_spec", "parse_plan_spec", "plan_library"]
 
@@ -143,16 +146,6 @@ def _read(source: str | Path, depth: int = 0) -> tuple[dict, str]:
     return _merge(base_data, data), origin
 
 
-def _merge(base: dict, override: dict) -> dict:
-    merged = copy.deepcopy(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
-
-
 def apply_settings(data: dict, settings: list[str] | dict[str, Any]) -> dict:
     """``key=value`` settings (values read as YAML) applied along dotted paths (``disruptions.0.probability``)."""
     data = copy.deepcopy(data)
@@ -175,17 +168,6 @@ def apply_settings(data: dict, settings: list[str] | dict[str, Any]) -> dict:
             else:
                 node = node[part]
     return data
-
-
-def _split(text: str) -> tuple[str, Any]:
-    key, sep, raw = text.partition("=")
-    if not sep or not key.strip():
-        raise PlanError(f"cannot read the setting {text!r}", expected="key=value, e.g. until=2030")
-    try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
-        value = raw
-    return key.strip(), value
 
 
 def parse_plan_spec(data: dict, origin: str = "plan") -> PlanSpec:
