@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from oresight.elements import oxide_to_metal_facts
 from oresight.facts import KEY_COLUMNS, problems
 from oresight.io.comtrade import read_comtrade
 from oresight.io.eu_crm import read_eu_crm
@@ -27,7 +28,7 @@ from oresight.io.iea import read_iea
 from oresight.io.oecd import read_oecd_crc
 from oresight.io.result import ImportResult
 from oresight.io.usgs_mcs import read_mcs_long, read_mcs_world_wide
-from oresight.io.usgs_myb import read_myb_world_production
+from oresight.io.usgs_myb import read_myb_element_contents, read_myb_world_production
 from oresight.io.usgs_salient import read_mcs_salient
 from oresight.io.wgi import read_wgi
 from oresight.io.wmd import read_wmd_sqlite
@@ -64,6 +65,16 @@ def inputs(raw: Path) -> list[tuple[str, list[Path], object]]:
             lambda p: read_myb_world_production(
                 p, sheet="T8", commodity="rare-earths", edition=2022, obtained_from=TJW
             ),
+        ),
+        (
+            "USGS MYB 2022 rare earths T2 (element contents)",
+            [raw / "usgs_rare_earths_myb2022_ds140/usgs_myb2022_rare_earths_tables.xlsx"],
+            lambda p: read_myb_element_contents(p, sheet="T2", edition=2022, obtained_from=TJW),
+        ),
+        (
+            "Rare-earth oxide-to-metal factors (IUPAC 2021)",
+            [REPO / "src/oresight/taxonomy/rare_earth_oxides.csv"],
+            lambda p: oxide_to_metal_facts(str(p.relative_to(REPO))),
         ),
         (
             "World Bank WGI",

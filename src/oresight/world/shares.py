@@ -9,6 +9,8 @@ commodity-stage pairs at once).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -64,6 +66,18 @@ def calc_shares_from_published(
     Each source contributes its latest figure no later than ``year``, among figures at most
     ``SHARE_WINDOW_YEARS`` older than the newest one used; the estimate is the median, the interval spans the
     sources' values and bounds. Countries are scaled down together if the medians sum above 1; ROW is the rest.
+
+    A bound is not an estimate: an upper bound ("below 9%") spans [0, bound] and never enters the median; a
+    country with only upper bounds has no estimate (NaN, not attested), only its interval. A lower bound ("more
+    than two-thirds") spans [bound, its high] and stands in for the estimate only where a country has nothing
+    else (the least the source asserts).
+
+    >>> rows = pd.DataFrame({"country": ["CHN", "JPN"], "year": [2024, 2022], "value": [0.94, float("nan")],
+    ...     "low": [float("nan")] * 2, "high": [float("nan"), 0.09], "status": ["estimated", "upper_bound"],
+    ...     "source": ["a", "b"]})
+    >>> shares, _ = calc_shares_from_published(rows, 2024)
+    >>> shares.share.values.round(2).tolist(), shares.high.values.round(2).tolist()
+    ([0.94, nan, 0.06], [0.94, 0.09, 0.06])
     """
     # Published share tables are small (a few dozen rows): plain numpy keeps this fast enough to call per item.
     years = published["year"].to_numpy(dtype=float)
@@ -77,17 +91,20 @@ def calc_shares_from_published(
     value = published["value"].to_numpy(float)[keep]
     low, high = published["low"].to_numpy(float)[keep], published["high"].to_numpy(float)[keep]
     status = published["status"].to_numpy(str)[keep]
-    central = np.where(status == "upper_bound", high, value)
-    low, high = np.where(np.isnan(low), central, low), np.where(np.isnan(high), central, high)
+    upper = status == "upper_bound"
+    central = np.where(upper, np.nan, value)
+    low = np.where(upper, np.where(np.isnan(low), 0.0, low), np.where(np.isnan(low), central, low))
+    high = np.where(upper & np.isnan(high), value, np.where(np.isnan(high), central, high))
+    estimate = ~upper & (status != "lower_bound")
     labels = published[dim].to_numpy(str)[keep]
     names = sorted(set(labels) - {REST_OF_WORLD})
-    share = np.array([np.median(central[labels == n]) for n in names])
+    share = np.array([_median_estimate(central[labels == n], estimate[labels == n]) for n in names])
     lows = np.array([low[labels == n].min() for n in names])
     highs = np.array([high[labels == n].max() for n in names])
-    if share.sum() > 1:
-        share = share / share.sum()
+    if np.nansum(share) > 1:
+        share = share / np.nansum(share)
     names.append(REST_OF_WORLD)
-    share = np.append(share, max(0.0, 1.0 - share.sum()))
+    share = np.append(share, max(0.0, 1.0 - np.nansum(share)))
     lows, highs = np.append(lows, max(0.0, 1.0 - highs.sum())), np.append(highs, max(0.0, 1.0 - lows.sum()))
     dataset = xr.Dataset(
         {"share": (dim, share.clip(0, 1)), "low": (dim, lows.clip(0, 1)), "high": (dim, highs.clip(0, 1))},
@@ -95,6 +112,12 @@ def calc_shares_from_published(
         attrs={"years": sorted({int(y) for y in years[keep]})},
     )
     return dataset, sorted(set(sources[keep]))
+
+
+def _median_estimate(central: np.ndarray, estimate: np.ndarray) -> float:
+    """The median of a country's estimates; its lower bounds where it has none; NaN where it has only upper bounds."""
+    values = central[estimate] if estimate.any() else central[~np.isnan(central)]
+    return float(np.median(values)) if values.size else math.nan
 
 
 def calc_volume_shares(
