@@ -20,6 +20,7 @@ import pandas as pd
 
 from oresight.elements import oxide_to_metal_facts
 from oresight.facts import KEY_COLUMNS, problems
+from oresight.io.bgs import read_bgs
 from oresight.io.comtrade import read_comtrade
 from oresight.io.eu_crm import read_eu_crm
 from oresight.io.facts_csv import read_facts_csv, read_sources_yaml
@@ -75,6 +76,16 @@ def inputs(raw: Path) -> list[tuple[str, list[Path], object]]:
             "Rare-earth oxide-to-metal factors (IUPAC 2021)",
             [REPO / "src/oresight/taxonomy/rare_earth_oxides.csv"],
             lambda p: oxide_to_metal_facts(str(p.relative_to(REPO))),
+        ),
+        (
+            "BGS World Mineral Statistics",
+            sorted((raw / "bgs_world_mineral_statistics/raw_map_data").glob("*.json")),
+            lambda p: read_bgs(
+                p,
+                edition=2024,
+                obtained_from="GitHub JacopoOttaviani/mineral.watch @ 1b63a33d7dcd28f9a697814b8d9290d8fcf43e80, "
+                "map_data/data/*.json (compiled from the BGS OGC API; units from map_data/meta.json)",
+            ),
         ),
         (
             "World Bank WGI",

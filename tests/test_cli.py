@@ -23,6 +23,8 @@ def run_json(*args):
 
 def test_data_show_latest_edition_json():
     rows = run_json("data", "show", "rare-earths", "--stage", "mining", "--year", "2024")
+    assert "bgs-wms" in {r["series"] for r in rows if r["role"] == "compared"}  # shown beside USGS
+    rows = [r for r in rows if r["role"] == "preferred"]
     by_country = {r["country"]: r for r in rows}
     assert by_country["CHN"]["value"] == 270000 and by_country["USA"]["value"] == 45500
     assert by_country["MMR"]["value"] == 27000 and by_country["WLD"]["value"] == 380000
@@ -33,6 +35,7 @@ def test_data_show_latest_edition_json():
 
 def test_data_show_edition_2025():
     rows = run_json("data", "show", "rare-earths", "--stage", "mining", "--year", "2024", "--edition", "2025")
+    rows = [r for r in rows if r["role"] == "preferred"]
     by_country = {r["country"]: r for r in rows}
     assert by_country["USA"]["value"] == 45000 and by_country["MMR"]["value"] == 31000
     assert by_country["WLD"]["value"] == 390000

@@ -12,7 +12,7 @@ import pandas as pd
 
 from oresight.errors import DataNotAttestedError
 from oresight.taxonomy.countries import AGGREGATES, REST_OF_WORLD, WORLD
-from oresight.world import World
+from oresight.world import World, calc_shares_from_volumes
 
 __all__ = ["commodity_list", "concentration_ranking", "sources_table", "stage_table"]
 
@@ -22,8 +22,13 @@ def stage_table(
 ) -> pd.DataFrame:
     """Rows of one commodity's stage(s): per country the value, unit, basis, status, share and source.
 
-    Without ``stage`` every stage of the chain is shown. For a stage described by volumes the rows are the
-    primary series' facts; for one described only by published shares, the combined shares.
+    Without ``stage`` every stage of the chain is shown. ``role`` says what a row is:
+
+    * for a stage described by volumes, ``preferred``: the primary series' facts (the World's shares), with
+      ``low``/``high`` widened to span the other series' figures of the same year, unit and basis where they
+      disagree; then ``compared``: the other series' figures of that year, with their own shares of world output;
+    * for a stage known only from published shares, ``estimate``: the combined shares; then ``published``: the
+      figures of each source that went into them, with their own year, status and note.
     """
     commodity, implied = world.resolve(commodity, stage)
     stages = [implied] if implied else list(world.tax.chain(commodity, _stages_with_data(world, commodity)).stage_ids)
@@ -48,36 +53,97 @@ def _one_stage(world: World, commodity: str, stage: str, year: int | None, measu
         if view.method == "volumes":
             if year is not None and view.year != year:
                 return None
-            volumes = world.production(commodity, stage, view.year)
-            frame = volumes.to_dataframe(name="value").reset_index()[
-                ["country", "value", "status", "low", "high", "source"]
-            ]
-            frame = frame.join(view.shares.to_dataframe()[["share"]], on="country")
-            return _finish(
-                world,
-                frame.assign(
-                    unit=volumes.attrs["unit"], basis=volumes.attrs["basis"], year=view.year, measure="production"
-                ),
-                commodity,
-                stage,
-            )
+            return _volume_rows(world, commodity, stage, view)
         frame = view.shares.to_dataframe().reset_index()
+        bound_only = frame["share"].isna() & frame["high"].notna()
         frame = frame.assign(
             value=frame["share"],
-            status=np.where(frame["low"] < frame["high"], "range", "estimated"),
+            status=np.where(bound_only, "upper_bound", np.where(frame["low"] < frame["high"], "range", "estimated")),
             unit="share",
             basis=view.basis,
             year=view.year,
             measure="share",
             source=";".join(view.sources),
+            role="estimate",
+            series="",
         )
-        return _finish(world, frame, commodity, stage)
+        return pd.concat([_finish(world, frame, commodity, stage), _published_rows(world, commodity, stage, view)])
     rows = world.select(commodity=commodity, stage=stage, measure=measure)
     if rows.empty:
         return None
     use = year if year is not None else int(rows["year"].max())
     rows = rows[rows["year"] == use]
-    return _finish(world, rows.assign(share=np.nan).copy(), commodity, stage) if len(rows) else None
+    return _finish(world, rows.assign(share=np.nan, role="facts").copy(), commodity, stage) if len(rows) else None
+
+
+def _volume_rows(world: World, commodity: str, stage: str, view) -> pd.DataFrame:
+    """The primary series' volumes with the World's shares, then every other series' volumes of that year."""
+    volumes = world.production(commodity, stage, view.year)
+    preferred = volumes.attrs["series"]
+    frame = volumes.to_dataframe(name="value").reset_index()[["country", "value", "status", "low", "high", "source"]]
+    frame = frame.join(view.shares.to_dataframe()[["share"]], on="country")
+    frame = frame.assign(
+        unit=volumes.attrs["unit"],
+        basis=volumes.attrs["basis"],
+        year=view.year,
+        measure="production",
+        role="preferred",
+        series=preferred,
+    )
+    others = [
+        _compared_rows(world, commodity, stage, view.year, series)
+        for series in sorted(
+            set(world.select(commodity=commodity, stage=stage, measure="production", year=view.year)["series"])
+        )
+        if series != preferred
+    ]
+    others = [o for o in others if o is not None]
+    if others:
+        frame = calc_span_of_sources(frame, pd.concat(others))
+    return pd.concat([_finish(world, f, commodity, stage) for f in [frame, *others]], ignore_index=True)
+
+
+def _compared_rows(world: World, commodity: str, stage: str, year: int, series: str) -> pd.DataFrame | None:
+    volumes = world.production(commodity, stage, year, series=series)
+    frame = volumes.to_dataframe(name="value").reset_index()[["country", "value", "status", "low", "high", "source"]]
+    try:
+        frame = frame.join(calc_shares_from_volumes(volumes).to_dataframe()[["share"]], on="country")
+    except DataNotAttestedError:  # no world total in this series: its volumes give no shares of world output
+        frame = frame.assign(share=np.nan)
+    unit, basis = volumes.attrs["unit"], volumes.attrs["basis"]
+    return frame.assign(unit=unit, basis=basis, year=year, measure="production", role="compared", series=series)
+
+
+def calc_span_of_sources(preferred: pd.DataFrame, compared: pd.DataFrame) -> pd.DataFrame:
+    """``preferred`` with ``low``/``high`` widened to the other sources' values of the same country, unit and
+    basis where they disagree (its own bounds kept); the value and the share stay the preferred series'.
+
+    >>> p = pd.DataFrame({"country": ["CHN", "RUS"], "value": [40.0, 40.0], "low": [np.nan] * 2,
+    ...     "high": [np.nan] * 2, "unit": "t", "basis": "t Sb content"})
+    >>> c = p.assign(value=[45.0, 40.0], basis=["t Sb content", "t Sb content"])
+    >>> calc_span_of_sources(p, c)[["low", "high"]].values.tolist()
+    [[40.0, 45.0], [nan, nan]]
+    """
+    key = ["country", "unit", "basis"]
+    other = compared[compared["value"].notna()].groupby(key)["value"].agg(["min", "max"])
+    joined = preferred.join(other, on=key)
+    differs = joined["min"].notna() & ((joined["min"] != joined["value"]) | (joined["max"] != joined["value"]))
+    own_low = joined["low"].fillna(joined["value"])
+    own_high = joined["high"].fillna(joined["value"])
+    return preferred.assign(
+        low=preferred["low"].where(~differs, np.fmin(own_low, joined["min"])),
+        high=preferred["high"].where(~differs, np.fmax(own_high, joined["max"])),
+    )
+
+
+def _published_rows(world: World, commodity: str, stage: str, view) -> pd.DataFrame:
+    """The published share figures behind a combined estimate: each source's own figures in the years used."""
+    rows = world.select(commodity=commodity, stage=stage, measure="share", year=view.shares.attrs["years"])
+    rows = rows[rows["source"].isin(view.sources)]
+    rows = rows[rows["year"] == rows.groupby("source")["year"].transform("max")]
+    frame = rows[["country", "value", "status", "low", "high", "source", "unit", "basis", "year", "measure", "note"]]
+    frame = frame.assign(share=frame["value"], role="published", series="")
+    return _finish(world, frame, commodity, stage)
 
 
 def _finish(world: World, frame: pd.DataFrame, commodity: str, stage: str) -> pd.DataFrame:
@@ -100,6 +166,8 @@ def _finish(world: World, frame: pd.DataFrame, commodity: str, stage: str) -> pd
         "high",
         "share",
         "source",
+        "role",
+        "series",
     ]
     if "note" in frame:
         columns.append("note")

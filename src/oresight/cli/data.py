@@ -59,17 +59,34 @@ def show(
     if fmt != OutputFormat.table:
         emit_frame(frame, fmt)
         return
-    for (stage_id, year_used), part in frame.groupby(["stage", "year"], sort=False):
+    for (stage_id, role, series), part in frame.groupby(["stage", "role", "series"], sort=False):
         unit, basis = part["unit"].iat[0], part["basis"].iat[0]
-        title = f"{world.tax.commodities[part['commodity'].iat[0]].en} — {stage_id} — {year_used} ({unit}; {basis})"
+        years = "–".join(str(y) for y in sorted({int(part["year"].min()), int(part["year"].max())}))
+        basis = basis if role != "published" else "as each source words it"
+        name = world.tax.commodities[part["commodity"].iat[0]].en
+        title = f"{name} — {stage_id} — {years} ({unit}; {basis}){_ROLE_TITLES.get(role, '').format(series=series)}"
+        columns = ["country", "country_name", "value", "low", "high", "share", "status", "source"]
+        if role == "estimate":
+            part = part.assign(source=part["source"].str.count(";").add(1).astype(str) + " sources, below")
+        if role == "published":
+            columns = ["country", "country_name", "year", "value", "low", "high", "status", "source", "note"]
         console.print(
             rich_table(
                 part,
                 title=title,
-                columns=["country", "country_name", "value", "share", "status", "source"],
-                formatters={"value": pct if unit == "share" else number, "share": pct},
+                columns=columns,
+                formatters={"value": pct if unit == "share" else number, "share": pct}
+                | ({"low": pct, "high": pct} if unit == "share" else {"low": number, "high": number}),
             )
         )
+
+
+_ROLE_TITLES = {
+    "preferred": " — {series}, the preferred series; low/high span the other sources",
+    "compared": " — {series}, shown beside for comparison",
+    "estimate": " — combined estimate of the published figures",
+    "published": " — the published figures behind it",
+}
 
 
 @app.command("sources")

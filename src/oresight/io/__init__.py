@@ -12,6 +12,7 @@ from pathlib import Path
 
 from oresight.errors import InputError
 
+from .bgs import read_bgs
 from .comtrade import read_comtrade
 from .eu_crm import read_eu_crm
 from .facts_csv import read_facts_csv
@@ -79,6 +80,12 @@ FORMATS: dict[str, ImportFormat] = {
             ("commodity", "measure", "source"),
         ),
         ImportFormat(
+            "bgs",
+            "BGS World Mineral Statistics production by country (series JSON or long CSV)",
+            read_bgs,
+            ("bgs_commodity", "quantity"),
+        ),
+        ImportFormat(
             "comtrade",
             "UN Comtrade partner table (API JSON, Comtrade CSV or flattened CSV)",
             read_comtrade,
@@ -102,6 +109,8 @@ def detect_format(path: str | Path) -> str:
             return "iea"
         if "partnerISO" in head or "partnerCode" in head:
             return "comtrade"
+        if head.startswith('{"Production"') or '"Production":' in head[:200]:
+            return "bgs"
     else:
         first_line = head.splitlines()[0] if head else ""
         for fmt in FORMATS.values():
