@@ -80,7 +80,8 @@ def calc_country_share(shares: xr.DataArray, country: str | Iterable[str], dim: 
     present = [c for c in countries if c in shares[dim].values]
     if not present:
         return xr.zeros_like(shares.isel({dim: 0}, drop=True)).where(shares.notnull().any(dim))
-    return shares.sel({dim: present}).sum(dim, skipna=True).where(shares.notnull().any(dim))
+    # a member whose share is only bounded (NaN) is not attested: the bloc's share is too unless another is known
+    return shares.sel({dim: present}).sum(dim, skipna=True, min_count=1).where(shares.notnull().any(dim))
 
 
 def calc_n_minus_1(shares: xr.DataArray, dim: str = "country") -> xr.DataArray:

@@ -135,6 +135,10 @@ def calc_volume_shares(
         & (facts["stage"] != "")
         & (facts["commodity"] != "")
     ]
+    # as in stage_view, only a series-year that states the world total describes a stage's shares
+    table = ["commodity", "stage", "series", "year"]
+    stated = rows.loc[rows["country"] == WORLD, table].drop_duplicates()
+    rows = rows.merge(stated, on=table, how="inner") if len(stated) < len(rows) else rows
     if year is not None:
         at_or_before = rows[rows["year"] <= year]
         later_only = rows[
