@@ -116,3 +116,17 @@ def test_cli_shows_bgs_beside_usgs_with_the_span_where_they_disagree():
     assert russia["preferred"]["value"] == 40_000 and russia["compared"]["value"] == 15_000
     assert russia["preferred"]["low"] == 15_000 and russia["preferred"]["high"] == 40_000
     assert russia["preferred"]["share"] == pytest.approx(0.336, abs=0.001)  # the World's share stays USGS's
+
+
+def test_every_curated_source_cites_publisher_title_year_and_table_without_home_page_urls():
+    from urllib.parse import urlparse
+
+    from oresight.io.facts_csv import read_sources_yaml
+
+    root = __import__("pathlib").Path(__file__).parent.parent
+    for source in read_sources_yaml(root / "data/curated/sources.yaml"):
+        assert source.publisher and source.title and 1990 <= source.year <= 2027, source.id
+        assert source.table or source.note, source.id  # the page or table, or why there is none
+        if source.url:
+            parsed = urlparse(source.url)
+            assert parsed.path.strip("/") or parsed.query, f"{source.id}: home-page URL {source.url}"
