@@ -14,7 +14,7 @@ from oresight.errors import DataNotAttestedError
 from oresight.taxonomy.countries import AGGREGATES, REST_OF_WORLD, WORLD
 from oresight.world import World, calc_shares_from_volumes
 
-__all__ = ["commodity_list", "concentration_ranking", "sources_table", "stage_table"]
+__all__ = ["calc_span_of_sources", "commodity_list", "concentration_ranking", "sources_table", "stage_table"]
 
 
 def stage_table(
@@ -97,13 +97,12 @@ def _volume_rows(world: World, commodity: str, stage: str, view) -> pd.DataFrame
         )
         if series != preferred
     ]
-    others = [o for o in others if o is not None]
     if others:
         frame = calc_span_of_sources(frame, pd.concat(others))
     return pd.concat([_finish(world, f, commodity, stage) for f in [frame, *others]], ignore_index=True)
 
 
-def _compared_rows(world: World, commodity: str, stage: str, year: int, series: str) -> pd.DataFrame | None:
+def _compared_rows(world: World, commodity: str, stage: str, year: int, series: str) -> pd.DataFrame:
     volumes = world.production(commodity, stage, year, series=series)
     frame = volumes.to_dataframe(name="value").reset_index()[["country", "value", "status", "low", "high", "source"]]
     try:

@@ -276,7 +276,7 @@ class _Calibration:
         rest = names.index(ROW)
         production = np.zeros((len(self.stages), len(names)))
         for k, view in enumerate(self.views):
-            share = view.shares["share"].fillna(0.0)
+            share = _bridge_bounded_shares(view, self.notes)
             for country, value in zip(share.country.values, share.values, strict=True):
                 production[k, position.get(str(country), rest)] += value * totals[k] / MONTHS
             production[k, rest] += max(0.0, 1 - float(share.sum())) * totals[k] / MONTHS
@@ -596,3 +596,26 @@ def calibrate(
     )
     baseline.check_balance()
     return baseline
+
+
+def _bridge_bounded_shares(view: StageView, notes: list[str]) -> xr.DataArray:
+    """A stage's shares with every country known only from bounds ("below 9%": no estimate, NaN) placed at the
+    midpoint of its interval, taken out of ROW, and a note saying so; other missing shares are 0 (in ROW).
+
+    A bound is never used as a value (docs/data.md); a baseline needs a number, so it bridges with the midpoint.
+    """
+    share = view.shares["share"]
+    bounded = share.isnull() & view.shares["high"].notnull()
+    if not bool(bounded.any()):
+        return share.fillna(0.0)
+    midpoint = ((view.shares["low"].fillna(0.0) + view.shares["high"]) / 2).where(bounded, 0.0)
+    bridged = share.fillna(0.0) + midpoint
+    if ROW in bridged.country:
+        bridged.loc[{"country": ROW}] = max(0.0, float(bridged.sel(country=ROW)) - float(midpoint.sum()))
+    for country in bridged.country.values[bounded.values]:
+        low, high = float(view.shares["low"].sel(country=country)), float(view.shares["high"].sel(country=country))
+        notes.append(
+            f"{view.stage}: {country}'s share is only bounded ({low:.0%}–{high:.0%}); "
+            f"the midpoint {float(midpoint.sel(country=country)):.1%} is used, taken from ROW"
+        )
+    return bridged
