@@ -12,15 +12,14 @@ factor is stoichiometry: the mass of metal in one tonne of oxide.
 
 from __future__ import annotations
 
-import csv
 import functools
-from importlib import resources
 
 import numpy as np
 import pandas as pd
 
 from oresight.io.result import FactRows, ImportResult
 from oresight.sources import Source
+from oresight.taxonomy import read_taxonomy_csv
 
 __all__ = ["ATOMIC_WEIGHTS_SOURCE", "OXYGEN", "calc_oxide_to_metal", "element_oxides", "oxide_to_metal_facts"]
 
@@ -53,9 +52,8 @@ def calc_oxide_to_metal(atomic_weight, metal_atoms, oxygen_atoms, oxygen: float 
 @functools.cache
 def element_oxides() -> pd.DataFrame:
     """The elements of ``taxonomy/rare_earth_oxides.csv`` indexed by commodity id, with ``oxide_to_metal``."""
-    text = resources.files("oresight.taxonomy").joinpath("rare_earth_oxides.csv").read_text(encoding="utf-8")
-    rows = list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))
-    frame = pd.DataFrame(rows).astype({"atomic_weight": float, "metal_atoms": int, "oxygen_atoms": int})
+    frame = pd.DataFrame(read_taxonomy_csv("rare_earth_oxides.csv"))
+    frame = frame.astype({"atomic_weight": float, "metal_atoms": int, "oxygen_atoms": int})
     frame["oxide_to_metal"] = calc_oxide_to_metal(frame["atomic_weight"], frame["metal_atoms"], frame["oxygen_atoms"])
     return frame.set_index("commodity")
 

@@ -17,17 +17,15 @@ a few countries report it does not, so no share of world output is made from the
 
 from __future__ import annotations
 
-import csv
 import functools
 import json
 import math
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from oresight.errors import InputError
 from oresight.sources import Source
-from oresight.taxonomy import load_taxonomy, normalise_name
+from oresight.taxonomy import load_taxonomy, normalise_name, read_taxonomy_csv
 
 from .result import FactRows, ImportResult
 from .text import clean_cell, read_csv_table, read_text
@@ -51,21 +49,16 @@ class BgsSeries:
     world_total: str
 
 
-def _taxonomy_rows(name: str) -> list[dict[str, str]]:
-    text = resources.files("oresight.taxonomy").joinpath(name).read_text(encoding="utf-8")
-    return list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))
-
-
 @functools.cache
 def _series() -> dict[str, BgsSeries]:
     """The series of ``taxonomy/bgs_series.csv`` keyed by folded BGS commodity name and by slug."""
-    specs = [BgsSeries(**row) for row in _taxonomy_rows("bgs_series.csv")]
+    specs = [BgsSeries(**row) for row in read_taxonomy_csv("bgs_series.csv")]
     return {key: s for s in specs for key in (normalise_name(s.bgs_commodity), s.slug)}
 
 
 @functools.cache
 def _country_codes() -> dict[str, str]:
-    return {row["bgs_code"]: row["iso3"] for row in _taxonomy_rows("bgs_countries.csv")}
+    return {row["bgs_code"]: row["iso3"] for row in read_taxonomy_csv("bgs_countries.csv")}
 
 
 def bgs_source(edition: int, obtained_from: str = "") -> Source:

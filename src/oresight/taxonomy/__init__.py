@@ -34,6 +34,7 @@ __all__ = [
     "Taxonomy",
     "load_taxonomy",
     "normalise_name",
+    "read_taxonomy_csv",
 ]
 
 
@@ -127,10 +128,14 @@ def _read_yaml(name: str) -> Any:
     return yaml.load(resources.files(__package__).joinpath(name).read_text(encoding="utf-8"), Loader=_YAML_LOADER)
 
 
-def _read_csv(name: str) -> list[dict[str, str]]:
+def read_taxonomy_csv(name: str) -> list[dict[str, str]]:
+    """The rows of one of the taxonomy's CSV files (``#`` lines are comments)."""
     text = resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
     lines = [ln for ln in text.splitlines() if not ln.startswith("#")]
     return list(csv.DictReader(lines))
+
+
+_read_csv = read_taxonomy_csv
 
 
 class Taxonomy:
