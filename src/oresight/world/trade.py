@@ -1,19 +1,36 @@
-"""Trade: an importer's import shares by partner.
+"""Trade: the bilateral trade table (reporter × partner × HS × year × flow, USD and tonnes) queried through DuckDB
+on demand, who buys from an exporter, and an importer's import shares by partner.
+
+The table is ``oresight/data/trade.parquet`` (built by ``scripts/build_data.py``) plus the trade facts of the
+user's own imports; ``oresight.load()`` never reads it. Where several sources give the same HS code and year,
+one is used: the user's imports, then CEPII BACI HS92, BACI HS17, raw UN Comtrade declarations (``source=`` picks
+one explicitly).
 
 >>> import oresight
->>> shares = import_shares(oresight.load(store=False), "USA", "rare-earths", 2024, stage="magnet")
+>>> world = oresight.load(store=False)
+>>> shares = import_shares(world, "USA", "rare-earths", 2024, stage="magnet")
 >>> shares.attrs["method"], bool(float(shares.share.sel(partner="CHN")) > 0.5)
 ('import values', True)
+>>> rows = trade(world, "JPN", hs=["280530", "2846"], year=2018)  # rare-earth metals and compounds
+>>> by_partner = rows.groupby("partner")["tonnes"].sum()
+>>> round(float(100 * by_partner["CHN"] / by_partner.sum()), 1)  # METI gives 58% for 2018
+57.2
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from functools import cache
+from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+import pandas as pd
 import xarray as xr
 
-from oresight.errors import DataNotAttestedError
-from oresight.facts import rows_as_of
+from oresight.errors import DataNotAttestedError, UnknownNameError
+from oresight.facts import calc_year_as_of, rows_as_of
 from oresight.taxonomy.countries import WORLD
 
 from .shares import calc_shares_from_published
@@ -21,7 +38,257 @@ from .shares import calc_shares_from_published
 if TYPE_CHECKING:
     from oresight.world import World
 
-__all__ = ["import_shares"]
+__all__ = [
+    "RE_MAGNET_MIN_USD_PER_KG",
+    "TRADE_MEASURES",
+    "calc_rare_earth_magnets",
+    "exports",
+    "hs_codes_of",
+    "import_shares",
+    "query_trade",
+    "trade",
+    "trade_path",
+]
+
+#: series of trade sources, most preferred first, where several give the same HS code and year
+SOURCE_PREFERENCE = ("cepii-baci-hs92", "cepii-baci-hs17", "un-comtrade-raw")
+#: fact measures that are bilateral trade (a user's imported trade files reach the trade table as these)
+TRADE_MEASURES = {
+    "import_value": ("import", "usd"),
+    "import_quantity": ("import", "tonnes"),
+    "export_value": ("export", "usd"),
+    "export_quantity": ("export", "tonnes"),
+}
+#: HS 850511 holds every permanent magnet of metal; flows below this unit value are not rare-earth magnets
+#: (docs/methods.md, "The 850511 rule")
+RE_MAGNET_MIN_USD_PER_KG = 20.0
+RE_MAGNET_HS = "850511"
+
+
+@cache
+def trade_path() -> Path:
+    """The bundled trade table's file."""
+    with resources.as_file(resources.files("oresight") / "data" / "trade.parquet") as path:
+        return Path(path)
+
+
+def _in_list(column: str, values: Iterable[str] | None) -> tuple[str, list]:
+    if values is None:
+        return "", []
+    values = list(values)
+    return f" AND {column} IN ({', '.join('?' for _ in values)})", values
+
+
+def query_trade(
+    *,
+    reporters: Iterable[str] | None = None,
+    partners: Iterable[str] | None = None,
+    hs: Iterable[str] | None = None,
+    years: Iterable[int] | None = None,
+    flow: str | None = None,
+    path: Path | None = None,
+) -> pd.DataFrame:
+    """Rows of the bundled trade table (all sources) matching the filters; ``hs`` entries are code prefixes."""
+    import duckdb
+
+    sql = f"SELECT * FROM read_parquet('{(path or trade_path()).as_posix()}') WHERE TRUE"
+    params: list = []
+    for column, values in (("reporter", reporters), ("partner", partners), ("year", years)):
+        clause, values = _in_list(column, values)
+        sql, params = sql + clause, params + values
+    if hs is not None:
+        prefixes = list(hs)
+        sql += " AND (" + (" OR ".join("starts_with(hs, ?)" for _ in prefixes) or "FALSE") + ")"
+        params += prefixes
+    if flow is not None:
+        sql, params = sql + " AND flow = ?", [*params, flow]
+    with duckdb.connect() as con:
+        frame = con.execute(sql, params).df()
+    for column in ("reporter", "partner", "hs", "flow", "source"):
+        frame[column] = frame[column].astype(str)
+    return frame
+
+
+def hs_codes_of(world: World, commodity: str, stage: str | None = None) -> list[str]:
+    """HS codes (digits) listed for a commodity (at a stage) in taxonomy/hs_codes.csv."""
+    return sorted(
+        code
+        for code, row in world.tax.hs_codes.items()
+        if row["commodity"] == commodity and (stage is None or row["stage"] == stage)
+    )
+
+
+def _user_trade(world: World) -> pd.DataFrame:
+    """Trade facts of the user's imports (load order above the bundled data) as trade rows."""
+    facts = world.all_facts
+    facts = facts[(facts["load_order"] > 0) & facts["measure"].isin(list(TRADE_MEASURES)) & (facts["partner"] != "")]
+    facts = facts[facts["basis"].str.startswith(("HS ", "CN "))]
+    if facts.empty:
+        return pd.DataFrame(columns=["reporter", "partner", "hs", "year", "flow", "usd", "tonnes", "source"])
+    flow = facts["measure"].map(lambda m: TRADE_MEASURES[m][0])
+    kind = facts["measure"].map(lambda m: TRADE_MEASURES[m][1])
+    frame = facts.assign(
+        reporter=facts["country"],
+        hs=facts["basis"].str.replace(r"\D", "", regex=True),
+        flow=flow,
+        kind=kind,
+        year=facts["year"].astype(int),
+    )
+    wide = frame.pivot_table(
+        index=["reporter", "partner", "hs", "year", "flow", "source"], columns="kind", values="value", aggfunc="last"
+    ).reset_index()
+    for column in ("usd", "tonnes"):
+        if column not in wide:
+            wide[column] = np.nan
+    return wide
+
+
+def _prefer_sources(rows: pd.DataFrame, user_sources: set[str]) -> pd.DataFrame:
+    """Per (HS code, year), the rows of the most preferred source that has them."""
+    if rows.empty:
+        return rows
+
+    def rank(source: str) -> int:
+        if source in user_sources:
+            return -1
+        return next((i for i, s in enumerate(SOURCE_PREFERENCE) if source.startswith(s)), len(SOURCE_PREFERENCE))
+
+    ranks = rows["source"].map(rank)
+    best = ranks.groupby([rows["hs"], rows["year"]]).transform("min")
+    return rows[ranks == best]
+
+
+def trade(
+    world: World,
+    reporter: str | Iterable[str] | None = None,
+    partner: str | Iterable[str] | None = None,
+    *,
+    commodity: str | None = None,
+    stage: str | None = None,
+    hs: str | Iterable[str] | None = None,
+    year: int | Iterable[int] | None = None,
+    flow: str = "import",
+    source: str | None = None,
+) -> pd.DataFrame:
+    """Bilateral trade rows (reporter, partner, hs, year, flow, usd, tonnes, source, commodity, stage).
+
+    ``reporter`` and ``partner`` are ISO3 codes, names or blocs (a bloc stands for its members). ``commodity``
+    and ``stage`` select the HS codes of taxonomy/hs_codes.csv, ``hs`` codes directly. ``year``: an int is
+    "as of" (per HS code, the latest year no later than it, else the earliest after it: ``attrs["notes"]`` says
+    when another year stands in); a list keeps those years; None keeps all. ``source`` picks one source (id or
+    series), else the preferred source per code and year. Missing tonnes stay NaN.
+    """
+    reporters = _members(world, reporter)
+    partners = _members(world, partner)
+    codes = _codes(world, commodity, stage, hs)
+    as_of = isinstance(year, int | np.integer)
+    years = None if year is None or as_of else [int(y) for y in year]
+    rows = query_trade(reporters=reporters, partners=partners, hs=codes, years=years, flow=flow)
+    user = _user_trade(world)
+    if not user.empty:
+        user = user[user["flow"] == flow]
+        for column, values in (("reporter", reporters), ("partner", partners), ("year", years)):
+            if values is not None:
+                user = user[user[column].isin(values)]
+        if codes is not None:
+            user = user[user["hs"].str.startswith(tuple(codes))]
+        rows = pd.concat([rows, user[rows.columns]], ignore_index=True)
+    if source is not None:
+        rows = rows[(rows["source"] == source) | rows["source"].str.startswith(source)]
+    rows = _prefer_sources(rows, set(user["source"]) if not user.empty else set())
+    notes: list[str] = []
+    if as_of and not rows.empty:
+        rows, notes = _as_of(rows, int(year))
+    mapped = [world.tax.hs_code(code) or {} for code in rows["hs"]]
+    rows = rows.assign(
+        commodity=[m.get("commodity", "") for m in mapped], stage=[m.get("stage", "") for m in mapped]
+    ).reset_index(drop=True)
+    rows.attrs.update(sources=sorted(set(rows["source"])), notes=notes, year=year)
+    return rows
+
+
+def _as_of(rows: pd.DataFrame, year: int) -> tuple[pd.DataFrame, list[str]]:
+    picked = {code: calc_year_as_of(group.unique(), year) for code, group in rows.groupby("hs")["year"]}
+    keep = rows["year"].to_numpy() == rows["hs"].map(picked).to_numpy()
+    notes = [f"HS {code}: {used} data stand in for {year}" for code, used in sorted(picked.items()) if used != year]
+    return rows[keep], notes
+
+
+def _members(world: World, names: str | Iterable[str] | None) -> list[str] | None:
+    if names is None:
+        return None
+    names = [names] if isinstance(names, str) else list(names)
+    members: list[str] = []
+    for name in names:
+        members += list(world.tax.importer(name).members) if name not in (WORLD,) else [WORLD]
+    return list(dict.fromkeys(members))
+
+
+def _codes(world: World, commodity: str | None, stage: str | None, hs) -> list[str] | None:
+    if hs is not None:
+        return [str(hs)] if isinstance(hs, str) else [str(h) for h in hs]
+    if commodity is None:
+        return None
+    commodity_id, implied = world.resolve(commodity, stage)
+    codes = hs_codes_of(world, commodity_id, implied)
+    if not codes:
+        known = sorted({r["commodity"] for r in world.tax.hs_codes.values()})
+        raise UnknownNameError(f"HS codes of {commodity_id}" + (f" at {implied}" if implied else ""), commodity, known)
+    return codes
+
+
+def calc_rare_earth_magnets(usd, tonnes, threshold: float = RE_MAGNET_MIN_USD_PER_KG) -> np.ndarray:
+    """Which HS 850511 flows are rare-earth magnets: unit value (USD/kg) at least ``threshold``; a flow without
+    tonnes is kept (its value counts, its weight is unknown).
+
+    >>> calc_rare_earth_magnets([40_000.0, 8_500.0, 1_000.0], [1.0, 1.0, float("nan")]).tolist()
+    [True, False, True]
+    """
+    usd, tonnes = np.asarray(usd, dtype=float), np.asarray(tonnes, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        unit_value = usd / (tonnes * 1000)
+    return np.isnan(tonnes) | (unit_value >= threshold)
+
+
+def exports(
+    world: World,
+    exporter: str,
+    commodity: str,
+    stage: str | None = None,
+    year: int | None = None,
+    *,
+    source: str | None = None,
+) -> pd.DataFrame:
+    """Who buys an exporter's goods: destinations with tonnes, USD and their shares of the exporter's exports
+    (from the importers' side of each flow, as BACI reconciles it), largest first. HS 850511 keeps only
+    rare-earth magnets (:func:`calc_rare_earth_magnets`)."""
+    code = world.tax.countries.resolve(exporter) or exporter
+    rows = trade(world, partner=code, commodity=commodity, stage=stage, year=year, source=source)
+    rows = _rare_earth_magnets_only(rows)
+    by = rows.groupby("reporter")[["tonnes", "usd"]].sum(min_count=1)
+    by = by.assign(tonnes_share=by["tonnes"] / by["tonnes"].sum(), usd_share=by["usd"] / by["usd"].sum()).sort_values(
+        "usd", ascending=False
+    )
+    out = by.rename_axis("destination").reset_index()
+    out.attrs.update(rows.attrs, exporter=code, years=sorted(set(rows["year"].astype(int))))
+    return out
+
+
+def _rare_earth_magnets_only(rows: pd.DataFrame) -> pd.DataFrame:
+    magnets = rows["hs"] == RE_MAGNET_HS
+    if not magnets.any():
+        return rows
+    keep = ~magnets.to_numpy() | calc_rare_earth_magnets(rows["usd"], rows["tonnes"])
+    out = rows[keep]
+    out.attrs = {
+        **rows.attrs,
+        "notes": [
+            *rows.attrs.get("notes", []),
+            f"HS 850511: flows under {RE_MAGNET_MIN_USD_PER_KG:g} USD/kg left out as not rare-earth magnets "
+            f"({int((~keep).sum())} of {int(magnets.sum())} flows)",
+        ],
+    }
+    return out
 
 
 def import_shares(
