@@ -8,7 +8,6 @@ select all facts of a measure once and group them; the World-level wrappers sele
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 import pandas as pd
 import xarray as xr
@@ -17,6 +16,7 @@ from oresight.errors import DataNotAttestedError
 from oresight.facts import calc_year_as_of, rows_as_of
 from oresight.metrics import calc_political_risk
 from oresight.world import World
+from oresight.world.dependence import NOT_ATTESTED, Reliance
 
 __all__ = [
     "Reliance",
@@ -32,25 +32,6 @@ __all__ = [
 WGI_DIMENSIONS = ("wgi_va", "wgi_pv", "wgi_ge", "wgi_rq", "wgi_rl", "wgi_cc")
 #: words in a USGS net-import-reliance basis that mark the raw-material (mining) stage
 _RAW_FORMS = ("concentrate", "ore", "mineral", "mine")
-
-
-@dataclass
-class Reliance:
-    """Net import reliance of one importer for one commodity and stage, as a fraction with bounds."""
-
-    value: float
-    low: float
-    high: float
-    year: int | None = None
-    basis: str = ""
-    sources: list[str] = field(default_factory=list)
-
-    @property
-    def attested(self) -> bool:
-        return not math.isnan(self.value)
-
-
-NOT_ATTESTED = Reliance(math.nan, math.nan, math.nan)
 
 
 def reporters_of(importer) -> tuple[str, ...]:

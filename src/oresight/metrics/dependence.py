@@ -1,6 +1,7 @@
 """Dependence of an importer: import reliance, import weights by partner, the weighted trade average.
 
->>> import xarray as xr
+>>> import numpy as np
+import xarray as xr
 >>> q = xr.DataArray([30.0, 10.0], dims="partner", coords={"partner": ["CHN", "CAN"]})
 >>> g = xr.DataArray([0.6, 0.35], dims="partner", coords={"partner": ["CHN", "CAN"]})
 >>> round(float(calc_weighted_trade_average(calc_import_weights(q, domestic_production=10.0), g)), 4)
@@ -11,16 +12,23 @@
 
 from __future__ import annotations
 
+import numpy as np
 import xarray as xr
 
 
 def calc_import_reliance(production, imports, exports):
     """Net import reliance as a fraction of apparent consumption: (I − E) / (P + I − E), clipped to [0, 1]
-    (a net exporter has 0)."""
+    (a net exporter has 0, whatever its production).
+
+    >>> float(calc_import_reliance(production=0.0, imports=9.0, exports=340.0))
+    0.0
+    """
     net = imports - exports
     consumption = production + net
-    reliance = net / consumption
-    return reliance.clip(0, 1) if hasattr(reliance, "clip") else min(max(reliance, 0.0), 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        reliance = np.where(net <= 0, 0.0, np.divide(net, consumption))
+    reliance = np.clip(reliance, 0.0, 1.0)
+    return float(reliance) if np.ndim(reliance) == 0 else reliance
 
 
 def calc_import_weights(import_quantity: xr.DataArray, domestic_production=0.0, dim: str = "partner") -> xr.DataArray:

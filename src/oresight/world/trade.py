@@ -110,12 +110,19 @@ def query_trade(
 
 
 def hs_codes_of(world: World, commodity: str, stage: str | None = None) -> list[str]:
-    """HS codes (digits) listed for a commodity (at a stage) in taxonomy/hs_codes.csv."""
+    """HS codes (digits) listed for a commodity (at a stage) in taxonomy/hs_codes.csv, including codes it shares
+    with other commodities (``shared_with``: HS 2017's 8112.92 holds unwrought gallium, germanium, indium ...)."""
     return sorted(
         code
         for code, row in world.tax.hs_codes.items()
-        if row["commodity"] == commodity and (stage is None or row["stage"] == stage)
+        if commodity in (row["commodity"], *(row.get("shared_with") or "").split(";"))
+        and (stage is None or row["stage"] == stage)
     )
+
+
+def _user_sources(world: World) -> set[str]:
+    facts = world.all_facts
+    return set(facts.loc[facts["load_order"] > 0, "source"])
 
 
 def _user_trade(world: World) -> pd.DataFrame:
@@ -144,7 +151,8 @@ def _user_trade(world: World) -> pd.DataFrame:
 
 
 def _prefer_sources(rows: pd.DataFrame, user_sources: set[str]) -> pd.DataFrame:
-    """Per (HS code, year), the rows of the most preferred source that has them."""
+    """Per HS heading (four digits) and year, the rows of the most preferred source that has them: one
+    nomenclature per heading, so that HS92 8105.10 and HS17 8105.20 (the same goods) are never added."""
     if rows.empty:
         return rows
 
@@ -153,9 +161,45 @@ def _prefer_sources(rows: pd.DataFrame, user_sources: set[str]) -> pd.DataFrame:
             return -1
         return next((i for i, s in enumerate(SOURCE_PREFERENCE) if source.startswith(s)), len(SOURCE_PREFERENCE))
 
-    ranks = rows["source"].map(rank)
-    best = ranks.groupby([rows["hs"], rows["year"]]).transform("min")
+    ranks = rows["source"].map({source: rank(source) for source in rows["source"].unique()})
+    best = ranks.groupby([rows["hs"].str[:4], rows["year"]]).transform("min")
     return rows[ranks == best]
+
+
+def fetch_trade(world: World, reporters=None, partners=None, codes=None, years=None, flow: str = "import"):
+    """Rows of the bundled table and of the user's imports matching the filters, every source kept."""
+    rows = query_trade(reporters=reporters, partners=partners, hs=codes, years=years, flow=flow)
+    user = _user_trade(world)
+    if not user.empty:
+        user = user[user["flow"] == flow]
+        for column, values in (("reporter", reporters), ("partner", partners), ("year", years)):
+            if values is not None:
+                user = user[user[column].isin(values)]
+        if codes is not None:
+            user = user[user["hs"].str.startswith(tuple(codes))]
+        rows = pd.concat([rows, user[rows.columns]], ignore_index=True)
+    return rows
+
+
+def select_trade(world: World, rows: pd.DataFrame, *, codes=None, year=None, source: str | None = None) -> pd.DataFrame:
+    """Fetched rows narrowed to HS code prefixes, one source per heading and year, and the year "as of"."""
+    user_sources = _user_sources(world)
+    if codes is not None:
+        prefixes = tuple(codes)
+        rows = rows[rows["hs"].isin([c for c in rows["hs"].unique() if c.startswith(prefixes)])]
+    if source is not None:
+        rows = rows[(rows["source"] == source) | rows["source"].str.startswith(source)]
+    rows = _prefer_sources(rows, user_sources)
+    notes: list[str] = []
+    if isinstance(year, int | np.integer) and not rows.empty:
+        rows, notes = _as_of(rows, int(year))
+    mapped = {code: world.tax.hs_code(code) or {} for code in rows["hs"].unique()}
+    rows = rows.assign(
+        commodity=rows["hs"].map(lambda c: mapped[c].get("commodity", "")),
+        stage=rows["hs"].map(lambda c: mapped[c].get("stage", "")),
+    ).reset_index(drop=True)
+    rows.attrs.update(sources=sorted(set(rows["source"])), notes=notes, year=year)
+    return rows
 
 
 def trade(
@@ -174,44 +218,26 @@ def trade(
 
     ``reporter`` and ``partner`` are ISO3 codes, names or blocs (a bloc stands for its members). ``commodity``
     and ``stage`` select the HS codes of taxonomy/hs_codes.csv, ``hs`` codes directly. ``year``: an int is
-    "as of" (per HS code, the latest year no later than it, else the earliest after it: ``attrs["notes"]`` says
-    when another year stands in); a list keeps those years; None keeps all. ``source`` picks one source (id or
-    series), else the preferred source per code and year. Missing tonnes stay NaN.
+    "as of" (the latest year no later than it, else the earliest after it: ``attrs["notes"]`` says when another
+    year stands in); a list keeps those years; None keeps all. ``source`` picks one source (id or series), else
+    the preferred source per HS heading and year. Missing tonnes stay NaN.
     """
-    reporters = _members(world, reporter)
-    partners = _members(world, partner)
     codes = _codes(world, commodity, stage, hs)
     as_of = isinstance(year, int | np.integer)
     years = None if year is None or as_of else [int(y) for y in year]
-    rows = query_trade(reporters=reporters, partners=partners, hs=codes, years=years, flow=flow)
-    user = _user_trade(world)
-    if not user.empty:
-        user = user[user["flow"] == flow]
-        for column, values in (("reporter", reporters), ("partner", partners), ("year", years)):
-            if values is not None:
-                user = user[user[column].isin(values)]
-        if codes is not None:
-            user = user[user["hs"].str.startswith(tuple(codes))]
-        rows = pd.concat([rows, user[rows.columns]], ignore_index=True)
-    if source is not None:
-        rows = rows[(rows["source"] == source) | rows["source"].str.startswith(source)]
-    rows = _prefer_sources(rows, set(user["source"]) if not user.empty else set())
-    notes: list[str] = []
-    if as_of and not rows.empty:
-        rows, notes = _as_of(rows, int(year))
-    mapped = [world.tax.hs_code(code) or {} for code in rows["hs"]]
-    rows = rows.assign(
-        commodity=[m.get("commodity", "") for m in mapped], stage=[m.get("stage", "") for m in mapped]
-    ).reset_index(drop=True)
-    rows.attrs.update(sources=sorted(set(rows["source"])), notes=notes, year=year)
-    return rows
+    rows = fetch_trade(world, _members(world, reporter), _members(world, partner), codes, years, flow)
+    return select_trade(world, rows, year=year if as_of else None, source=source)
 
 
 def _as_of(rows: pd.DataFrame, year: int) -> tuple[pd.DataFrame, list[str]]:
-    picked = {code: calc_year_as_of(group.unique(), year) for code, group in rows.groupby("hs")["year"]}
-    keep = rows["year"].to_numpy() == rows["hs"].map(picked).to_numpy()
-    notes = [f"HS {code}: {used} data stand in for {year}" for code, used in sorted(picked.items()) if used != year]
-    return rows[keep], notes
+    """The rows of one year, "as of" ``year`` over the years the selection has; codes without data that year are
+    named in a note rather than mixed in from another year."""
+    used = calc_year_as_of(rows["year"].unique(), year)
+    notes = [f"trade of {used} stands in for {year}"] if used != year else []
+    stale = sorted(set(rows["hs"]) - set(rows.loc[rows["year"] == used, "hs"]))
+    if stale:
+        notes.append(f"HS {', '.join(stale)}: no data for {used}, left out")
+    return rows[rows["year"] == used], notes
 
 
 def _members(world: World, names: str | Iterable[str] | None) -> list[str] | None:
