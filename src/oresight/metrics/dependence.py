@@ -1,7 +1,6 @@
 """Dependence of an importer: import reliance, import weights by partner, the weighted trade average.
 
->>> import numpy as np
-import xarray as xr
+>>> import xarray as xr
 >>> q = xr.DataArray([30.0, 10.0], dims="partner", coords={"partner": ["CHN", "CAN"]})
 >>> g = xr.DataArray([0.6, 0.35], dims="partner", coords={"partner": ["CHN", "CAN"]})
 >>> round(float(calc_weighted_trade_average(calc_import_weights(q, domestic_production=10.0), g)), 4)
