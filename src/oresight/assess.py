@@ -156,6 +156,39 @@ def _reliance(importer: Importer, commodities, stages, year, nir) -> tuple[xr.Da
     return dataset, sources
 
 
+def _derived_dependence(world: World, importer: Importer, reliance: xr.Dataset, year: int | None) -> pd.DataFrame:
+    """Dependence derived from trade and production for the (commodity, stage) items with HS codes
+    (:func:`oresight.world.dependence.dependence_table`); published reliance stays where it exists."""
+    from oresight.world.dependence import dependence_table
+
+    listed = {(r["commodity"], r["stage"]) for r in world.tax.hs_codes.values()}
+    pairs = [
+        (str(c), str(s)) for c in reliance.commodity.values for s in reliance.stage.values if (str(c), str(s)) in listed
+    ]
+    table = dependence_table(world, importer, year, pairs)
+    columns = ["commodity", "stage", "derived_import_reliance", "top_partner", "top_partner_share"]
+    return table if len(table) else pd.DataFrame(columns=[*columns, "dependence_sources", "import_reliance_low"])
+
+
+def _fill_reliance(reliance: xr.Dataset, dependence: pd.DataFrame) -> xr.Dataset:
+    """Published reliance where given, else the reliance derived from trade and production; ``method`` says
+    which, per item."""
+    method = xr.full_like(reliance["value"], "", dtype=object)
+    method = method.where(reliance["value"].isnull(), "published")
+    reliance = reliance.assign(method=method)
+    for row in dependence.itertuples():
+        at = {"commodity": row.commodity, "stage": row.stage}
+        if not np.isnan(float(reliance["value"].loc[at])) or np.isnan(row.derived_import_reliance):
+            continue
+        low, high = row.import_reliance_low, row.import_reliance_high
+        if row.import_reliance_method != "derived from trade and production":  # the bloc had no published value
+            low = high = row.derived_import_reliance
+        reliance["value"].loc[at] = row.derived_import_reliance
+        reliance["low"].loc[at], reliance["high"].loc[at] = low, high
+        reliance["method"].loc[at] = "derived from trade and production"
+    return reliance
+
+
 def _domestic_production(world: World, members, commodity: str, stage: str, year: int | None) -> float:
     rows = world.select(commodity=commodity, stage=stage, measure="production", year=year)
     rows = rows[rows["series"] == WMD_SERIES] if (rows["series"] == WMD_SERIES).any() else rows
@@ -335,6 +368,9 @@ def gather_inputs(
     reporters = reporters_of(importer)
     nir = _records_by_reporter(world, "net_import_reliance", reporters)
     reliance, reliance_sources = _reliance(importer, commodities, stages, year, nir)
+    dependence = _derived_dependence(world, importer, reliance, year)
+    reliance = _fill_reliance(reliance, dependence)
+    reliance_sources |= {s for row in dependence["dependence_sources"] for s in row.split(";") if s}
     combined = _combined_shares(_by_reporter(world, "import_share", reporters), year)
     weights, weights_stage, weight_notes, weight_sources = _weights(world, importer, commodities, year, combined, nir)
     gpr_year = _wmd_year(world, year)
@@ -361,6 +397,7 @@ def gather_inputs(
         eol_rir=eol,
         si_sr=si,
         import_concentration=_import_concentration(importer, commodities, combined),
+        dependence=dependence,
         trade_weights=trade_weights,
         trade_price=trade_price,
         geopolrisk_year=gpr_year if trade_weights is not None else None,
@@ -439,6 +476,7 @@ def assess_dataset(
     out["import_reliance"] = inputs.reliance["value"]
     out["import_reliance_low"] = inputs.reliance["low"]
     out["import_reliance_high"] = inputs.reliance["high"]
+    out["import_reliance_method"] = inputs.reliance["method"]
     out["vulnerability"] = out["top_third_share"] * (1 - out["importer_share"].fillna(0))
     bounds = {"": ("share", "value"), "_low": ("low", "low"), "_high": ("high", "high")}
     for method in methods:
@@ -530,6 +568,7 @@ def assess(
     info = info.rename(columns={"method": "share_method"})
     table = table.merge(info, on=["commodity", "stage"], how="left")
     table = table[table["hhi"].notna()].merge(inputs.import_concentration, on="commodity", how="left")
+    table = _with_dependence(table, inputs.dependence)
     table["year"] = table["year"].astype(int)
     table["importer"] = inputs.importer.label
     table["reason"] = [_reason(world, inputs.importer, row) for row in table.itertuples()]
@@ -537,6 +576,28 @@ def assess(
     for column in ("bottleneck", "crma_benchmark_exceeded"):
         table[column] = table[column].astype(bool)
     return table
+
+
+def _with_dependence(table: pd.DataFrame, dependence: pd.DataFrame | None) -> pd.DataFrame:
+    """Top import partner from bilateral trade where no published import shares give one, and the sources of the
+    derived dependence (trade and production) of each row."""
+    if dependence is None or dependence.empty:
+        return table.assign(dependence_sources="", dependence_notes="", import_top_partner_method="")
+    keys = ["commodity", "stage"]
+    derived = dependence[
+        [*keys, "top_partner", "top_partner_share", "dependence_sources", "dependence_notes", "derived_import_reliance"]
+    ]
+    table = table.merge(derived, on=keys, how="left")
+    has_published = table["import_top_partner"].notna() & (table["import_top_partner"] != "")
+    fill = ~has_published & table["top_partner"].notna()
+    table["import_top_partner_method"] = np.where(
+        has_published, "published import shares", np.where(fill, "bilateral trade (tonnes)", "")
+    )
+    table.loc[fill, "import_top_partner"] = table.loc[fill, "top_partner"]
+    table.loc[fill, "import_top_share"] = table.loc[fill, "top_partner_share"]
+    table["dependence_sources"] = table["dependence_sources"].fillna("")
+    table["dependence_notes"] = table["dependence_notes"].fillna("")
+    return table.drop(columns=["top_partner", "top_partner_share"])
 
 
 def _reason(world: World, importer: Importer, row) -> str:

@@ -218,9 +218,10 @@ def fetch_member_trade(world: World, members, codes=None, years=None) -> tuple[p
 
 
 def _trade_rows(world: World, members, codes, year, fetched) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    imports = select_trade(world, fetched[0], codes=codes, year=year)
+    imports = select_trade(world, fetched[0], codes=codes, year=year, latest=True)
     imports = imports[~imports["partner"].isin([*members, WORLD])]
-    exports = select_trade(world, fetched[1], codes=codes, year=int(imports["year"].max()) if len(imports) else year)
+    used = int(imports["year"].max()) if len(imports) else year
+    exports = select_trade(world, fetched[1], codes=codes, year=used, latest=True)
     exports = exports[~exports["reporter"].isin(members)]
     notes = list(imports.attrs.get("notes", []))
     rows = []

@@ -181,8 +181,11 @@ def fetch_trade(world: World, reporters=None, partners=None, codes=None, years=N
     return rows
 
 
-def select_trade(world: World, rows: pd.DataFrame, *, codes=None, year=None, source: str | None = None) -> pd.DataFrame:
-    """Fetched rows narrowed to HS code prefixes, one source per heading and year, and the year "as of"."""
+def select_trade(
+    world: World, rows: pd.DataFrame, *, codes=None, year=None, latest: bool = False, source: str | None = None
+) -> pd.DataFrame:
+    """Fetched rows narrowed to HS code prefixes, one source per heading and year, and one year: "as of" an int
+    ``year``, the latest with ``latest``; every year otherwise."""
     user_sources = _user_sources(world)
     if codes is not None:
         prefixes = tuple(codes)
@@ -191,8 +194,8 @@ def select_trade(world: World, rows: pd.DataFrame, *, codes=None, year=None, sou
         rows = rows[(rows["source"] == source) | rows["source"].str.startswith(source)]
     rows = _prefer_sources(rows, user_sources)
     notes: list[str] = []
-    if isinstance(year, int | np.integer) and not rows.empty:
-        rows, notes = _as_of(rows, int(year))
+    if (latest or isinstance(year, int | np.integer)) and not rows.empty:
+        rows, notes = _as_of(rows, None if year is None else int(year))
     mapped = {code: world.tax.hs_code(code) or {} for code in rows["hs"].unique()}
     rows = rows.assign(
         commodity=rows["hs"].map(lambda c: mapped[c].get("commodity", "")),
@@ -229,11 +232,11 @@ def trade(
     return select_trade(world, rows, year=year if as_of else None, source=source)
 
 
-def _as_of(rows: pd.DataFrame, year: int) -> tuple[pd.DataFrame, list[str]]:
-    """The rows of one year, "as of" ``year`` over the years the selection has; codes without data that year are
-    named in a note rather than mixed in from another year."""
+def _as_of(rows: pd.DataFrame, year: int | None) -> tuple[pd.DataFrame, list[str]]:
+    """The rows of one year, "as of" ``year`` (the latest when None) over the years the selection has; codes
+    without data that year are named in a note rather than mixed in from another year."""
     used = calc_year_as_of(rows["year"].unique(), year)
-    notes = [f"trade of {used} stands in for {year}"] if used != year else []
+    notes = [f"trade of {used} stands in for {year}"] if year is not None and used != year else []
     stale = sorted(set(rows["hs"]) - set(rows.loc[rows["year"] == used, "hs"]))
     if stale:
         notes.append(f"HS {', '.join(stale)}: no data for {used}, left out")
