@@ -161,7 +161,11 @@ def read_baci(
     skipped += bad
     source = baci_source(nomenclature, version, obtained_from=obtained_from, note=note)
     flows = normalise_trade(
-        frame.assign(usd=pd.to_numeric(frame["usd"]) * factor, tonnes=pd.to_numeric(frame["tonnes"]), source=source.id)
+        frame.assign(
+            usd=pd.to_numeric(frame["usd"], errors="coerce") * factor,
+            tonnes=pd.to_numeric(frame["tonnes"], errors="coerce"),
+            source=source.id,
+        )
     )
     if flows.empty:
         raise InputError("no trade flow read", path=path, expected="rows with year, exporter, importer, product")

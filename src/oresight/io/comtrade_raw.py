@@ -94,7 +94,9 @@ def read_comtrade_raw(path: str | Path, *, year: int | None = None, obtained_fro
     frame = frame.assign(year=years)
     frame, bad = check_flows(frame, str(path), lines)
     skipped += bad
-    frame = frame.assign(usd=pd.to_numeric(frame["usd"]), tonnes=pd.to_numeric(frame["tonnes"]) / 1000)
+    frame = frame.assign(
+        usd=pd.to_numeric(frame["usd"], errors="coerce"), tonnes=pd.to_numeric(frame["tonnes"], errors="coerce") / 1000
+    )
     frame = frame.sort_values("usd", ascending=False, kind="stable")
     frame = (
         frame.drop_duplicates([*_KEY, "partner_code"]).groupby(_KEY, as_index=False)[["usd", "tonnes"]].sum(min_count=1)

@@ -98,7 +98,7 @@ def check_flows(rows: pd.DataFrame, path: str, lines: pd.Series) -> tuple[pd.Dat
                         int(lines.iat[i]),
                         f"field {column}: {reason} {rows[column].iat[i]!r}"
                         if reason == "not a number"
-                        else f"field {column}: {reason} {values[i]!r} (expected a finite non-negative number)",
+                        else f"field {column}: {reason} {float(values[i])!r} (expected a finite non-negative number)",
                     )
                 )
             bad |= mask
