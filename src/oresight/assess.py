@@ -248,15 +248,15 @@ def _weights(world: World, importer: Importer, commodities, year, combined, nir)
 def _trade_geopolrisk(world: World, importer: Importer, commodities, stages, year: int | None):
     """GeoPolRisk weights q_i / (p + Σq) and prices from gross BACI trade for every raw material of the method
     (``oresight.raw_materials``), over (commodity, stage, partner), with their sources and notes."""
-    from oresight.raw_materials import geopolrisk_inputs
+    from oresight.raw_materials import geopolrisk_inputs, raw_materials
 
-    if year is None:
+    wanted = [m.name for m in raw_materials().values() if m.commodity in commodities and m.stage in stages]
+    if year is None or not wanted:
         return None, None, set(), []
     try:
-        items = geopolrisk_inputs(world, importer.label, year)
+        items = geopolrisk_inputs(world, importer.label, year, wanted)
     except DataNotAttestedError as exc:
         return None, None, set(), [f"GeoPolRisk from trade not computed: {exc}"]
-    items = [i for i in items if i.material.commodity in commodities and i.material.stage in stages]
     if not items:
         return None, None, set(), []
     partners = sorted({p for i in items for p in i.imports["partner"]})
@@ -445,7 +445,7 @@ def assess_dataset(
     if unknown:
         raise UnknownNameError("method", unknown[0], list(METHOD_CHOICES))
     inputs = inputs or gather_inputs(world, importer, year, commodities, stages)
-    supply, members = inputs.supply, inputs.importer.members
+    supply, members = _scale_alternative_routes(world, inputs.supply, inputs.supply_info), inputs.importer.members
     # concentration is stated only where sources attribute at least half of world output to countries
     named = supply["share"].drop_sel(country=[c for c in AGGREGATES if c in supply.country.values])
     attributed = named.sum("country", min_count=1)
@@ -465,7 +465,10 @@ def assess_dataset(
     out["n_minus_1"] = calc_n_minus_1(share)
     for code in country:
         out[f"share_{code}"] = calc_country_share(share, code)
-    out["importer_share"] = calc_country_share(share, members)
+    # a member the stage's sources do not list makes an unknown amount (within ROW), not none
+    listed = [m for m in members if m in share.country.values]
+    attested = share.sel(country=listed).notnull().any("country") if listed else xr.zeros_like(out["hhi"], bool)
+    out["importer_share"] = calc_country_share(share, members).where(attested)
     third = share.drop_sel(country=[m for m in members if m in share.country.values])
     out["top_third_country"] = calc_top_country(third)
     out["top_third_share"] = calc_top_share(third, 1)
@@ -499,6 +502,36 @@ def assess_dataset(
         methods={m: METHODS[m].VERSION for m in methods if m in METHODS},
     )
     return out
+
+
+def _scale_alternative_routes(world: World, supply: xr.Dataset, info: xr.Dataset) -> xr.Dataset:
+    """Where a chain's stages are alternative routes to one product, each route's country shares become shares
+    of the product's world supply (route output over all routes' output), so that the concentration of one route
+    is never read as the product's."""
+    for commodity in supply.commodity.values:
+        chain = world.tax.chain(str(commodity))
+        if not chain.alternative_routes:
+            continue
+        totals = xr.DataArray(
+            [_route_total(world, str(commodity), s, info) for s in supply.stage.values],
+            dims="stage",
+            coords={"stage": supply.stage.values},
+        )
+        if not float(totals.sum()) > 0:
+            continue
+        fraction = totals / totals.sum()
+        for var in ("share", "low", "high"):
+            supply[var].loc[{"commodity": commodity}] = supply[var].sel(commodity=commodity) * fraction
+    return supply
+
+
+def _route_total(world: World, commodity: str, stage: str, info: xr.Dataset) -> float:
+    """World output of one route in the year the assessment uses for it (0 where no source gives it)."""
+    year = int(info["year"].sel(commodity=commodity, stage=stage))
+    try:
+        return float(world.stage_view(commodity, stage, year or None).world_total)
+    except (DataNotAttestedError, KeyError):
+        return 0.0
 
 
 def _method(method: str, inputs: Inputs, supply_var: str, reliance_var: str, supply: xr.Dataset) -> xr.Dataset:
@@ -607,8 +640,11 @@ def _reason(world: World, importer: Importer, row) -> str:
         parts.append(
             f"{names.name(row.top_third_country)} supplies {100 * row.top_third_share:.0f}% of world {row.stage}"
         )
-    own = row.importer_share if not math.isnan(row.importer_share) else 0.0
-    parts.append(f"{importer.label} makes {100 * own:.0f}%" if own >= 0.005 else f"{importer.label} makes none")
+    own = row.importer_share
+    if math.isnan(own):
+        parts.append(f"{importer.label}'s output not attested")
+    else:
+        parts.append(f"{importer.label} makes {100 * own:.0f}%" if own >= 0.005 else f"{importer.label} makes none")
     if not math.isnan(row.import_reliance):
         parts.append(f"net import reliance {100 * row.import_reliance:.0f}%")
     top_partner = getattr(row, "import_top_partner", None)

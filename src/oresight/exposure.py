@@ -15,6 +15,7 @@ import xarray as xr
 from oresight.errors import DataNotAttestedError
 from oresight.facts import calc_year_as_of, rows_as_of
 from oresight.metrics import calc_political_risk
+from oresight.taxonomy import load_taxonomy
 from oresight.world import World
 from oresight.world.dependence import NOT_ATTESTED, Reliance
 
@@ -43,12 +44,17 @@ def calc_reliance_from_facts(rows: pd.DataFrame | list[dict], stage: str, year: 
     """Net import reliance of one reporter and commodity, matched to a stage.
 
     Facts with the stage's own label win (the EU's primary and refined IR); else USGS's product forms: a
-    form naming concentrates or ores applies to mining, the others to the processed stages. A net exporter
+    form naming concentrates or ores applies to mining, the others to the processed stages, never to a
+    component stage (magnets: ``kind: component`` in stages.yaml). A net exporter
     ("E") has 0; ">95" gives [0.95, 1]. ``rows`` are facts of one reporter and commodity (a frame or records).
     """
     records = rows.to_dict("records") if isinstance(rows, pd.DataFrame) else rows
     if not records:
         return NOT_ATTESTED
+    if load_taxonomy().stages.get(stage, {}).get("kind") == "component" and not any(
+        r["stage"] == stage for r in records
+    ):
+        return NOT_ATTESTED  # a material's reliance says nothing of the components made from it
     use = calc_year_as_of([r["year"] for r in records], year)
     records = [r for r in records if int(r["year"]) == use]
     staged = [r for r in records if r["stage"] == stage]

@@ -87,9 +87,12 @@ def _select_materials(names) -> list[RawMaterial]:
     return chosen
 
 
-def _wmd_production(world: World, material: RawMaterial, year: int) -> pd.Series:
+def _wmd_rows(world: World, material: RawMaterial, year: int) -> pd.DataFrame:
     rows = world.select(commodity=material.commodity, stage=material.stage, measure="production", year=year)
-    rows = rows[(rows["series"] == WMD_SERIES) & (rows["country"] != "WLD")]
+    return rows[(rows["series"] == WMD_SERIES) & (rows["country"] != "WLD")]
+
+
+def _wmd_production(rows: pd.DataFrame) -> pd.Series:
     factor = rows["unit"].map({"t": 1.0, "kg": 0.001}).fillna(1.0)
     return (rows["value"].fillna(0.0) * factor).groupby(rows["country"].to_numpy()).sum()
 
@@ -124,9 +127,11 @@ def geopolrisk_inputs(
     risk = _risk(world, year)
     if risk.empty:
         raise DataNotAttestedError(f"no WGI political stability for {year}")
+    wgi_sources = sorted(set(world.select(measure="wgi_pv", year=year)["source"]))
     out = []
     for material in chosen:
-        production = _wmd_production(world, material, year)
+        wmd = _wmd_rows(world, material, year)
+        production = _wmd_production(wmd)
         rows = select_trade(world, fetched, codes=material.hs_codes, source=BACI_HS92)
         rows = rows[(rows["year"] == year) & ~rows["partner"].isin(members)]
         if production.empty or rows.empty:
@@ -134,14 +139,7 @@ def geopolrisk_inputs(
         imports = rows.groupby("partner")[["tonnes", "usd"]].sum().reset_index()
         missing = sorted(set(imports["partner"]) - set(risk.index))
         notes = [f"no WGI value for {', '.join(missing)}: risk {MISSING_RISK}"] if missing else []
-        sources = sorted(set(rows["source"])) + sorted(set(world.select(measure="wgi_pv", year=year)["source"]))
-        sources += sorted(
-            set(
-                world.select(commodity=material.commodity, stage=material.stage, measure="production", year=year).query(
-                    "series == @WMD_SERIES"
-                )["source"]
-            )
-        )
+        sources = sorted(set(rows["source"])) + wgi_sources + sorted(set(wmd["source"]))
         out.append(
             GeoPolRiskInputs(
                 material,

@@ -86,6 +86,9 @@ class Chain:
     #: the stage whose product a country's consumption figures (no stage given) describe: None = the last stage,
     #: "" = none (the figures' basis matches no stage of the chain)
     consumption_stage: str | None = None
+    #: the stages are alternative routes to one product (natural and synthetic soda ash), not steps in sequence:
+    #: a country's share of one route is not its share of world supply
+    alternative_routes: bool = False
 
     @property
     def stage_ids(self) -> tuple[str, ...]:
@@ -160,6 +163,7 @@ class Taxonomy:
                 ),
                 end_uses=tuple(spec.get("end_uses", ())),
                 consumption_stage=spec.get("consumption_stage"),
+                alternative_routes=bool(spec.get("alternative_routes", False)),
             )
             for cid, spec in chains.items()
         }
