@@ -251,8 +251,9 @@ def dependence(
     from oresight.taxonomy import Importer
 
     importer = importer if isinstance(importer, Importer) else world.tax.importer(importer)
-    commodity, implied = world.resolve(commodity, stage)
-    stage = implied or stage
+    if commodity not in world.tax.commodities:  # a name, not an id: resolve it (a product names its stage)
+        commodity, implied = world.resolve(commodity, stage)
+        stage = implied or stage
     codes = hs_codes_of(world, commodity, stage)
     if not codes:
         raise DataNotAttestedError(f"no HS code describes {commodity} at stage {stage} (taxonomy/hs_codes.csv)")
@@ -331,10 +332,17 @@ def dependence_table(
     present = _codes_with_trade(world)
     # as of a year, the data used are at most a few years older (later only where nothing earlier exists)
     window = list(range(year - TRADE_WINDOW_YEARS, year + 1)) if year is not None else None
-    fetched = fetch_member_trade(world, importer.members, years=window)
+    imports, exports = fetch_member_trade(world, importer.members, years=window)
+    by_heading = [dict(tuple(frame.groupby(frame["hs"].str[:4]))) for frame in (imports, exports)]
     for commodity, stage in pairs:
-        if not set(hs_codes_of(world, commodity, stage)) & present:
+        codes = hs_codes_of(world, commodity, stage)
+        if not set(codes) & present:
             continue
+        headings = {c[:4] for c in codes}
+        fetched = tuple(
+            pd.concat([groups[h] for h in headings if h in groups] or [frame.iloc[:0]])
+            for groups, frame in zip(by_heading, (imports, exports), strict=True)
+        )
         try:
             found = dependence(world, importer, commodity, stage, year, fetched=fetched)
         except DataNotAttestedError:

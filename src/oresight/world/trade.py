@@ -97,9 +97,11 @@ def query_trade(
         clause, values = _in_list(column, values)
         sql, params = sql + clause, params + values
     if hs is not None:
-        prefixes = list(hs)
-        sql += " AND (" + (" OR ".join("starts_with(hs, ?)" for _ in prefixes) or "FALSE") + ")"
-        params += prefixes
+        codes = list(hs)
+        exact, prefixes = [c for c in codes if len(c) >= 6], [c for c in codes if len(c) < 6]
+        tests = ([f"hs IN ({', '.join('?' for _ in exact)})"] if exact else []) + ["starts_with(hs, ?)"] * len(prefixes)
+        sql += " AND (" + (" OR ".join(tests) or "FALSE") + ")"
+        params += exact + prefixes
     if flow is not None:
         sql, params = sql + " AND flow = ?", [*params, flow]
     with duckdb.connect() as con:
