@@ -160,8 +160,9 @@ def _derived_dependence(world: World, importer: Importer, reliance: xr.Dataset, 
     """Dependence derived from trade and production for the (commodity, stage) items with HS codes
     (:func:`oresight.world.dependence.dependence_table`); published reliance stays where it exists."""
     from oresight.world.dependence import dependence_table
+    from oresight.world.trade import trade_pairs
 
-    listed = {(r["commodity"], r["stage"]) for r in world.tax.hs_codes.values()}
+    listed = trade_pairs(world)
     pairs = [
         (str(c), str(s)) for c in reliance.commodity.values for s in reliance.stage.values if (str(c), str(s)) in listed
     ]
@@ -412,22 +413,54 @@ def gather_inputs(
 
 
 # -- computation ----------------------------------------------------------------------------------------------
-def _sourcing_shares(inputs: Inputs, reliance: xr.DataArray) -> xr.DataArray:
-    """The importer's sourcing mix over supplier countries: its own share 1 − IR and IR × the share of each
-    import partner (from the import weights, normalised). NaN where IR or imports are not attested."""
+def _partner_shares(inputs: Inputs) -> xr.DataArray:
+    """Each import partner's share of the importer's imports over (commodity, stage, partner): from published
+    import shares or quantities (the import weights, normalised) where given, else from bilateral trade."""
     weights = inputs.weights
-    partner_share = (weights / weights.sum("partner")).rename(partner="country")
-    countries = sorted(
-        set(inputs.supply.country.values) | set(partner_share.country.values) | set(inputs.importer.members)
+    published = (weights / weights.sum("partner")).expand_dims(stage=inputs.supply.stage.values)
+    dependence = inputs.dependence
+    if dependence is None or dependence.empty or "partner_shares" not in dependence:
+        return published.transpose("commodity", "stage", "partner")
+    partners = sorted(
+        {p for shares in dependence["partner_shares"] for p in shares if p not in AGGREGATES}
+        | set(published.partner.values)
     )
+    trade = xr.DataArray(
+        np.full((published.sizes["commodity"], published.sizes["stage"], len(partners)), np.nan),
+        dims=("commodity", "stage", "partner"),
+        coords={"commodity": published.commodity, "stage": published.stage, "partner": partners},
+    )
+    for row in dependence.itertuples():
+        if row.commodity not in trade.commodity.values or row.stage not in trade.stage.values:
+            continue
+        named = {p: v for p, v in row.partner_shares.items() if p not in AGGREGATES}
+        total = sum(named.values())
+        if total > 0:
+            trade.loc[{"commodity": row.commodity, "stage": row.stage, "partner": list(named)}] = [
+                v / total for v in named.values()
+            ]
+    published = published.transpose("commodity", "stage", "partner").reindex(partner=partners)
+    has_published = published.notnull().any("partner")
+    return xr.where(has_published, published, trade)
+
+
+def _sourcing_shares(inputs: Inputs, reliance: xr.DataArray) -> xr.DataArray:
+    """The importer's sourcing mix over supplier countries and (commodity, stage): its own share 1 − IR, split
+    among a bloc's members by their production (equally where none is attested), and IR × the share of each
+    import partner (:func:`_partner_shares`). NaN where IR or imports are not attested."""
+    partner_share = _partner_shares(inputs).rename(partner="country")
+    members = list(inputs.importer.members)
+    countries = sorted(set(inputs.supply.country.values) | set(partner_share.country.values) | set(members))
+    attested = partner_share.sum("country") > 0
     partner_share = partner_share.reindex(country=countries).fillna(0.0)
-    own = xr.DataArray(
-        [1.0 / len(inputs.importer.members) if c in inputs.importer.members else 0.0 for c in countries],
-        dims="country",
-        coords={"country": countries},
-    )
+    output = inputs.supply["share"].reindex(country=countries).fillna(0.0)
+    is_member = xr.DataArray([c in members for c in countries], dims="country", coords={"country": countries})
+    output = output.where(is_member, 0.0)
+    equal = is_member / is_member.sum()
+    made = output.sum("country")
+    own = xr.where(made > 0, output / made.where(made > 0), equal)
     mix = reliance * partner_share + (1 - reliance) * own
-    return mix.where(weights.sum("partner") > 0)
+    return mix.where(attested)
 
 
 def assess_dataset(
@@ -541,16 +574,17 @@ def _method(method: str, inputs: Inputs, supply_var: str, reliance_var: str, sup
     if method == "eu":
         shares = supply[supply_var]
         sourcing = _sourcing_shares(inputs, reliance)
+        has_sourcing = reliance.notnull() & sourcing.notnull().any("country")
+        wgi, t = calc_wgi_eu_scaled(inputs.wgi), inputs.t_global
         sourcing = sourcing.reindex(country=shares.country).fillna(0) if sourcing.size else sourcing
-        has_sourcing = reliance.notnull() & inputs.weights.notnull().any("partner")
         sourcing = xr.where(has_sourcing, sourcing, shares)  # without a sourcing mix, global supply in both terms
         ir = reliance.fillna(1.0)
         return calc_eu_supply_risk(
             shares,
-            calc_wgi_eu_scaled(inputs.wgi),
-            inputs.t_global,
+            wgi,
+            t,
             sourcing,
-            inputs.t_global,
+            t,
             import_reliance=ir,
             eol_rir=inputs.eol_rir.fillna(0.0),
             si_sr=inputs.si_sr.fillna(1.0),

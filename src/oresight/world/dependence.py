@@ -32,7 +32,7 @@ from oresight.errors import DataNotAttestedError
 from oresight.metrics.dependence import calc_import_reliance
 from oresight.taxonomy.countries import AGGREGATES, WORLD
 
-from .trade import RE_MAGNET_HS, calc_rare_earth_magnets, fetch_trade, hs_codes_of, select_trade
+from .trade import RE_MAGNET_HS, calc_rare_earth_magnets, fetch_trade, hs_codes_of, select_trade, trade_pairs
 
 if TYPE_CHECKING:
     from oresight.taxonomy import Importer
@@ -327,7 +327,7 @@ def dependence_table(
 
     importer = importer if isinstance(importer, Importer) else world.tax.importer(importer)
     if pairs is None:
-        pairs = sorted({(r["commodity"], r["stage"]) for r in world.tax.hs_codes.values()})
+        pairs = sorted(trade_pairs(world))
     rows = []
     present = _codes_with_trade(world)
     # as of a year, the data used are at most a few years older (later only where nothing earlier exists)
@@ -364,6 +364,7 @@ def dependence_table(
                 "exports_t": found.exports_t,
                 "production_t": found.production_t,
                 "dependence_sources": ";".join(found.sources),
+                "partner_shares": dict(zip(found.partners["partner"], found.partners["share"], strict=True)),
                 "dependence_notes": "; ".join(found.notes),
             }
         )

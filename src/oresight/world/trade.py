@@ -47,6 +47,7 @@ __all__ = [
     "import_shares",
     "query_trade",
     "trade",
+    "trade_pairs",
     "trade_path",
 ]
 
@@ -120,6 +121,16 @@ def hs_codes_of(world: World, commodity: str, stage: str | None = None) -> list[
         if commodity in (row["commodity"], *(row.get("shared_with") or "").split(";"))
         and (stage is None or row["stage"] == stage)
     )
+
+
+def trade_pairs(world: World) -> set[tuple[str, str]]:
+    """(commodity, stage) pairs that have HS codes, shared codes included."""
+    return {
+        (commodity, row["stage"])
+        for row in world.tax.hs_codes.values()
+        for commodity in (row["commodity"], *(row.get("shared_with") or "").split(";"))
+        if commodity
+    }
 
 
 def _user_sources(world: World) -> set[str]:
