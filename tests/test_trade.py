@@ -243,3 +243,45 @@ def test_assess_japan_gives_reliance_and_top_partner_with_sources():
         best = attested[0]
         assert best["import_top_partner"] and best["import_reliance_method"]
         assert best["dependence_sources"] or best["import_reliance_method"] == "published"
+
+
+def test_assess_sourcing_scores_a_company_supply_mix(fixtures):
+    from oresight.cli import app
+
+    path = fixtures / "trade/my_suppliers.csv"
+    result = CliRunner().invoke(app, ["assess", "--sourcing", str(path), "--year", "2022", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = {r["commodity"]: r for r in json.loads(result.output)}
+    assert rows["cobalt"]["price_usd_per_kg"] == pytest.approx(30.0)  # 6 M USD for 200 t
+    assert 0 < rows["cobalt"]["score"] <= rows["cobalt"]["hhi"]
+    assert rows["lithium"]["cf"] is None  # no value given: no price, no characterisation factor
+
+
+def test_assess_sourcing_bad_row_is_one_line(tmp_path, oresight_process):
+    bad = tmp_path / "suppliers.csv"
+    bad.write_text("partner,commodity,tonnes\nChina,cobalt,nan\n")
+    done = oresight_process("assess", "--sourcing", bad)
+    assert done.returncode == 1
+    text = " ".join(done.stderr.split())  # the console may wrap a long line
+    assert "Traceback" not in done.stderr and text.count("error:") == 1
+    assert "suppliers.csv, line 2, field 'tonnes': 'nan' (expected a finite number ≥ 0)" in text.replace(" ,", ",")
+
+
+def test_assess_says_when_another_year_stands_in(world):
+    from oresight.assess import assess
+
+    table = assess(world, importer="US", year=2022, commodities=["graphite"]).set_index("stage")
+    assert table.loc["mining", "year"] == 2022 and table.loc["mining", "year_note"] == ""
+    assert table.loc["refining", "year"] == 2024  # IEA gives battery-grade graphite for 2024 only
+    assert table.loc["refining", "year_note"] == "2024 data stand in for 2022"
+
+
+def test_soda_ash_routes_are_not_the_product_and_unlisted_output_is_not_none(world):
+    from oresight.assess import assess
+
+    # natural soda ash is about a quarter of world output: its concentration does not speak for soda ash
+    assert assess(world, importer="CHN", year=2024, commodities=["soda-ash"]).empty
+    magnets = assess(world, importer="US", year=2024, commodities=["rare-earths"]).set_index("stage")
+    assert math.isnan(magnets.loc["magnet", "importer_share"])
+    assert "makes none" not in magnets.loc["magnet", "reason"]
+    assert math.isnan(magnets.loc["magnet", "import_reliance"])  # the material's NIR does not describe magnets

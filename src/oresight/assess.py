@@ -637,12 +637,24 @@ def assess(
     table = table[table["hhi"].notna()].merge(inputs.import_concentration, on="commodity", how="left")
     table = _with_dependence(table, inputs.dependence)
     table["year"] = table["year"].astype(int)
+    table["year_note"] = _year_notes(table["year"], year, inputs.notes)
     table["importer"] = inputs.importer.label
     table["reason"] = [_reason(world, inputs.importer, row) for row in table.itertuples()]
     table = table.sort_values(["vulnerability", "hhi"], ascending=False).reset_index(drop=True)
     for column in ("bottleneck", "crma_benchmark_exceeded"):
         table[column] = table[column].astype(bool)
     return table
+
+
+def _year_notes(years: pd.Series, year: int | None, notes: list[str]) -> list[str]:
+    """Say where data of another year stand in for the year asked (the "as of" rule: the latest no later than
+    it, else the earliest after it), and any note of the inputs (GeoPolRisk's data year)."""
+    extra = "; ".join(notes)
+    out = []
+    for used in years:
+        text = f"{used} data stand in for {year}" if year is not None and used != year else ""
+        out.append("; ".join(t for t in (text, extra) if t))
+    return out
 
 
 def _with_dependence(table: pd.DataFrame, dependence: pd.DataFrame | None) -> pd.DataFrame:

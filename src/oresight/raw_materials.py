@@ -164,7 +164,8 @@ def calc_scores(inputs: GeoPolRiskInputs) -> dict[str, float]:
     wta = (
         float((q * g).sum() / (total + inputs.domestic_production)) if total + inputs.domestic_production else math.nan
     )
-    price = float(inputs.imports["usd"].sum() / 1000 / total) if total else math.nan  # kUSD/t = USD/kg
+    value = float(inputs.imports["usd"].sum(min_count=1))  # no value given is not a price of 0
+    price = value / 1000 / total if total else math.nan  # kUSD/t = USD/kg
     score = hhi * wta
     return {
         "hhi": hhi,
@@ -195,3 +196,34 @@ def geopolrisk_table(world: World, importer: str, year: int, materials=None) -> 
             }
         )
     return pd.DataFrame(rows)
+
+
+def company_geopolrisk(world: World, sourcing: pd.DataFrame, year: int | None = None) -> pd.DataFrame:
+    """GeoPolRisk of a company's own supply mix (``read_sourcing``: partner, commodity, tonnes[, usd]), as the
+    reference's company mode: no domestic production, WTA = Σ q_i g_i / Σ q_i, HHI of World Mining Data
+    production of the material (the year "as of" ``year``), CF where values are given."""
+    from oresight.facts import calc_year_as_of
+
+    wmd_years = world.facts.loc[world.facts["series"] == WMD_SERIES, "year"].dropna().unique()
+    use = calc_year_as_of(wmd_years, year)
+    risk = _risk(world, calc_year_as_of(world.select(measure="wgi_pv")["year"].unique(), year))
+    by_commodity = {m.commodity: m for m in reversed(list(raw_materials().values()))}
+    rows = []
+    for commodity, group in sourcing.groupby("commodity", sort=False):
+        material = by_commodity.get(commodity)
+        if material is None:
+            raise DataNotAttestedError(
+                f"{commodity} is not a GeoPolRisk raw material (taxonomy/geopolrisk_materials.csv)"
+            )
+        imports = group.groupby("partner")[["tonnes", "usd"]].sum(min_count=1).reset_index()
+        item = GeoPolRiskInputs(
+            material,
+            _wmd_production(_wmd_rows(world, material, use)),
+            imports,
+            0.0,
+            risk.reindex(imports["partner"]).fillna(MISSING_RISK),
+            [],
+            [],
+        )
+        rows.append({"commodity": commodity, "raw_material": material.name, "year": use, **calc_scores(item)})
+    return pd.DataFrame(rows).drop(columns=["domestic_production_t"])

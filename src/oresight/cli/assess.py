@@ -56,6 +56,7 @@ JSON_COLUMNS = [
     "import_hhi",
     "vulnerability",
     "reason",
+    "year_note",
     "source",
 ]
 
@@ -73,6 +74,10 @@ def assess(
     explain: Annotated[bool, typer.Option("--explain", help="Factor breakdown and sources of one commodity.")] = False,
     edition: Annotated[str | None, typer.Option("--edition", help="Prefer this edition of each publication.")] = None,
     top: Annotated[int, typer.Option("--top", help="Rows in the table view.")] = 25,
+    sourcing: Annotated[
+        Path | None,
+        typer.Option("--sourcing", help="A company's supply mix (CSV: partner, commodity, tonnes): its GeoPolRisk."),
+    ] = None,
 ) -> None:
     """Supply risk per commodity and stage for an importer: concentration (HHI, top shares, N-1), dependence,
     and the GeoPolRisk, EU and USGS-style scores side by side, each with its interval and sources."""
@@ -84,6 +89,9 @@ def assess(
 
     methods = list(METHOD_CHOICES) if method == MethodChoice.all else ["concentration", method.value]
     world = oresight.load(year, edition=edition)
+    if sourcing is not None:
+        _assess_sourcing(world, sourcing, year, fmt)
+        return
     if explain:
         if not commodities or len(commodities) != 1:
             raise InputError("--explain needs exactly one commodity", expected="oresight assess rare-earths --explain")
@@ -131,6 +139,24 @@ def assess(
                 "hhi": lambda v: f"{v:.2f}",
                 **{m: (lambda v: f"{v:.3g}") for m in scores},
             },
+        )
+    )
+
+
+def _assess_sourcing(world, path: Path, year: int | None, fmt: AssessFormat) -> None:
+    from oresight.io.sourcing import read_sourcing
+    from oresight.raw_materials import company_geopolrisk
+
+    table = company_geopolrisk(world, read_sourcing(path), year)
+    if fmt in (AssessFormat.json, AssessFormat.csv):
+        emit_frame(table, OutputFormat(fmt.value))
+        return
+    console.print(
+        rich_table(
+            table,
+            title=f"GeoPolRisk of the supply mix in {path.name} (World Mining Data {table['year'].iat[0]})",
+            columns=["commodity", "raw_material", "hhi", "wta", "score", "price_usd_per_kg", "cf", "imports_t"],
+            formatters={k: (lambda v: f"{v:.3g}") for k in ("hhi", "wta", "score", "price_usd_per_kg", "cf")},
         )
     )
 
