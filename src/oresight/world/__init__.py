@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cached_property
+from pathlib import Path
 
 import pandas as pd
 import xarray as xr
@@ -36,6 +37,7 @@ import xarray as xr
 from oresight.facts import normalise_facts
 from oresight.taxonomy import Taxonomy, load_taxonomy
 
+from . import dependence as dependence_module
 from . import indicators, provenance, supply, trade
 from .editions import resolve_editions
 from .loading import load
@@ -68,6 +70,7 @@ class World:
         edition: str | int | None = None,
         taxonomy: Taxonomy | None = None,
         data_version: str = "unversioned",
+        trade_path: Path | None = None,
     ) -> None:
         self.tax = taxonomy or load_taxonomy()
         #: names the data a result was computed from (bundled facts digest, local imports, edition)
@@ -79,6 +82,8 @@ class World:
         self.edition = str(edition) if edition is not None else None
         self.facts = resolve_editions(self.all_facts, self.edition)
         self.year = year
+        #: the bilateral trade table (Parquet) this World queries on demand; ``load()`` gives the bundled one
+        self.trade_path = trade_path
 
     @cached_property
     def _index(self) -> FactIndex:
@@ -230,6 +235,15 @@ class World:
     ) -> pd.DataFrame:
         """Who buys an exporter's goods, by destination (tonnes, USD, shares); see :func:`trade.exports`."""
         return trade.exports(self, exporter, commodity, stage, year, **options)
+
+    def dependence(self, importer: str, commodity: str, stage: str, year: int | None = None):
+        """An importer's or a bloc's dependence at one stage (imports, exports, production, reliance published and
+        derived, partners, top partner, method, sources); see :mod:`oresight.world.dependence`."""
+        return dependence_module.dependence(self, importer, commodity, stage, year)
+
+    def dependence_table(self, importer: str, year: int | None = None, pairs=None) -> pd.DataFrame:
+        """:meth:`dependence` for every (commodity, stage) with HS codes (or ``pairs``), one row each."""
+        return dependence_module.dependence_table(self, importer, year, pairs)
 
     def indicator(self, measure: str, year: int | None = None) -> xr.DataArray:
         """A country-level indicator (``wgi_pv``, ``oecd_crc``...) for a year (latest with data by default)."""

@@ -32,7 +32,15 @@ from oresight.errors import DataNotAttestedError
 from oresight.metrics.dependence import calc_import_reliance
 from oresight.taxonomy.countries import AGGREGATES, WORLD
 
-from .trade import RE_MAGNET_HS, calc_rare_earth_magnets, fetch_trade, hs_codes_of, select_trade, trade_pairs
+from .trade import (
+    RE_MAGNET_HS,
+    calc_rare_earth_magnets,
+    fetch_trade,
+    hs_codes_of,
+    select_trade,
+    trade_pairs,
+    user_trade,
+)
 
 if TYPE_CHECKING:
     from oresight.taxonomy import Importer
@@ -377,10 +385,11 @@ def _codes_with_trade(world: World) -> set[str]:
     if cached is None:
         import duckdb
 
-        from .trade import trade_path
-
-        with duckdb.connect() as con:
-            codes = {c for (c,) in con.execute(f"SELECT DISTINCT hs FROM read_parquet('{trade_path()}')").fetchall()}
+        codes: set[str] = set(user_trade(world)["hs"])  # the user's imported codes
+        if world.trade_path is not None:
+            with duckdb.connect() as con:
+                sql = f"SELECT DISTINCT hs FROM read_parquet('{world.trade_path.as_posix()}')"
+                codes |= {c for (c,) in con.execute(sql).fetchall()}
         prefixes = set(world.tax.hs_codes)
         cached = {p for p in prefixes if any(c.startswith(p) for c in codes)}
         world._trade_codes = cached

@@ -53,4 +53,6 @@ def load(year: int | None = None, *, edition: str | int | None = None, store: st
                 version += f"+{len(imports)} imports {digest}"
     if edition is not None:
         version += f" edition {edition}"
-    return World(facts, sources, year=year, edition=edition, data_version=version)
+    from .trade import trade_path
+
+    return World(facts, sources, year=year, edition=edition, data_version=version, trade_path=trade_path())

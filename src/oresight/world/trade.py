@@ -31,6 +31,7 @@ import xarray as xr
 
 from oresight.errors import DataNotAttestedError, UnknownNameError
 from oresight.facts import calc_year_as_of, rows_as_of
+from oresight.io.tradeflows import TRADE_COLUMNS
 from oresight.taxonomy.countries import WORLD
 
 from .shares import calc_shares_from_published
@@ -77,6 +78,8 @@ def _in_list(column: str, values: Iterable[str] | None) -> tuple[str, list]:
     if values is None:
         return "", []
     values = list(values)
+    if not values:
+        return " AND FALSE", []
     return f" AND {column} IN ({', '.join('?' for _ in values)})", values
 
 
@@ -89,7 +92,8 @@ def query_trade(
     flow: str | None = None,
     path: Path | None = None,
 ) -> pd.DataFrame:
-    """Rows of the bundled trade table (all sources) matching the filters; ``hs`` entries are code prefixes."""
+    """Rows of a trade table file (the bundled one by default; all sources) matching the filters; ``hs`` entries
+    are code prefixes."""
     import duckdb
 
     sql = f"SELECT * FROM read_parquet('{(path or trade_path()).as_posix()}') WHERE TRUE"
@@ -138,7 +142,7 @@ def _user_sources(world: World) -> set[str]:
     return set(facts.loc[facts["load_order"] > 0, "source"])
 
 
-def _user_trade(world: World) -> pd.DataFrame:
+def user_trade(world: World) -> pd.DataFrame:
     """Trade facts of the user's imports (load order above the bundled data) as trade rows."""
     facts = world.all_facts
     facts = facts[(facts["load_order"] > 0) & facts["measure"].isin(list(TRADE_MEASURES)) & (facts["partner"] != "")]
@@ -180,9 +184,16 @@ def _prefer_sources(rows: pd.DataFrame, user_sources: set[str]) -> pd.DataFrame:
 
 
 def fetch_trade(world: World, reporters=None, partners=None, codes=None, years=None, flow: str = "import"):
-    """Rows of the bundled table and of the user's imports matching the filters, every source kept."""
-    rows = query_trade(reporters=reporters, partners=partners, hs=codes, years=years, flow=flow)
-    user = _user_trade(world)
+    """Rows of the World's trade table and of the user's imports matching the filters, every source kept. A World
+    built from its own facts (``World(facts, sources)``) has no trade table unless given one (``trade_path``)."""
+    if world.trade_path is not None:
+        rows = query_trade(
+            reporters=reporters, partners=partners, hs=codes, years=years, flow=flow, path=world.trade_path
+        )
+    else:
+        rows = pd.DataFrame({c: pd.Series(dtype=float if c in ("usd", "tonnes") else object) for c in TRADE_COLUMNS})
+        rows["year"] = rows["year"].astype(int)
+    user = user_trade(world)
     if not user.empty:
         user = user[user["flow"] == flow]
         for column, values in (("reporter", reporters), ("partner", partners), ("year", years)):
@@ -243,6 +254,33 @@ def trade(
     years = None if year is None or as_of else [int(y) for y in year]
     rows = fetch_trade(world, _members(world, reporter), _members(world, partner), codes, years, flow)
     return select_trade(world, rows, year=year if as_of else None, source=source)
+
+
+def _import_shares_from_trade(world: World, importer: str, commodity: str, year, stage) -> xr.Dataset:
+    try:
+        rows = trade(world, importer, commodity=commodity, stage=stage, year=year if year is not None else 9999)
+    except UnknownNameError:
+        rows = pd.DataFrame()
+    if len(rows):
+        rows = _rare_earth_magnets_only(rows[~rows["partner"].isin([importer, WORLD])])
+    if rows.empty:
+        raise DataNotAttestedError(f"no import data for {importer} and {commodity}")
+    by = rows.groupby("partner")[["tonnes", "usd"]].sum(min_count=1)
+    weight = by["tonnes"] if by["tonnes"].notna().all() and by["tonnes"].sum() > 0 else by["usd"]
+    share = (weight / weight.sum()).to_numpy(float)
+    use = int(rows["year"].max())
+    return xr.Dataset(
+        {"share": ("partner", share), "low": ("partner", share), "high": ("partner", share)},
+        coords={"partner": by.index.to_numpy(str)},
+        attrs={
+            "importer": importer,
+            "commodity": commodity,
+            "year": use,
+            "years": [use],
+            "method": "bilateral trade",
+            "sources": sorted(set(rows["source"])),
+        },
+    )
 
 
 def _as_of(rows: pd.DataFrame, year: int | None) -> tuple[pd.DataFrame, list[str]]:
@@ -337,7 +375,9 @@ def import_shares(
     world: World, importer: str, commodity: str, year: int | None = None, *, stage: str | None = None
 ) -> xr.Dataset:
     """Shares of an importer's imports by partner (share, low, high): published import shares, combined across
-    sources as :func:`calc_shares_from_published` does, else computed from customs import values.
+    sources as :func:`calc_shares_from_published` does, else computed from customs import values, else (where the
+    importer has no published figures for the commodity at any stage) from bilateral trade (tonnes, by value
+    where a flow has no weight; rare-earth magnets by the 850511 rule).
 
     ``importer`` is one ISO3 code. ROW is the unattributed rest.
     """
@@ -353,11 +393,17 @@ def import_shares(
             year=max(shares.attrs["years"]),
         )
     rows = world.select(commodity=commodity, country=importer, measure="import_value", stage=stage)
+    rows = rows[~rows["partner"].isin([WORLD, ""])]  # a total is not a breakdown by partner
     if rows.empty:
-        raise DataNotAttestedError(f"no import data for {importer} and {commodity}")
+        published_elsewhere = world.select(
+            commodity=commodity, country=importer, measure=["import_share", "import_value"]
+        )
+        published_elsewhere = published_elsewhere[~published_elsewhere["partner"].isin([WORLD, ""])]
+        if len(published_elsewhere):  # published figures of another stage (or the commodity) come first
+            raise DataNotAttestedError(f"no import data for {importer} and {commodity} at stage {stage}")
+        return _import_shares_from_trade(world, importer, commodity, year, stage)
     rows = rows_as_of(rows, year)
     use = int(rows["year"].iat[0])
-    rows = rows[rows["partner"] != WORLD]
     values = rows.groupby("partner")["value"].sum()
     share = (values / values.sum()).to_numpy(float)
     return xr.Dataset(
