@@ -285,3 +285,19 @@ def test_soda_ash_routes_are_not_the_product_and_unlisted_output_is_not_none(wor
     assert math.isnan(magnets.loc["magnet", "importer_share"])
     assert "makes none" not in magnets.loc["magnet", "reason"]
     assert math.isnan(magnets.loc["magnet", "import_reliance"])  # the material's NIR does not describe magnets
+
+
+def test_data_import_of_a_baci_file_reaches_the_trade_table(fixtures, tmp_path, isolated_home):
+    import shutil
+
+    import oresight
+    from oresight.cli import app
+
+    for name in ("BACI_HS92_Y2018_V202601.csv", "country_codes_V202601.csv"):
+        shutil.copy(fixtures / "trade" / name, tmp_path / name)
+    result = CliRunner().invoke(app, ["data", "import", str(tmp_path / "BACI_HS92_Y2018_V202601.csv")])
+    assert result.exit_code == 0, result.output
+    world = oresight.load()
+    mine = world.trade("JP", hs="284690", year=2018).set_index("partner")
+    assert mine.loc["CHN", "usd"] == 52_000_500.0  # the user's file replaces the bundled rows it covers
+    assert len(world.trade("KR", hs="284690", year=2018))  # other reporters keep the bundled data

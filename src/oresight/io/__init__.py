@@ -12,15 +12,20 @@ from pathlib import Path
 
 from oresight.errors import InputError
 
+from .baci import read_baci
 from .bgs import read_bgs
+from .comext import read_comext
 from .comtrade import read_comtrade
+from .comtrade_raw import read_comtrade_raw
 from .eu_crm import read_eu_crm
 from .facts_csv import read_facts_csv
 from .geopolrisk import read_geopolrisk_testcase
 from .iea import read_iea
 from .oecd import read_oecd_crc
+from .press_trade import read_press_trade
 from .result import ImportResult, Skipped
 from .text import read_text
+from .tradeflows import as_import_result
 from .usgs_mcs import read_mcs_long, read_mcs_world_wide
 from .usgs_salient import read_mcs_salient
 from .wgi import read_wgi
@@ -86,6 +91,32 @@ FORMATS: dict[str, ImportFormat] = {
             ("bgs_commodity", "quantity"),
         ),
         ImportFormat(
+            "baci",
+            "CEPII BACI bilateral trade (BACI_HS92_Y2022_V202601.csv with its country_codes table, or a flattened "
+            "copy): into the trade table",
+            lambda path, **options: as_import_result(read_baci(path, **options)),
+            ("exporter", "importer", "value_kusd"),  # CEPII's own files are told by their name (BACI_...)
+        ),
+        ImportFormat(
+            "comtrade-raw",
+            "raw UN Comtrade declarations (reporter, partner, cmd, flow, value, netwgt; M49 codes): into the trade "
+            "table, one record per key",
+            lambda path, **options: as_import_result(read_comtrade_raw(path, **options)),
+            ("reporter,partner,cmd,flow,value",),
+        ),
+        ImportFormat(
+            "comext",
+            "Eurostat Comext EU-27 extra-EU imports of one CN8 product by origin",
+            read_comext,
+            ("origin_iso2", "value_eur"),
+        ),
+        ImportFormat(
+            "press-trade",
+            "trade figures reported in the press (period, reporter, flow, partner, value, unit, primary_source)",
+            read_press_trade,
+            ("period", "product_scope", "primary_source"),
+        ),
+        ImportFormat(
             "comtrade",
             "UN Comtrade partner table (API JSON, Comtrade CSV or flattened CSV)",
             read_comtrade,
@@ -102,6 +133,8 @@ def detect_format(path: str | Path) -> str:
         return "wmd"
     if path.suffix.lower() == ".xlsx":
         return "geopolrisk-testcase"
+    if path.name.upper().startswith("BACI_"):
+        return "baci"
     text = read_text(path)
     head = text.lstrip()[:4000]
     if head.startswith(("{", "[")):

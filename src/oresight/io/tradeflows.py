@@ -32,11 +32,20 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from oresight.facts import normalise_facts
 from oresight.sources import Source
 
-from .result import Skipped
+from .result import ImportResult, Skipped
 
-__all__ = ["FLOWS", "TRADE_COLUMNS", "TradeResult", "check_flows", "empty_trade", "normalise_trade"]
+__all__ = [
+    "FLOWS",
+    "TRADE_COLUMNS",
+    "TradeResult",
+    "as_import_result",
+    "check_flows",
+    "empty_trade",
+    "normalise_trade",
+]
 
 TRADE_COLUMNS = ("reporter", "partner", "hs", "year", "flow", "usd", "tonnes", "source")
 FLOWS = ("import", "export")
@@ -103,3 +112,42 @@ def check_flows(rows: pd.DataFrame, path: str, lines: pd.Series) -> tuple[pd.Dat
                 )
             bad |= mask
     return rows[~bad], sorted(skipped, key=lambda s: s.line or 0)
+
+
+def as_import_result(result: TradeResult) -> ImportResult:
+    """Trade flows as facts for the user's store (``oresight data import``): ``import_value`` (USD) and
+    ``import_quantity`` (t) of the reporter by partner (``export_*`` for declared exports), basis ``HS <code>``,
+    commodity and stage from taxonomy/hs_codes.csv. ``World.trade`` reads them back as trade rows; flows of
+    codes the taxonomy does not list are reported as skipped."""
+    from oresight.taxonomy import load_taxonomy
+
+    tax = load_taxonomy()
+    flows = result.flows
+    mapped = {code: tax.hs_code(code) for code in flows["hs"].unique()}
+    known = flows["hs"].map(lambda c: mapped[c] is not None)
+    skipped = list(result.skipped) + [
+        Skipped(f"{result.format} flows", None, f"HS {code} is not in hs_codes.csv ({n} flows)")
+        for code, n in flows.loc[~known, "hs"].value_counts().items()
+    ]
+    flows = flows[known]
+    frames = []
+    for kind, unit, column in (("value", "USD", "usd"), ("quantity", "t", "tonnes")):
+        part = flows[flows[column].notna()]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "commodity": part["hs"].map(lambda c: mapped[c]["commodity"]),
+                    "stage": part["hs"].map(lambda c: mapped[c]["stage"]),
+                    "country": part["reporter"],
+                    "partner": part["partner"],
+                    "year": part["year"].astype(int),
+                    "measure": part["flow"] + f"_{kind}",
+                    "value": part[column],
+                    "unit": unit,
+                    "basis": "HS " + part["hs"],
+                    "status": "reported",
+                    "source": part["source"],
+                }
+            )
+        )
+    return ImportResult(normalise_facts(pd.concat(frames, ignore_index=True)), result.sources, skipped, result.format)

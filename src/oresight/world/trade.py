@@ -137,11 +137,6 @@ def trade_pairs(world: World) -> set[tuple[str, str]]:
     }
 
 
-def _user_sources(world: World) -> set[str]:
-    facts = world.all_facts
-    return set(facts.loc[facts["load_order"] > 0, "source"])
-
-
 def user_trade(world: World) -> pd.DataFrame:
     """Trade facts of the user's imports (load order above the bundled data) as trade rows."""
     facts = world.all_facts
@@ -167,19 +162,19 @@ def user_trade(world: World) -> pd.DataFrame:
     return wide
 
 
-def _prefer_sources(rows: pd.DataFrame, user_sources: set[str]) -> pd.DataFrame:
-    """Per HS heading (four digits) and year, the rows of the most preferred source that has them: one
-    nomenclature per heading, so that HS92 8105.10 and HS17 8105.20 (the same goods) are never added."""
+def _prefer_sources(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per reporter, HS heading (four digits) and year, the rows of the most preferred source that has them: the user's
+    imports first (a re-import of a bundled file replaces it), then ``SOURCE_PREFERENCE``; one nomenclature per
+    heading, so that HS92 8105.10 and HS17 8105.20 (the same goods) are never added."""
     if rows.empty:
         return rows
 
     def rank(source: str) -> int:
-        if source in user_sources:
-            return -1
         return next((i for i, s in enumerate(SOURCE_PREFERENCE) if source.startswith(s)), len(SOURCE_PREFERENCE))
 
     ranks = rows["source"].map({source: rank(source) for source in rows["source"].unique()})
-    best = ranks.groupby([rows["hs"].str[:4], rows["year"]]).transform("min")
+    ranks = ranks.where(~rows["user"].astype(bool), -1)
+    best = ranks.groupby([rows["reporter"], rows["hs"].str[:4], rows["year"]]).transform("min")
     return rows[ranks == best]
 
 
@@ -201,8 +196,8 @@ def fetch_trade(world: World, reporters=None, partners=None, codes=None, years=N
                 user = user[user[column].isin(values)]
         if codes is not None:
             user = user[user["hs"].str.startswith(tuple(codes))]
-        rows = pd.concat([rows, user[rows.columns]], ignore_index=True)
-    return rows
+        rows = pd.concat([rows.assign(user=False), user[rows.columns].assign(user=True)], ignore_index=True)
+    return rows if "user" in rows else rows.assign(user=False)
 
 
 def select_trade(
@@ -210,13 +205,12 @@ def select_trade(
 ) -> pd.DataFrame:
     """Fetched rows narrowed to HS code prefixes, one source per heading and year, and one year: "as of" an int
     ``year``, the latest with ``latest``; every year otherwise."""
-    user_sources = _user_sources(world)
     if codes is not None:
         prefixes = tuple(codes)
         rows = rows[rows["hs"].isin([c for c in rows["hs"].unique() if c.startswith(prefixes)])]
     if source is not None:
         rows = rows[(rows["source"] == source) | rows["source"].str.startswith(source)]
-    rows = _prefer_sources(rows, user_sources)
+    rows = _prefer_sources(rows)
     notes: list[str] = []
     if (latest or isinstance(year, int | np.integer)) and not rows.empty:
         rows, notes = _as_of(rows, None if year is None else int(year))
@@ -225,6 +219,7 @@ def select_trade(
         commodity=rows["hs"].map(lambda c: mapped[c].get("commodity", "")),
         stage=rows["hs"].map(lambda c: mapped[c].get("stage", "")),
     ).reset_index(drop=True)
+    rows = rows.drop(columns="user")
     rows.attrs.update(sources=sorted(set(rows["source"])), notes=notes, year=year)
     return rows
 
