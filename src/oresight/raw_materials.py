@@ -116,14 +116,23 @@ class GeoPolRiskInputs:
     notes: list[str]
 
 
-def geopolrisk_inputs(
-    world: World, importer: str, year: int, materials=None, *, fetched: pd.DataFrame | None = None
-) -> list[GeoPolRiskInputs]:
-    """The inputs of every raw material (or those named) for a country or bloc and a year."""
+def geopolrisk_inputs(world: World, importer: str, year: int, materials=None) -> list[GeoPolRiskInputs]:
+    """The inputs of every raw material (or those named) for a country or bloc and a year; a World's data do not
+    change, so each material's inputs are computed once per importer and year and kept on the World."""
     members = world.tax.importer(importer).members
     chosen = _select_materials(materials)
+    cache = world.__dict__.setdefault("_geopolrisk_inputs", {})
+    missing = [m for m in chosen if (members, year, m.name) not in cache]
+    if missing:
+        found = {item.material.name: item for item in _compute_inputs(world, members, year, missing)}
+        for material in missing:
+            cache[(members, year, material.name)] = found.get(material.name)
+    return [cache[(members, year, m.name)] for m in chosen if cache[(members, year, m.name)] is not None]
+
+
+def _compute_inputs(world: World, members, year: int, chosen: list[RawMaterial]) -> list[GeoPolRiskInputs]:
     codes = sorted({c for m in chosen for c in m.hs_codes})
-    fetched = fetched if fetched is not None else fetch_trade(world, reporters=members, codes=codes, years=[year])
+    fetched = fetch_trade(world, reporters=members, codes=codes, years=[year])
     risk = _risk(world, year)
     if risk.empty:
         raise DataNotAttestedError(f"no WGI political stability for {year}")
@@ -132,7 +141,7 @@ def geopolrisk_inputs(
     for material in chosen:
         wmd = _wmd_rows(world, material, year)
         production = _wmd_production(wmd)
-        rows = select_trade(world, fetched, codes=material.hs_codes, source=BACI_HS92)
+        rows = select_trade(world, fetched, codes=material.hs_codes, source=BACI_HS92, label=False)
         rows = rows[(rows["year"] == year) & ~rows["partner"].isin(members)]
         if production.empty or rows.empty:
             continue

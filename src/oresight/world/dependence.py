@@ -197,7 +197,7 @@ def _production(world: World, members, commodity: str, stage: str, year: int | N
             rest = float(volumes.sel(country="ROW")) if "ROW" in countries else 0.0
             high += 0.0 if math.isnan(rest) else rest
             notes.append(f"{member} is not listed among {commodity} {stage} producers ({view_year}): 0 t, at most ROW")
-    sources = sorted(set(volumes.source.values.astype(str)))
+    sources = sorted({str(s) for s in volumes.source.values})
     if math.isnan(factor):
         notes.append(f"production unit {volumes.attrs['unit']!r} is not a mass: not compared with trade")
     return (value * factor, low * factor, high * factor), view_year, sources, notes
@@ -226,10 +226,10 @@ def fetch_member_trade(world: World, members, codes=None, years=None) -> tuple[p
 
 
 def _trade_rows(world: World, members, codes, year, fetched) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    imports = select_trade(world, fetched[0], codes=codes, year=year, latest=True)
+    imports = select_trade(world, fetched[0], codes=codes, year=year, latest=True, label=False)
     imports = imports[~imports["partner"].isin([*members, WORLD])]
     used = int(imports["year"].max()) if len(imports) else year
-    exports = select_trade(world, fetched[1], codes=codes, year=used, latest=True)
+    exports = select_trade(world, fetched[1], codes=codes, year=used, latest=True, label=False)
     exports = exports[~exports["reporter"].isin(members)]
     notes = list(imports.attrs.get("notes", []))
     rows = []
@@ -330,12 +330,23 @@ def dependence_table(
 ) -> pd.DataFrame:
     """:func:`dependence` for many (commodity, stage) pairs (default: every pair with HS codes), one row each:
     reliance (value, low, high, method), derived and published reliance, top partner and its share, imports,
-    exports, production, sources, notes. Pairs without trade data are left out."""
+    exports, production, sources, notes. Pairs without trade data are left out. A World's data do not change,
+    so the table of every pair is computed once per importer and year and kept on the World."""
     from oresight.taxonomy import Importer
 
     importer = importer if isinstance(importer, Importer) else world.tax.importer(importer)
-    if pairs is None:
-        pairs = sorted(trade_pairs(world))
+    cache = world.__dict__.setdefault("_dependence_tables", {})
+    key = (importer.members, year)
+    if key not in cache:
+        cache[key] = _dependence_rows(world, importer, year, sorted(trade_pairs(world)))
+    table = cache[key]
+    if pairs is not None and len(table):
+        wanted = pd.MultiIndex.from_tuples(list(pairs))
+        table = table[pd.MultiIndex.from_frame(table[["commodity", "stage"]]).isin(wanted)]
+    return table.reset_index(drop=True)
+
+
+def _dependence_rows(world: World, importer: Importer, year: int | None, pairs) -> pd.DataFrame:
     rows = []
     present = _codes_with_trade(world)
     # as of a year, the data used are at most a few years older (later only where nothing earlier exists)

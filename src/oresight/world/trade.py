@@ -166,7 +166,7 @@ def _prefer_sources(rows: pd.DataFrame) -> pd.DataFrame:
     """Per reporter, HS heading (four digits) and year, the rows of the most preferred source that has them: the user's
     imports first (a re-import of a bundled file replaces it), then ``SOURCE_PREFERENCE``; one nomenclature per
     heading, so that HS92 8105.10 and HS17 8105.20 (the same goods) are never added."""
-    if rows.empty:
+    if rows.empty or (rows["source"].nunique() == 1 and not rows["user"].any()):
         return rows
 
     def rank(source: str) -> int:
@@ -201,10 +201,17 @@ def fetch_trade(world: World, reporters=None, partners=None, codes=None, years=N
 
 
 def select_trade(
-    world: World, rows: pd.DataFrame, *, codes=None, year=None, latest: bool = False, source: str | None = None
+    world: World,
+    rows: pd.DataFrame,
+    *,
+    codes=None,
+    year=None,
+    latest: bool = False,
+    source: str | None = None,
+    label: bool = True,
 ) -> pd.DataFrame:
     """Fetched rows narrowed to HS code prefixes, one source per heading and year, and one year: "as of" an int
-    ``year``, the latest with ``latest``; every year otherwise."""
+    ``year``, the latest with ``latest``; every year otherwise. ``label`` adds each code's commodity and stage."""
     if codes is not None:
         prefixes = tuple(codes)
         rows = rows[rows["hs"].isin([c for c in rows["hs"].unique() if c.startswith(prefixes)])]
@@ -214,12 +221,11 @@ def select_trade(
     notes: list[str] = []
     if (latest or isinstance(year, int | np.integer)) and not rows.empty:
         rows, notes = _as_of(rows, None if year is None else int(year))
-    mapped = {code: world.tax.hs_code(code) or {} for code in rows["hs"].unique()}
-    rows = rows.assign(
-        commodity=rows["hs"].map(lambda c: mapped[c].get("commodity", "")),
-        stage=rows["hs"].map(lambda c: mapped[c].get("stage", "")),
-    ).reset_index(drop=True)
-    rows = rows.drop(columns="user")
+    rows = rows.drop(columns="user").reset_index(drop=True)
+    if label:
+        mapped = {code: world.tax.hs_code(code) or {} for code in rows["hs"].unique()}
+        rows["commodity"] = rows["hs"].map(lambda c: mapped[c].get("commodity", ""))
+        rows["stage"] = rows["hs"].map(lambda c: mapped[c].get("stage", ""))
     rows.attrs.update(sources=sorted(set(rows["source"])), notes=notes, year=year)
     return rows
 
@@ -281,12 +287,16 @@ def _import_shares_from_trade(world: World, importer: str, commodity: str, year,
 def _as_of(rows: pd.DataFrame, year: int | None) -> tuple[pd.DataFrame, list[str]]:
     """The rows of one year, "as of" ``year`` (the latest when None) over the years the selection has; codes
     without data that year are named in a note rather than mixed in from another year."""
-    used = calc_year_as_of(rows["year"].unique(), year)
+    years = rows["year"].to_numpy()
+    used = calc_year_as_of(np.unique(years), year)
     notes = [f"trade of {used} stands in for {year}"] if year is not None and used != year else []
-    stale = sorted(set(rows["hs"]) - set(rows.loc[rows["year"] == used, "hs"]))
+    this_year = years == used
+    if this_year.all():
+        return rows, notes
+    stale = sorted(set(rows["hs"]) - set(rows["hs"][this_year]))
     if stale:
         notes.append(f"HS {', '.join(stale)}: no data for {used}, left out")
-    return rows[rows["year"] == used], notes
+    return rows[this_year], notes
 
 
 def _members(world: World, names: str | Iterable[str] | None) -> list[str] | None:
