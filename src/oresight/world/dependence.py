@@ -341,8 +341,8 @@ def dependence_table(
         cache[key] = _dependence_rows(world, importer, year, sorted(trade_pairs(world)))
     table = cache[key]
     if pairs is not None and len(table):
-        wanted = pd.MultiIndex.from_tuples(list(pairs))
-        table = table[pd.MultiIndex.from_frame(table[["commodity", "stage"]]).isin(wanted)]
+        wanted = set(pairs)
+        table = table[[pair in wanted for pair in zip(table["commodity"], table["stage"], strict=True)]]
     return table.reset_index(drop=True)
 
 
