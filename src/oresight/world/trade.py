@@ -268,18 +268,22 @@ def _import_shares_from_trade(world: World, importer: str, commodity: str, year,
         raise DataNotAttestedError(f"no import data for {importer} and {commodity}")
     by = rows.groupby("partner")[["tonnes", "usd"]].sum(min_count=1)
     weight = by["tonnes"] if by["tonnes"].notna().all() and by["tonnes"].sum() > 0 else by["usd"]
+    return _partner_shares(importer, commodity, weight, int(rows["year"].max()), "bilateral trade", rows["source"])
+
+
+def _partner_shares(importer: str, commodity: str, weight: pd.Series, year: int, method: str, sources) -> xr.Dataset:
+    """Shares of partners from a weight per partner, as a Dataset with share = low = high."""
     share = (weight / weight.sum()).to_numpy(float)
-    use = int(rows["year"].max())
     return xr.Dataset(
         {"share": ("partner", share), "low": ("partner", share), "high": ("partner", share)},
-        coords={"partner": by.index.to_numpy(str)},
+        coords={"partner": weight.index.to_numpy(str)},
         attrs={
             "importer": importer,
             "commodity": commodity,
-            "year": use,
-            "years": [use],
-            "method": "bilateral trade",
-            "sources": sorted(set(rows["source"])),
+            "year": year,
+            "years": [year],
+            "method": method,
+            "sources": sorted(set(sources)),
         },
     )
 
@@ -408,18 +412,5 @@ def import_shares(
             raise DataNotAttestedError(f"no import data for {importer} and {commodity} at stage {stage}")
         return _import_shares_from_trade(world, importer, commodity, year, stage)
     rows = rows_as_of(rows, year)
-    use = int(rows["year"].iat[0])
     values = rows.groupby("partner")["value"].sum()
-    share = (values / values.sum()).to_numpy(float)
-    return xr.Dataset(
-        {"share": ("partner", share), "low": ("partner", share), "high": ("partner", share)},
-        coords={"partner": values.index.to_numpy(str)},
-        attrs={
-            "importer": importer,
-            "commodity": commodity,
-            "year": use,
-            "years": [use],
-            "method": "import values",
-            "sources": sorted(set(rows["source"])),
-        },
-    )
+    return _partner_shares(importer, commodity, values, int(rows["year"].iat[0]), "import values", rows["source"])
