@@ -107,18 +107,20 @@ class _Patterns:
     weekday: re.Pattern
 
 
-_CACHE: dict[str, _Patterns] = {}
+_CACHE: dict[tuple[str, int], _Patterns] = {}
 
 
 def _patterns(lang: LanguageLexicon) -> _Patterns:
-    if lang.code not in _CACHE:
+    key = (lang.code, id(lang))
+    if key not in _CACHE:
         month, weekday = lang.month_regex, lang.weekday_regex
-        _CACHE[lang.code] = _Patterns(
+        edge = r"\b" if lang.spaced else ""
+        _CACHE[key] = _Patterns(
             re.compile(rf"\b(\d{{1,2}})(?:\.|th|st|nd|rd)?\s*(?:\.\s*)?({month})(?:\.)?(?:\s*,?\s*(20\d\d))?\b", re.I),
             re.compile(rf"\b({month})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s*(20\d\d))?", re.I),
-            re.compile(rf"\b({weekday})\b", re.I),
+            re.compile(rf"{edge}({weekday}){edge}", re.I),
         )
-    return _CACHE[lang.code]
+    return _CACHE[key]
 
 
 def _month_number(token: str, lang: LanguageLexicon) -> int | None:
@@ -141,6 +143,35 @@ def _cued(pattern: re.Pattern | None, text: str, start: int) -> bool:
     return bool(pattern is not None and pattern.search(text[max(0, start - 25) : start].lower()))
 
 
+def _day_of_month(day: int, reference: date | None) -> date | None:
+    """A day given without month ("2日", "15일"): in the reference date's month, or the month before where that
+    would lie after the reference (a report speaks of days past)."""
+    if reference is None or not 1 <= day <= 31:
+        return None
+    found = _safe(reference.year, reference.month, day)
+    if found is None or found > reference + timedelta(days=1):
+        previous = reference.replace(day=1) - timedelta(days=1)
+        found = _safe(previous.year, previous.month, day)
+    return found
+
+
+def _formatted(match: re.Match, lang: LanguageLexicon, reference: date | None):
+    """(day, year given, month_day) of a match of one of the lexicon's date formats."""
+    parts = match.groupdict()
+    day = int(parts["day"]) if parts.get("day") else None
+    month_text, year = parts.get("month"), int(parts["year"]) if parts.get("year") else None
+    if day is None:
+        return None, False, None
+    if month_text is None:
+        return _day_of_month(day, reference), False, None
+    month = int(month_text) if month_text.isdigit() else _month_number(month_text, lang)
+    if not month or not 1 <= month <= 12:
+        return None, False, None
+    if year:
+        return _safe(year, month, day), True, None
+    return _infer_year(month, day, reference), False, (month, day)
+
+
 def find_dates(text: str, lang: LanguageLexicon, reference: date | None) -> list[DateMention]:
     """Every date a sentence names, in order of appearance. Without a reference date, weekdays and dates without
     a year come back unresolved (``day`` None, with ``weekday`` or ``month_day`` set)."""
@@ -154,17 +185,25 @@ def find_dates(text: str, lang: LanguageLexicon, reference: date | None) -> list
         taken.append(span)
         start = span[0]
         effective = _cued(lang.effective, text, start) or _cued(lang.earlier, text, start)
+        after = lang.effective_after
+        effective = effective or bool(after is not None and after.match(text, span[1]))
         found.append(
             DateMention(day, kind, effective, _cued(lang.announced, text, start), year_given, start, weekday, month_day)
         )
 
     for match in _ISO.finditer(text.lower()):
         add(_safe(*(int(g) for g in match.groups())), "iso", match.span(), True)
+    for pattern in lang.date_formats:
+        for match in pattern.finditer(text):
+            value, given, month_day = _formatted(match, lang, reference)
+            if value is not None or month_day is not None:
+                add(value, "explicit", match.span(), given, month_day=month_day)
     for match in _NUMERIC.finditer(text):
         add(_safe(int(match.group(3)), int(match.group(2)), int(match.group(1))), "explicit", match.span(), True)
-    for match, (d, m, y) in [(x, (1, 2, 3)) for x in patterns.day_month_year.finditer(text)] + [
+    named = [(x, (1, 2, 3)) for x in patterns.day_month_year.finditer(text)] + [
         (x, (2, 1, 3)) for x in patterns.month_day_year.finditer(text)
-    ]:
+    ]
+    for match, (d, m, y) in named if lang.spaced else ():
         month = _month_number(match.group(m), lang)
         if month and 1 <= int(match.group(d)) <= 31:
             day, given = int(match.group(d)), match.group(y)

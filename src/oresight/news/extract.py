@@ -11,14 +11,13 @@ sentence that carries the event's type, unless they appear only in background se
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
 from oresight.news.dates import DateMention, Reference, find_dates, reference_date
 from oresight.news.fingerprint import fingerprint
-from oresight.news.lexicon import LanguageLexicon, Lexicon
+from oresight.news.lexicon import LanguageLexicon, Lexicon, first_match
 from oresight.news.text import Document, Sentence, person_names
 
 __all__ = ["MIN_EVENT_SCORE", "Extraction", "extract"]
@@ -28,11 +27,6 @@ MIN_EVENT_SCORE = 4.5
 HEADLINE, LEAD, BODY, BACKGROUND = 3.0, 2.0, 1.0, 0.35
 #: kinds of date mention, most trusted first
 DATE_TRUST = {"explicit": 1.0, "weekday": 0.9, "relative": 0.8, "iso": 0.5}
-_PAIRED = re.compile(
-    r"(critical|kritische\w*|strategic|strategische\w*) \w+ (and|und|sowie|or|oder) |"
-    r"(and|und|sowie) (other )?(critical|kritische\w*) "
-)
-_NOT_REE = ("gallium", "germanium", "antimony", "graphite", "tungsten", "cobalt", "lithium", "superhard materials")
 
 
 @dataclass
@@ -124,14 +118,15 @@ def _cue_scores(sentence: Sentence, lang: LanguageLexicon, present: dict[str, se
 def _is_not_party(text: str, span: tuple[int, int], lang: LanguageLexicon) -> bool:
     """A country named as the place of a meeting ("talks in South Korea", "in Busan, South Korea",
     "im südkoreanischen Busan") or as what a deal seeks independence from ("Abhängigkeit von China"), not as a
-    party to the event."""
+    party to the event (the lexicon's ``not_party`` and ``dependence`` words)."""
     before = text[max(0, span[0] - 120) : span[0]]
     after = text[span[1] : span[1] + 20]
-    city_before = re.search(r"\b(?:in|at)\s+[A-ZÄÖÜ][\w-]+,\s*$", before[-40:])
-    adjective = re.search(r"\b(?:im|in der|in the)\s+$", before) and re.match(r"\s+[A-ZÄÖÜ]", after)
-    meeting = re.search(r"\b(?:in|im)\s+$", before) and lang.mentions_meeting(before.lower())
-    independence = lang.dependence is not None and lang.dependence.search(before[-40:].lower())
-    return bool(city_before or adjective or meeting or independence)
+    for before_rule, after_rule, needs_meeting in lang.not_party:
+        if not before_rule.search(before) or (after_rule is not None and not after_rule.match(after)):
+            continue
+        if not needs_meeting or lang.mentions_meeting(before.lower()):
+            return True
+    return bool(lang.dependence is not None and lang.dependence.search(before[-40:].lower()))
 
 
 def _read(document: Document, lang: LanguageLexicon, lexicon: Lexicon) -> list[_Reading]:
@@ -224,7 +219,7 @@ def _pick_names(readings: list[_Reading], kind: str | None, attribute: str) -> d
 
 
 def _generic_only_if_named_as_such(
-    names: dict[str, list[str]], lexicon: Lexicon, headlines: set[str]
+    names: dict[str, list[str]], lexicon: Lexicon, lang: LanguageLexicon, headlines: set[str]
 ) -> dict[str, list[str]]:
     """A generic name ("critical minerals") is kept when nothing more specific is named, when the headline
     names it, or when a sentence pairs it with a specific one ("critical minerals and rare earths"); otherwise
@@ -235,7 +230,7 @@ def _generic_only_if_named_as_such(
     kept = dict(names)
     for generic in lexicon.generic:
         sentences = names.get(generic, [])
-        paired = any(_PAIRED.search(s.lower()) for s in sentences)
+        paired = any(first_match(lang.paired_generic, s.lower()) for s in sentences)
         if generic in kept and not paired and not any(s in headlines for s in sentences):
             del kept[generic]
     return kept
@@ -246,7 +241,7 @@ def _correct_commodities(names: dict[str, list[str]], lexicon: Lexicon) -> dict[
     the event and the other as its background — or a source calls gallium a rare earth. Where one group is named
     in far more event sentences than the other, the other is dropped."""
     ree = {n: s for n, s in names.items() if lexicon.family(n) == "rare-earths"}
-    other = {n: s for n, s in names.items() if n in _NOT_REE}
+    other = {n: s for n, s in names.items() if n in lexicon.minor_metals}
     if not ree or not other:
         return names
     ree_count = len({x for s in ree.values() for x in s})
@@ -353,14 +348,14 @@ def _date_event(document: Document, readings: list[_Reading], kind: str, lang: L
     return _Dating(None, None, 0.0, [], effective_day, reference, unresolved)
 
 
-def _classify(readings: list[_Reading], lexicon: Lexicon):
+def _classify(readings: list[_Reading], lexicon: Lexicon, lang: LanguageLexicon):
     """Type scores, the type, and the commodities and countries of the event with their sentences."""
     context = any(r.commodities for r in readings if r.sentence.lead)
     scores = _type_scores(readings, context)
     kind = _choose_type(scores, readings)
     commodities = _correct_commodities(_pick_names(readings, kind, "commodities"), lexicon)
     headlines = {r.sentence.text for r in readings if r.sentence.headline}
-    commodities = _generic_only_if_named_as_such(commodities, lexicon, headlines)
+    commodities = _generic_only_if_named_as_such(commodities, lexicon, lang, headlines)
     countries = {k: v for k, v in _pick_names(readings, kind, "countries").items() if k != "EUU"}
     anchored = any(r.commodities and r.cues for r in readings if not r.sentence.background)
     is_event = bool(kind and commodities and anchored and scores[kind] >= MIN_EVENT_SCORE)
@@ -371,7 +366,7 @@ def extract(document: Document, lexicon: Lexicon) -> Extraction:
     """Read one prepared article."""
     lang = lexicon.languages[document.language]
     readings = _read(document, lang, lexicon)
-    scores, kind, commodities, countries, is_event = _classify(readings, lexicon)
+    scores, kind, commodities, countries, is_event = _classify(readings, lexicon, lang)
     first = document.sentences[0] if document.sentences else None
     report = Extraction(
         id=document.article.id,

@@ -29,6 +29,7 @@ class Article:
     outlet: str = ""
     published: str | None = None
     source: str = ""  # file (and line) it was read from
+    title: str = ""  # the headline, where given apart from the text (it is read as the text's first line)
     flags: list[str] = field(default_factory=list)
 
 

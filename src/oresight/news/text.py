@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from oresight.news.lexicon import LanguageLexicon, Lexicon
@@ -26,7 +27,7 @@ _STAMP = re.compile(r"veröffentlicht|aktualisiert|published|updated|posted|stan
 _TOKEN = re.compile(r"[^\W\d_]+(?:[-'][^\W\d_]+)*|\d+(?:[.,]\d+)*", re.UNICODE)
 _MISSING_SPACE = re.compile(r"([a-zäöüß]{2})\.([A-ZÄÖÜ][a-zäöüß])")
 _MERGED_WORDS = re.compile(r"\b[a-zäöüß]{3,}[A-ZÄÖÜ][a-zäöüß]{2,}\b")
-_SPLIT = re.compile(r"(?<=[.!?…])[\"'“”»«]?\s+(?=[\"„“«»(]?[A-ZÄÖÜ0-9])")
+_SPLIT = re.compile(r"(?<=[.!?…])[\"'“”»«]?\s+(?=[\"„“«»(¿¡]?[A-Z0-9À-ÖØ-Þ])")
 _ABBREVIATIONS = re.compile(
     r"(?:\b(?:u\.s|u\.k|dr|mr|mrs|ms|prof|nr|no|st|inc|corp|co|ltd|jr|sr|vs|bzw|ca|mio|mrd|z\.b|etc|jan|feb|mar|apr"
     r"|jun|jul|aug|sep|sept|oct|nov|dec|okt|dez|abs|gen|gov|sen|rep)|\b[a-z]|\d)\.$",
@@ -48,12 +49,13 @@ class Sentence:
     background: bool = False
     context: bool = False  # says it gives the background ("Hintergrund ist …")
     present: dict[str, set[str]] = field(default_factory=dict)  # gate literals found, per text variant
+    lemmatised: bool = True  # the language's cues are written on lemmas
 
     @functools.cached_property
     def lemmas(self) -> str:
         """The lowercased lemmas, joined by spaces (computed when first asked: only sentences of articles that
-        name a commodity need them)."""
-        return lemmatise(self.text, self.language)
+        name a commodity need them); the lowercased text where the language's cues are not written on lemmas."""
+        return lemmatise(self.text, self.language) if self.lemmatised else self.lowered
 
 
 @dataclass
@@ -105,8 +107,8 @@ def _is_boilerplate(line: str, lowered: str, lang: LanguageLexicon, first: bool)
     return not first or len(words) < lang.short_line_words  # a headline has more than a few words
 
 
-def _split(line: str) -> list[str]:
-    pieces = _SPLIT.split(line)
+def _split(line: str, lang: LanguageLexicon) -> list[str]:
+    pieces = (lang.sentence_split or _SPLIT).split(line)
     merged: list[str] = []
     for piece in pieces:
         if merged and _ABBREVIATIONS.search(merged[-1]):
@@ -116,10 +118,33 @@ def _split(line: str) -> list[str]:
     return [p.strip() for p in merged if p.strip()]
 
 
+@functools.cache
+def _converter(config: str):
+    import opencc
+
+    return opencc.OpenCC(config)
+
+
+def normalise(text: str, lang: LanguageLexicon) -> str:
+    """The text as the language's word lists are written: Unicode NFKC (full-width digits and letters become
+    ASCII), traditional Chinese characters simplified (OpenCC)."""
+    for step in lang.normalise:
+        text = unicodedata.normalize("NFKC", text) if step == "nfkc" else _converter(step).convert(text)
+    return text
+
+
+def _is_headline(line: str, lang: LanguageLexicon) -> bool:
+    size = len(line.split()) if lang.spaced else len(line)
+    return size <= lang.headline_max and not line.endswith((".", ":", "。", "：", "！", "?"))
+
+
 def _kept_lines(article: Article, lang: LanguageLexicon, artefacts: dict[str, int]):
     """Lines of article text, boilerplate removed; returns (lines, header date, date stamps, removed chars)."""
     header, stamps, kept, seen, removed = None, [], [], set(), 0
-    for raw in article.text.splitlines():
+    text = normalise(article.text, lang)
+    if article.title and not text.lstrip().startswith(normalise(article.title, lang).strip()):
+        text = f"{normalise(article.title, lang)}\n{text}"
+    for raw in text.splitlines():
         line = raw.strip()
         match = _HEADER_DATE.match(line)
         if match:
@@ -161,8 +186,8 @@ def prepare(article: Article, lexicon: Lexicon) -> Document:
         merged = len(_MERGED_WORDS.findall(fixed))
         if merged:
             artefacts["merged_words"] = artefacts.get("merged_words", 0) + merged
-        is_headline = number == 0 and len(fixed.split()) <= 25 and not fixed.endswith((".", ":"))
-        for piece in [fixed] if is_headline else _split(fixed):
+        is_headline = number == 0 and _is_headline(fixed, lang)
+        for piece in [fixed] if is_headline else _split(fixed, lang):
             lowered = piece.lower()
             present = lang.scan(lowered, piece)
             sentences.append(
@@ -175,6 +200,7 @@ def prepare(article: Article, lexicon: Lexicon) -> Document:
                     background=lang.is_background(lowered, present["lowered"]),
                     context=lang.is_context(lowered, present["lowered"]),
                     present=present,
+                    lemmatised=lang.lemmatise,
                 )
             )
     first_body = next((s.index for s in sentences if not s.headline), len(sentences))

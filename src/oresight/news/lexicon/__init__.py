@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["GateSet", "Gated", "LanguageLexicon", "Lexicon", "load_lexicon", "required_literals"]
+__all__ = ["GateSet", "Gated", "LanguageLexicon", "Lexicon", "first_match", "load_lexicon", "required_literals"]
 
 _FILES = ("commodities", "countries", "events", "dates", "text")
 _WORD = re.compile(r"\w+")
@@ -38,6 +38,12 @@ _AMBIGUOUS_NAMES = {"jordan", "chad", "georgia", "dominica", "guinea", "niger", 
 # -- patterns with literal gates ------------------------------------------------------------------------------
 #: gate literals shorter than this occur almost everywhere and would only slow the scan down
 MIN_GATE = 3
+
+
+def _gate_length(literal: str) -> int:
+    """How selective a literal is: a character of a script written without spaces (a CJK ideograph, kana or
+    hangul syllable) counts as two letters (稀土 is as rare in a text as "ree" is)."""
+    return sum(2 if ord(char) >= 0x3000 else 1 for char in literal)
 
 
 def required_literals(pattern: str) -> list[str] | None:
@@ -58,8 +64,8 @@ def _required(items, c) -> list[str] | None:
 
     def consider(candidates: list[str] | None) -> None:
         nonlocal best
-        shortest = min(map(len, candidates)) if candidates else 0
-        if shortest >= MIN_GATE and (best is None or shortest > min(map(len, best))):
+        shortest = min(map(_gate_length, candidates)) if candidates else 0
+        if shortest >= MIN_GATE and (best is None or shortest > min(map(_gate_length, best))):
             best = sorted(set(candidates))
 
     for op, av in items:
@@ -161,8 +167,10 @@ class GateSet:
         return sorted(indices)
 
 
-def _bounded(pattern: str) -> str:
-    return rf"(?<![\w])(?:{pattern})(?![\w])"
+def _bounded(pattern: str, spaced: bool = True) -> str:
+    """The pattern as whole words; in a language written without spaces (Japanese, Chinese, Korean with its
+    attached particles) as it is: there a pattern that needs a boundary writes it."""
+    return rf"(?<![\w])(?:{pattern})(?![\w])" if spaced else f"(?:{pattern})"
 
 
 def _alternation(patterns: list[str]) -> str:
@@ -174,12 +182,13 @@ def _noncapturing(pattern: str) -> str:
     return re.sub(r"(?<!\\)\((?!\?)", "(?:", pattern)
 
 
-def _gated_list(patterns: list[str] | None) -> list[Gated]:
-    return [Gated.of(_bounded(p)) for p in patterns or []]
+def _gated_list(patterns: list[str] | None, spaced: bool = True) -> list[Gated]:
+    return [Gated.of(_bounded(p, spaced)) for p in patterns or []]
 
 
-def _first_match(patterns: GateSet, text: str, present: set[str] | None = None) -> bool:
-    return any(patterns.patterns[i].regex.search(text) for i in patterns.open(text, present))
+def first_match(patterns: GateSet | None, text: str, present: set[str] | None = None) -> bool:
+    """Whether any of the patterns matches the text (``present``: gate literals found by an earlier scan)."""
+    return patterns is not None and any(patterns.patterns[i].regex.search(text) for i in patterns.open(text, present))
 
 
 @dataclass
@@ -219,25 +228,44 @@ class LanguageLexicon:
     ads: re.Pattern | None
     month_regex: str = field(default="")
     weekday_regex: str = field(default="")
+    #: written with spaces between words (patterns match whole words)
+    spaced: bool = True
+    #: type cues are matched on simplemma lemmas (else on the lowercased text, like "raw:" cues)
+    lemmatise: bool = True
+    #: text normalisations before reading: "nfkc" (full-width digits and letters), "t2s" (traditional Chinese
+    #: to simplified, OpenCC)
+    normalise: tuple[str, ...] = ()
+    sentence_split: re.Pattern | None = None
+    #: a first line of at most this many words (characters, where written without spaces) is a headline
+    headline_max: int = 25
+    #: a generic name paired with a specific one in a sentence like these is meant ("X and other critical
+    #: minerals")
+    paired_generic: GateSet | None = None
+    #: (text before, text after, needs a meeting word) of a country named as a place or a rival, not a party
+    not_party: list[tuple[re.Pattern, re.Pattern | None, bool]] = field(default_factory=list)
+    #: right after a date: it is when something starts ("1月1日起", "1일부터")
+    effective_after: re.Pattern | None = None
+    #: further date forms, with named groups year, month (digits or a month name) and day
+    date_formats: list[re.Pattern] = field(default_factory=list)
 
     # -- simple questions about a text --------------------------------------------------------------------
     def is_boilerplate(self, lowered: str) -> bool:
-        return _first_match(self.boilerplate, lowered)
+        return first_match(self.boilerplate, lowered)
 
     def is_background(self, lowered: str, present: set[str] | None = None) -> bool:
-        return _first_match(self.background, lowered, present)
+        return first_match(self.background, lowered, present)
 
     def is_context(self, lowered: str, present: set[str] | None = None) -> bool:
-        return _first_match(self.context, lowered, present)
+        return first_match(self.context, lowered, present)
 
     def names_affected(self, lowered: str, present: set[str] | None = None) -> bool:
-        return _first_match(self.affected, lowered, present)
+        return first_match(self.affected, lowered, present)
 
     def mentions_meeting(self, lowered: str) -> bool:
-        return _first_match(self.venue, lowered)
+        return first_match(self.venue, lowered)
 
     def machine_translated(self, lowered: str) -> bool:
-        return _first_match(self.machine_translation, lowered)
+        return first_match(self.machine_translation, lowered)
 
     # -- commodities and countries ------------------------------------------------------------------------
     def commodity_names(self, text: str) -> list[str]:
@@ -342,8 +370,21 @@ class LanguageLexicon:
         ]
         return [(iso, span) for iso, span in found if not any(a <= span[0] < b for a, b in blocked)]
 
+    @functools.cached_property
+    def _country_name_scan(self) -> re.Pattern | None:
+        names = [name for entries in self.country_names.values() for name, _ in entries]
+        return re.compile(_trie_regex(sorted(names))) if names else None
+
+    @functools.cached_property
+    def _country_of_name(self) -> dict[str, str]:
+        return {name: iso3 for entries in self.country_names.values() for name, iso3 in entries}
+
     def _named_countries(self, lowered: str) -> list[tuple[str, tuple[int, int]]]:
-        """Countries by their full names (hundreds of them: looked up by first word, not by one huge regex)."""
+        """Countries by their full names (hundreds of them: looked up by first word, not by one huge regex;
+        in a language written without spaces, by one scan for all names)."""
+        if not self.spaced:
+            scan = self._country_name_scan
+            return [(self._country_of_name[m.group()], m.span()) for m in scan.finditer(lowered)] if scan else []
         if self._first_words.isdisjoint(_WORD.findall(lowered)):
             return []  # the common case, decided in C
         found = []
@@ -363,6 +404,8 @@ class Lexicon:
     commodities: dict[str, dict[str, Any]]
     generic: list[str]
     actors: dict[str, list[str]]
+    #: metals often named beside rare earths, one of them the event and the other its background
+    minor_metals: frozenset[str] = frozenset()
     version: str = ""  # digest of the lexicon's files: which word lists an extraction was made with
 
     def family(self, commodity: str) -> str:
@@ -401,7 +444,7 @@ def _first_words(names: dict[str, set[str]]) -> dict[str, list[tuple[str, str]]]
     return {word: sorted(entries, key=lambda e: -len(e[0])) for word, entries in index.items()}
 
 
-def _countries(words: dict[str, list[str]]) -> list[tuple[str, Gated, bool]]:
+def _countries(words: dict[str, list[str]], spaced: bool = True) -> list[tuple[str, Gated, bool]]:
     """Per country one case-insensitive pattern over the lowered text and, for words marked ``=`` (US, EU),
     one case-sensitive pattern over the original text."""
     out = []
@@ -409,66 +452,94 @@ def _countries(words: dict[str, list[str]]) -> list[tuple[str, Gated, bool]]:
         plain = [p for p in patterns if not p.startswith("=")]
         exact = [p[1:] for p in patterns if p.startswith("=")]
         if plain:
-            out.append((iso3, Gated.of(_bounded(_alternation(plain))), False))
+            out.append((iso3, Gated.of(_bounded(_alternation(plain), spaced)), False))
         if exact:
-            out.append((iso3, Gated.of(_bounded(_alternation(exact))), True))
+            out.append((iso3, Gated.of(_bounded(_alternation(exact), spaced)), True))
     return out
 
 
-def _cue_before(words: list[str] | None, *, regex: bool = False) -> re.Pattern | None:
+#: articles that may stand between a cue and the date or name it introduces
+_ARTICLES = ["a", "an", "the", "dem", "der", "den", "die", "des"]
+
+
+def _cue_before(
+    words: list[str] | None, *, regex: bool = False, articles: list[str] | None = None, spaced: bool = True
+) -> re.Pattern | None:
     """Words that, right before a date or a name, say what it is (``… from``, ``… announced on``,
     ``dependence on …``); matched at the end of the text before it."""
     if not words:
         return None
     ordered = sorted(words, key=len, reverse=True)
     parts = ordered if regex else [re.escape(w) for w in ordered]
-    return re.compile(rf"(?:^|\W)(?:{_alternation(parts)})\s+(?:a|an|the|dem|der|den|die|des)?\s*$")
+    between = _alternation([re.escape(a) for a in sorted({*_ARTICLES, *(articles or [])}, key=len, reverse=True)])
+    if not spaced:
+        return re.compile(rf"(?:{_alternation(parts)})\s*$")
+    return re.compile(rf"(?:^|\W)(?:{_alternation(parts)})\s+(?:(?:{between})\s+)?\s*$")
 
 
-def _traps(entries: dict) -> tuple[list[Gated], dict[str, Gated]]:
-    local = [Gated.of(_bounded(p)) for patterns in entries.values() for p in patterns if isinstance(p, str)]
+def _traps(entries: dict, spaced: bool = True) -> tuple[list[Gated], dict[str, Gated]]:
+    local = [Gated.of(_bounded(p, spaced)) for patterns in entries.values() for p in patterns if isinstance(p, str)]
     document = {
-        name: Gated.of(_bounded(_alternation([p["re"] for p in patterns if isinstance(p, dict)])))
+        name: Gated.of(_bounded(_alternation([p["re"] for p in patterns if isinstance(p, dict)]), spaced))
         for name, patterns in entries.items()
         if any(isinstance(p, dict) for p in patterns)
     }
     return local, document
 
 
-def _cues(types: dict) -> dict[str, list[Cue]]:
+def _cues(types: dict, spaced: bool = True) -> dict[str, list[Cue]]:
     return {
         kind: [
-            Cue(Gated.of(_bounded(cue["re"].removeprefix("raw:"))), float(cue["w"]), cue["re"].startswith("raw:"))
+            Cue(
+                Gated.of(_bounded(cue["re"].removeprefix("raw:"), spaced)),
+                float(cue["w"]),
+                cue["re"].startswith("raw:"),
+            )
             for cue in cues
         ]
         for kind, cues in types.items()
     }
 
 
+def _not_party(rules: list[dict] | None) -> list[tuple[re.Pattern, re.Pattern | None, bool]]:
+    return [
+        (re.compile(rule["before"]), re.compile(rule["after"]) if rule.get("after") else None, bool(rule.get("venue")))
+        for rule in rules or []
+    ]
+
+
+def _date_formats(formats: list[str] | None, month_regex: str) -> list[re.Pattern]:
+    return [re.compile(f.replace("{month}", f"(?:{month_regex})"), re.IGNORECASE) for f in formats or []]
+
+
 def _language(folder, code: str, country_names: dict[str, set[str]]) -> LanguageLexicon:
     data = {name: _read(folder / f"{name}.yaml") for name in _FILES}
     commodities, countries, events, dates, text = (data[n] for n in _FILES)
-    local_traps, document_traps = _traps(commodities.get("traps") or {})
+    spaced = bool(text.get("spaced", True))
+    local_traps, document_traps = _traps(commodities.get("traps") or {}, spaced)
+    names = _local_country_names(code, country_names, spaced)
+    month_regex = _noncapturing(_alternation(dates["months"]))
+    articles = dates.get("articles")
     return LanguageLexicon(
         code=code,
-        commodities=[(name, Gated.of(_bounded(_alternation(p)))) for name, p in commodities["names"].items()],
+        commodities=[(name, Gated.of(_bounded(_alternation(p), spaced))) for name, p in commodities["names"].items()],
         commodity_traps=local_traps,
         document_traps=document_traps,
-        countries=_countries(countries["words"]),
-        country_names=_first_words(country_names),
-        not_countries=_gated_list(countries.get("not_countries")),
-        types=_cues(events["types"]),
-        affected=GateSet(_gated_list(events.get("affected"))),
-        venue=GateSet(_gated_list(events.get("venue"))),
-        context=GateSet(_gated_list(events.get("context"))),
-        dependence=_cue_before(events.get("dependence"), regex=True),
+        countries=_countries(countries["words"], spaced),
+        country_names=_first_words(names),
+        not_countries=_gated_list(countries.get("not_countries"), spaced),
+        types=_cues(events["types"], spaced),
+        affected=GateSet(_gated_list(events.get("affected"), spaced)),
+        venue=GateSet(_gated_list(events.get("venue"), spaced)),
+        context=GateSet(_gated_list(events.get("context"), spaced)),
+        dependence=_cue_before(events.get("dependence"), regex=True, articles=articles, spaced=spaced),
         background=GateSet([Gated.of(p) for p in events.get("background", [])]),
         months=[re.compile(rf"^(?:{m})$") for m in dates["months"]],
         weekdays=[re.compile(rf"^(?:{w})$") for w in dates["weekdays"]],
         relative=[(re.compile(r["re"]), int(r["days"])) for r in dates["relative"]],
-        effective=_cue_before(dates["effective"]),
-        announced=_cue_before(dates.get("announced")),
-        earlier=_cue_before(dates.get("earlier")),
+        effective=_cue_before(dates["effective"], articles=articles, spaced=spaced),
+        announced=_cue_before(dates.get("announced"), articles=articles, spaced=spaced),
+        earlier=_cue_before(dates.get("earlier"), articles=articles, spaced=spaced),
         dateline=re.compile(dates["dateline"]) if dates.get("dateline") else None,
         boilerplate=GateSet([Gated.of(p) for p in text["boilerplate"]]),
         short_line_words=int(text.get("short_line_words", 3)),
@@ -476,9 +547,60 @@ def _language(folder, code: str, country_names: dict[str, set[str]]) -> Language
         first_person=frozenset(text.get("first_person", [])),
         titles=frozenset(text.get("titles", [])),
         ads=re.compile(_alternation([re.escape(a) for a in text["ads"]]), re.IGNORECASE) if text.get("ads") else None,
-        month_regex=_noncapturing(_alternation(dates["months"])),
+        month_regex=month_regex,
         weekday_regex=_noncapturing(_alternation(dates["weekdays"])),
+        spaced=spaced,
+        lemmatise=bool(text.get("lemmatise", True)),
+        normalise=tuple(text.get("normalise") or ()),
+        sentence_split=re.compile(text["sentence_split"]) if text.get("sentence_split") else None,
+        headline_max=int(text.get("headline_max", 25)),
+        paired_generic=GateSet(_gated_list(commodities.get("paired_generic"), spaced)),
+        not_party=_not_party(countries.get("not_party")),
+        effective_after=re.compile(rf"\s*(?:{_alternation(dates['effective_after'])})")
+        if dates.get("effective_after")
+        else None,
+        date_formats=_date_formats(dates.get("formats"), month_regex),
     )
+
+
+def _local_country_names(code: str, taxonomy_names: dict[str, set[str]], spaced: bool) -> dict[str, set[str]]:
+    """Country names in the language (ISO 3166 translations shipped with pycountry) added to the taxonomy's
+    English and German ones; a language written without spaces takes only its own (Latin names would match
+    inside words there)."""
+    local = _translated_country_names(code)
+    if not spaced:
+        return local
+    merged = {iso3: set(found) for iso3, found in taxonomy_names.items()}
+    for iso3, found in local.items():
+        merged.setdefault(iso3, set()).update(n for n in found if n not in _AMBIGUOUS_NAMES and len(n) > 3)
+    return merged
+
+
+#: pycountry's locale of a lexicon language
+_LOCALES = {"zh": "zh_CN", "pt": "pt"}
+
+
+def _translated_country_names(code: str) -> dict[str, set[str]]:
+    if code in ("en", "de"):
+        return {}
+    import gettext
+
+    import pycountry
+
+    try:
+        translation = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[_LOCALES.get(code, code)])
+    except OSError:
+        return {}
+    names: dict[str, set[str]] = {}
+    for country in pycountry.countries:
+        for english in {country.name, getattr(country, "common_name", country.name)}:
+            local = translation.gettext(english)
+            if local == english and code not in ("es", "pt", "fr", "it"):
+                continue  # not translated
+            for part in re.split(r"\s*[(),]\s*", local):
+                if len(part) >= 2 and not re.search(r"\d", part):
+                    names.setdefault(country.alpha_3, set()).add(part.lower())
+    return names
 
 
 def _digest(root) -> str:
@@ -512,4 +634,5 @@ def load_lexicon(root: Path | None = None) -> Lexicon:
         commodities=dict(common["commodities"]),
         generic=list(common.get("generic", [])),
         actors={k: list(v) for k, v in (common.get("actors") or {}).items()},
+        minor_metals=frozenset(common.get("minor_metals") or ()),
     )
