@@ -223,11 +223,26 @@ def _count_first_person(document: Document, lang: LanguageLexicon) -> None:
         document.artefacts["first_person"] = count
 
 
+@functools.cache
+def _with_dictionary(languages: tuple[str, ...]) -> tuple[str, ...]:
+    """The languages simplemma has a dictionary of (it has none for Japanese, Chinese, Korean)."""
+    import simplemma
+
+    def known(code: str) -> bool:
+        try:
+            simplemma.is_known("a", lang=code)
+        except ValueError:
+            return False
+        return True
+
+    return tuple(code for code in languages if known(code))
+
+
 @functools.lru_cache(maxsize=100_000)
 def _known(word: str, languages: tuple[str, ...]) -> bool:
     import simplemma
 
-    return any(simplemma.is_known(word, lang=code) for code in languages)
+    return any(simplemma.is_known(word, lang=code) for code in _with_dictionary(languages))
 
 
 def person_names(text: str, languages: tuple[str, ...], titles: frozenset[str] = frozenset()) -> list[str]:
