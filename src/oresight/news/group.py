@@ -58,6 +58,7 @@ class _Cluster:
     kind: str
     families: set[str]
     countries: set[str]
+    generic: bool = False  # a report of it names the generic "critical minerals"
     members: list[Extraction] = field(default_factory=list)
     firm: Counter = field(default_factory=Counter)  # dates read from text, weighted by trust
     loose: Counter = field(default_factory=Counter)  # reports' own dates
@@ -83,9 +84,16 @@ def _day(extraction: Extraction) -> date | None:
     return date.fromisoformat(extraction.event_date) if extraction.event_date else None
 
 
-def _fits(cluster: _Cluster, extraction: Extraction, families: set[str]) -> float:
-    """How well a report fits an event: 0 if it cannot belong to it."""
-    generic = families == {GENERIC} or cluster.families == {GENERIC}
+def _names_generic(extraction: Extraction, lexicon: Lexicon) -> bool:
+    return any(lexicon.family(c) == GENERIC for c in extraction.commodities)
+
+
+def _fits(cluster: _Cluster, extraction: Extraction, families: set[str], generic_named: bool = False) -> float:
+    """How well a report fits an event: 0 if it cannot belong to it. Reports in different languages share no
+    words, so this rests on what was extracted: the type, the commodities (a report that names "critical
+    minerals" beside some of them may belong to an event whose other reports name others), the date and the
+    countries."""
+    generic = families == {GENERIC} or cluster.families == {GENERIC} or (generic_named and cluster.generic)
     if extraction.type != cluster.kind or not (families & cluster.families or generic):
         return 0.0
     own, theirs = _day(extraction), cluster.date()
@@ -128,7 +136,8 @@ def group(extractions: list[Extraction], lexicon: Lexicon) -> list[list[Extracti
     clusters: list[_Cluster] = []
     for extraction in reports:
         families = _families(extraction, lexicon)
-        scored = [(_fits(c, extraction, families), c) for c in clusters]
+        generic_named = _names_generic(extraction, lexicon)
+        scored = [(_fits(c, extraction, families, generic_named), c) for c in clusters]
         best = max(scored, key=lambda pair: pair[0], default=(0.0, None))
         cluster = best[1] if best[0] > 0 else None
         if cluster is None:
@@ -136,6 +145,7 @@ def group(extractions: list[Extraction], lexicon: Lexicon) -> list[list[Extracti
             clusters.append(cluster)
         cluster.members.append(extraction)
         cluster.families |= families
+        cluster.generic = cluster.generic or generic_named
         cluster.countries |= set(extraction.countries)
         if extraction.event_date:
             cluster.vote(extraction.event_date, extraction.date_confidence)

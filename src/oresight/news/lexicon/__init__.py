@@ -31,8 +31,10 @@ __all__ = ["GateSet", "Gated", "LanguageLexicon", "Lexicon", "first_match", "loa
 _FILES = ("commodities", "countries", "events", "dates", "text")
 _WORD = re.compile(r"\w+")
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-#: country names of the taxonomy that are also common words or first names
+#: country names of the taxonomy that are also common words or first names (or, like German "Island" for Iceland,
+#: a common word of another language)
 _AMBIGUOUS_NAMES = {"jordan", "chad", "georgia", "dominica", "guinea", "niger", "turkey", "china", "japan", "us"}
+_AMBIGUOUS_NAMES |= {"island"}
 
 
 # -- patterns with literal gates ------------------------------------------------------------------------------
