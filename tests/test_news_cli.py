@@ -50,7 +50,7 @@ def test_malformed_lines_are_reported_and_the_rest_is_read(news):
     assert result.exit_code == 1
     assert list(records(result.stdout)) == ["sb-price"]
     assert "bad.jsonl, line 2: not valid JSON" in result.stderr
-    assert 'bad.jsonl, line 3: expected an object with a "text" string' in result.stderr
+    assert 'bad.jsonl, line 3: text: expected the article text as a string (field "text")' in result.stderr
 
 
 @pytest.mark.parametrize(("name", "message"), [("empty.txt", "file is empty"), ("binary.txt", "file is binary")])

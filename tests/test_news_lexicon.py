@@ -129,56 +129,56 @@ def test_a_document_trap_voids_every_mention():
 
 
 def test_a_language_is_added_by_data_alone(tmp_path):
-    """A French folder, written as data beside the shipped ones, makes French reports readable."""
+    """A Dutch folder, written as data beside the shipped ones, makes Dutch reports readable."""
     root = tmp_path / "lexicon"
     shutil.copytree(
         resources.files("oresight.news.lexicon"), root, ignore=shutil.ignore_patterns("*.py", "__pycache__")
     )
-    french = root / "fr"
-    shutil.copytree(root / "en", french)
-    (french / "commodities.yaml").write_text(
-        "names:\n  rare earths: ['terres? rares?']\n  graphite: ['graphite']\n", encoding="utf-8"
+    dutch = root / "nl"
+    shutil.copytree(root / "en", dutch)
+    (dutch / "commodities.yaml").write_text(
+        "names:\n  rare earths: ['zeldzame aard(metalen|elementen)']\n  graphite: ['grafiet']\n", encoding="utf-8"
     )
-    (french / "countries.yaml").write_text(
-        "words:\n  CHN: ['chine', 'chinois\\w*', 'pékin']\n  JPN: ['japon', 'japonais\\w*', 'tokyo']\n",
+    (dutch / "countries.yaml").write_text(
+        "words:\n  CHN: ['china', 'chinees\\w*', 'peking']\n  JPN: ['japan', 'japans\\w*', 'tokio']\n",
         encoding="utf-8",
     )
-    (french / "events.yaml").write_text(
+    (dutch / "events.yaml").write_text(
         "types:\n"
         "  export_control:\n"
-        '    - {re: "contrôles? (\\\\w+ ){0,2}exportation", w: 4}\n'
-        "    - {re: 'licence', w: 2}\n"
+        "    - {re: 'raw:exportcontroles?|exportbeperking\\w*', w: 4}\n"
+        "    - {re: 'vergunning', w: 2}\n"
         "  export_control_suspension:\n"
-        "    - {re: 'suspendre', w: 5}\n"
+        "    - {re: 'opschorten', w: 5}\n"
         "  agreement_partnership:\n"
-        "    - {re: 'accord', w: 3}\n",
+        "    - {re: 'akkoord', w: 3}\n",
         encoding="utf-8",
     )
     dates = (root / "en" / "dates.yaml").read_text(encoding="utf-8")
     dates = re.sub(
         r"^months:.*$",
-        "months: ['janvier', 'février', 'mars', 'avril', 'mai', 'juin', 'juillet', "
-        "'août', 'septembre', 'octobre', 'novembre', 'décembre']",
+        "months: ['januari', 'februari', 'maart', 'april', 'mei', 'juni', 'juli', "
+        "'augustus', 'september', 'oktober', 'november', 'december']",
         dates,
         flags=re.M,
     )
     dates = re.sub(
         r"^weekdays:.*$",
-        "weekdays: ['lundi', 'mardi', 'mercredi', 'jeudi', 'vendredi', 'samedi', 'dimanche']",
+        "weekdays: ['maandag', 'dinsdag', 'woensdag', 'donderdag', 'vrijdag', 'zaterdag', 'zondag']",
         dates,
         flags=re.M,
     )
-    (french / "dates.yaml").write_text(dates, encoding="utf-8")
+    (dutch / "dates.yaml").write_text(dates, encoding="utf-8")
     lexicon = load_lexicon(root)
-    assert "fr" in lexicon.languages
+    assert "nl" in lexicon.languages
     report = Article(
-        id="fr1",
+        id="nl1",
         published="2025-10-10",
-        text="La Chine renforce ses contrôles à l'exportation de terres rares\n"
-        "Pékin a annoncé jeudi de nouveaux contrôles à l'exportation sur les terres rares et les technologies "
-        "associées, a indiqué le ministère du commerce.",
+        text="China verscherpt de exportcontroles op zeldzame aardmetalen\n"
+        "Peking kondigde donderdag nieuwe exportcontroles aan voor zeldzame aardmetalen en de bijbehorende "
+        "technologie, meldde het ministerie van handel.",
     )
     (result,) = extract_articles([report], lexicon=lexicon)
-    assert result.language == "fr"
+    assert result.language == "nl"
     assert (result.type, result.commodities, result.countries) == ("export_control", ["rare earths"], ["CHN"])
     assert result.event_date == "2025-10-09"

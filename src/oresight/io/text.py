@@ -13,7 +13,16 @@ import yaml
 
 from oresight.errors import InputError
 
-__all__ = ["CsvTable", "clean_cell", "parse_yaml", "read_csv_table", "read_text", "read_text_prefix"]
+__all__ = [
+    "CsvTable",
+    "clean_cell",
+    "decode_bytes",
+    "parse_yaml",
+    "read_bytes_prefix",
+    "read_csv_table",
+    "read_text",
+    "read_text_prefix",
+]
 
 
 def read_text(path: str | Path) -> str:
@@ -24,6 +33,18 @@ def read_text(path: str | Path) -> str:
 def read_text_prefix(path: str | Path, max_bytes: int | None) -> tuple[str, bool]:
     """The text of at most the first ``max_bytes`` bytes of a file (decoded as :func:`read_text` does, without
     a character split at the cut), and whether the file was longer."""
+    raw, cut = read_bytes_prefix(path, max_bytes)
+    return _decode(raw, cut), cut
+
+
+def decode_bytes(raw: bytes, cut: bool = False) -> str:
+    """Bytes as text: UTF-8 (a BOM dropped; a character split at a cut dropped), else cp1252 or latin-1."""
+    return _decode(raw, cut)
+
+
+def read_bytes_prefix(path: str | Path, max_bytes: int | None) -> tuple[bytes, bool]:
+    """At most the first ``max_bytes`` bytes of a text file, and whether the file was longer (for formats that
+    decide the encoding per line)."""
     path = Path(path)
     if not path.exists():
         raise InputError("file not found", path=path)
@@ -38,7 +59,7 @@ def read_text_prefix(path: str | Path, max_bytes: int | None) -> tuple[str, bool
         raise InputError("file is empty", path=path)
     if b"\x00" in raw[:4096]:
         raise InputError("file is binary, not text", path=path, expected="a CSV, JSON or text file")
-    return _decode(raw, cut), cut
+    return raw, cut
 
 
 def _decode(raw: bytes, cut: bool) -> str:

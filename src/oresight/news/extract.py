@@ -25,6 +25,8 @@ __all__ = ["MIN_EVENT_SCORE", "Extraction", "extract"]
 #: the least type score (weighted cue matches) that makes an article report an event
 MIN_EVENT_SCORE = 4.5
 HEADLINE, LEAD, BODY, BACKGROUND = 3.0, 2.0, 1.0, 0.35
+#: a date more than this many days before the report's own counts RECALLED as much
+RECALL_DAYS, RECALLED = 14, 0.5
 #: kinds of date mention, most trusted first
 DATE_TRUST = {"explicit": 1.0, "weekday": 0.9, "relative": 0.8, "iso": 0.5}
 
@@ -280,7 +282,12 @@ def _choose_date(readings: list[_Reading], kind: str | None, lang: LanguageLexic
         for mention in find_dates(reading.sentence.text, lang, reference):
             if skip and reading.sentence.index == skip[0] and mention.start < skip[1]:
                 continue  # the dateline: when the report was filed
-            score = relevance * DATE_TRUST[mention.kind] * (1.3 if mention.announced else 1.0)
+            score = (
+                relevance
+                * DATE_TRUST[mention.kind]
+                * (1.3 if mention.announced else 1.0)
+                * _recency(mention, reference)
+            )
             if mention.effective:
                 effective = effective or (mention if mention.day else None)
             elif mention.day is None:
@@ -289,6 +296,14 @@ def _choose_date(readings: list[_Reading], kind: str | None, lang: LanguageLexic
                 # a later date is a plan, not news (a weekday may be the day after: time zones)
                 best = best if best and best[0] >= score else (score, mention, reading.sentence.text)
     return best, pending, effective
+
+
+def _recency(mention: DateMention, reference: date | None) -> float:
+    """News is about what just happened: a date weeks before the report's own is more likely a measure it
+    recalls than the event it reports."""
+    if reference is None or mention.day is None or (reference - mention.day).days <= RECALL_DAYS:
+        return 1.0
+    return RECALLED
 
 
 def _pending(mention: DateMention) -> tuple[str, object]:
@@ -396,7 +411,7 @@ def extract(document: Document, lexicon: Lexicon) -> Extraction:
     report.effective_date = dating.effective
     report.reference_date = dating.reference.day.isoformat() if dating.reference.day else None
     report.month, report.pending = dating.reference.month, dating.pending
-    report.persons = person_names(document.text, tuple(lexicon.languages), lang.titles)
+    report.persons = person_names(document.text, tuple(dict.fromkeys((document.language, "en"))), lang.titles)
     report.evidence = {
         "type": [r.sentence.text for r in readings if r.cues.get(kind)][:3],
         "commodities": {name: sentences[:2] for name, sentences in commodities.items()},

@@ -1,19 +1,38 @@
-"""Read news articles from files: JSON Lines (``{"id", "url", "outlet", "published", "text"}``), plain text, HTML
-pages (main text by trafilatura) and RSS/Atom feeds (feedparser). Problems are reported per file and line;
-the rest of the input is still read.
+"""Read news articles from files: JSON Lines, plain text, HTML pages (main text by trafilatura) and RSS/Atom feeds
+(feedparser). Problems are reported per file and line; the rest of the input is still read.
+
+A JSON Lines file holds one object per line with the fields of :data:`JSONL_FIELDS`: ``text`` (required), ``id``,
+``title``, ``url``, ``outlet``, ``published`` (YYYY-MM-DD, YYYY-MM or YYYY). Each line is decoded on its own
+(UTF-8, else cp1252 or latin-1: one line of another encoding does not garble the others) and checked on its own:
+a line that is not valid JSON, nests too deeply, lacks its text, has an impossible date or characters that
+cannot be stored is reported with its line number and left out; the other lines are read.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from oresight.errors import InputError
-from oresight.io.text import read_text_prefix
+from oresight.io.text import decode_bytes, read_bytes_prefix
 
-__all__ = ["DEFAULT_MAX_BYTES", "Article", "ReadProblem", "read_articles"]
+__all__ = ["DEFAULT_MAX_BYTES", "JSONL_FIELDS", "MAX_ARTICLE_CHARS", "Article", "ReadProblem", "read_articles"]
+
+#: the fields of a JSON Lines article and what each holds (others are ignored)
+JSONL_FIELDS = {
+    "text": "the article text (required; its first line is read as the headline unless a title is given)",
+    "id": "a stable identifier (default: file name and line)",
+    "title": "the headline",
+    "url": "where the article was published",
+    "outlet": "the publisher",
+    "published": "the publication date, YYYY-MM-DD (or YYYY-MM, YYYY)",
+}
+#: a publication date outside these years is a mistake, not news
+YEARS = (1900, 2100)
+_PUBLISHED = re.compile(r"^\s*(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?(?:[T ][\d:.+Z-]*)?\s*$")
 
 #: larger inputs are cut to this many bytes (the cut is flagged on the articles)
 DEFAULT_MAX_BYTES = 20_000_000
@@ -61,26 +80,84 @@ def _kind(path: Path, head: str) -> str:
     return "text"
 
 
-def _from_jsonl(path: Path, text: str, problems: list[ReadProblem]) -> Iterator[Article]:
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
+def _jsonl_lines(raw: bytes) -> Iterator[tuple[int, str]]:
+    """(line number, text) of each non-blank line, each line decoded on its own."""
+    for number, line in enumerate(raw.split(b"\n"), 1):
+        if line.strip():
+            yield number, decode_bytes(line.rstrip(b"\r"))
+
+
+def _published(value) -> str | None:
+    """The publication date as given, if it is one (None if absent); raises ValueError if it is not."""
+    if value in (None, ""):
+        return None
+    match = _PUBLISHED.match(str(value))
+    if not match:
+        raise ValueError(f"published: expected a date YYYY-MM-DD, not {str(value)[:40]!r}")
+    year, month, day = (int(g) if g else None for g in match.groups())
+    if not YEARS[0] <= year <= YEARS[1] or (month is not None and not 1 <= month <= 12):
+        raise ValueError(f"published: {str(value)[:40]!r} is not a date between {YEARS[0]} and {YEARS[1]}")
+    if day is not None:
+        from datetime import date
+
+        date(year, month, day)  # ValueError for 2025-02-30
+    return str(value).strip()
+
+
+def _storable(text: str, name: str) -> str:
+    """The text, if it can be stored as UTF-8 (a lone surrogate from a "\\ud800" escape cannot)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"{name}: contains a character that is not valid Unicode (position {exc.start})") from None
+    return text
+
+
+def _cut(text: str, flags: list[str]) -> str:
+    """The text up to :data:`MAX_ARTICLE_CHARS`; a longer one is cut and flagged ``text_truncated``."""
+    if len(text) > MAX_ARTICLE_CHARS:
+        flags.append("text_truncated")
+        return text[:MAX_ARTICLE_CHARS]
+    return text
+
+
+def _article_of(row, path: Path, number: int) -> Article:
+    """The article of one JSON Lines object; ValueError names the field that is wrong."""
+    if not isinstance(row, dict):
+        raise ValueError(f"expected an object with the fields {', '.join(JSONL_FIELDS)}")
+    text, title = row.get("text"), row.get("title")
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError('text: expected the article text as a string (field "text")')
+    if title is not None and not isinstance(title, str):
+        raise ValueError("title: expected a string")
+    flags: list[str] = []
+    fields = {name: _storable(str(row.get(name) or ""), name) for name in ("id", "url", "outlet")}
+    return Article(
+        id=fields["id"] or f"{path.stem}-{number}",
+        text=_cut(_storable(text, "text"), flags),
+        title=_storable(title or "", "title")[:1000],
+        url=fields["url"],
+        outlet=fields["outlet"],
+        published=_published(row.get("published")),
+        source=f"{path}:{number}",
+        flags=flags,
+    )
+
+
+def _from_jsonl(path: Path, raw: bytes, problems: list[ReadProblem]) -> Iterator[Article]:
+    for number, line in _jsonl_lines(raw):
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
             problems.append(ReadProblem(str(path), number, f"not valid JSON ({exc.msg}, column {exc.colno})"))
             continue
-        if not isinstance(row, dict) or not isinstance(row.get("text"), str):
-            problems.append(ReadProblem(str(path), number, 'expected an object with a "text" string'))
+        except RecursionError:
+            problems.append(ReadProblem(str(path), number, "not read: the JSON nests too deeply"))
             continue
-        yield Article(
-            id=str(row.get("id") or f"{path.stem}-{number}"),
-            text=row["text"][:MAX_ARTICLE_CHARS],
-            url=str(row.get("url") or ""),
-            outlet=str(row.get("outlet") or ""),
-            published=str(row["published"]) if row.get("published") else None,
-            source=f"{path}:{number}",
-        )
+        try:
+            yield _article_of(row, path, number)
+        except ValueError as exc:
+            problems.append(ReadProblem(str(path), number, str(exc)))
 
 
 def _from_html(path: Path, text: str, problems: list[ReadProblem]) -> Iterator[Article]:
@@ -93,7 +170,7 @@ def _from_html(path: Path, text: str, problems: list[ReadProblem]) -> Iterator[A
     meta = trafilatura.extract_metadata(text)
     yield Article(
         id=path.stem,
-        text=body[:MAX_ARTICLE_CHARS],
+        text=body,
         url=(meta.url if meta and meta.url else ""),
         outlet=(meta.sitename if meta and meta.sitename else ""),
         published=(meta.date if meta and meta.date else None),
@@ -120,7 +197,8 @@ def _from_feed(path: Path, text: str, problems: list[ReadProblem]) -> Iterator[A
         published = entry.get("published_parsed") or entry.get("updated_parsed")
         yield Article(
             id=str(entry.get("id") or entry.get("link") or f"{path.stem}-{number}"),
-            text=(f"{title}\n{body}" if title else body)[:MAX_ARTICLE_CHARS],
+            text=body,
+            title=title,
             url=entry.get("link", ""),
             outlet=outlet,
             published=(
@@ -142,34 +220,54 @@ def _strip_tags(html: str) -> str:
 
 
 def _from_text(path: Path, text: str, problems: list[ReadProblem]) -> Iterator[Article]:
-    yield Article(id=path.stem, text=text[:MAX_ARTICLE_CHARS], source=str(path))
+    yield Article(id=path.stem, text=text, source=str(path))
 
 
-_READERS = {"jsonl": _from_jsonl, "html": _from_html, "feed": _from_feed, "text": _from_text}
+_READERS = {"html": _from_html, "feed": _from_feed, "text": _from_text}
 
 
 def read_articles(paths, *, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[list[Article], list[ReadProblem]]:
     """Articles from the files, and the problems met (a file or line that could not be read, a file cut at
     ``max_bytes``: of JSON Lines only whole lines are read; a cut page or feed flags its articles
-    ``input_truncated``)."""
+    ``input_truncated``; an article text longer than :data:`MAX_ARTICLE_CHARS` is cut and flagged
+    ``text_truncated``)."""
     articles: list[Article] = []
     problems: list[ReadProblem] = []
-    for raw in paths:
-        path = Path(raw)
+    for raw_path in paths:
+        path = Path(raw_path)
         try:
-            text, cut = read_text_prefix(path, max_bytes)
+            raw, cut = read_bytes_prefix(path, max_bytes)
         except InputError as exc:
             problems.append(ReadProblem(str(path), exc.line, exc.reason))
             continue
-        kind = _kind(path, text[:1000])
-        if cut and kind == "jsonl":
-            text = text[: text.rfind("\n") + 1]
-        found = list(_READERS[kind](path, text, problems))
+        kind = _kind(path, decode_bytes(raw[:1000], cut=True))
+        if kind == "jsonl":
+            if cut:
+                raw = raw[: raw.rfind(b"\n") + 1]
+            found = list(_from_jsonl(path, raw, problems))
+        else:
+            found = _read_document(kind, path, decode_bytes(raw, cut), problems)
         if cut:
-            read_up_to = f"line {text.count(chr(10))}" if kind == "jsonl" else f"{max_bytes:,} bytes"
+            lines = raw.count(b"\n")
+            read_up_to = f"line {lines}" if kind == "jsonl" else f"{max_bytes:,} bytes"
             problems.append(ReadProblem(str(path), None, f"larger than {max_bytes:,} bytes; read up to {read_up_to}"))
             if kind != "jsonl":
                 for article in found:
                     article.flags.append("input_truncated")
         articles.extend(found)
     return articles, problems
+
+
+def _read_document(kind: str, path: Path, text: str, problems: list[ReadProblem]) -> list[Article]:
+    """The articles of a page, feed or text file, each cut to :data:`MAX_ARTICLE_CHARS` (flagged) and checked
+    to be storable."""
+    found = []
+    for article in _READERS[kind](path, text, problems):
+        try:
+            article.text = _cut(_storable(article.text, "text"), article.flags)
+            article.title = _storable(article.title, "title")
+        except ValueError as exc:
+            problems.append(ReadProblem(str(path), None, f"{article.id}: {exc}"))
+            continue
+        found.append(article)
+    return found

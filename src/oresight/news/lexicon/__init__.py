@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -399,9 +400,32 @@ class LanguageLexicon:
         return found
 
 
+class _Languages(Mapping):
+    """The language lexicons by code, each loaded when first asked for (a stream in two languages does not pay
+    for compiling the word lists of ten)."""
+
+    def __init__(self, folders: dict[str, Any], country_names: Callable[[], dict[str, set[str]]]) -> None:
+        self._folders = folders
+        self._country_names = country_names
+        self._loaded: dict[str, LanguageLexicon] = {}
+
+    def __getitem__(self, code: str) -> LanguageLexicon:
+        if code not in self._loaded:
+            if code not in self._folders:
+                raise KeyError(code)
+            self._loaded[code] = _language(self._folders[code], code, self._country_names())
+        return self._loaded[code]
+
+    def __iter__(self):
+        return iter(self._folders)
+
+    def __len__(self) -> int:
+        return len(self._folders)
+
+
 @dataclass
 class Lexicon:
-    languages: dict[str, LanguageLexicon]
+    languages: Mapping[str, LanguageLexicon]
     event_types: list[str]
     commodities: dict[str, dict[str, Any]]
     generic: list[str]
@@ -623,12 +647,12 @@ def load_lexicon(root: Path | None = None) -> Lexicon:
     ``common.yaml`` and one folder per language)."""
     root = resources.files(__package__) if root is None else Path(root)
     common = _read(root / "common.yaml")
-    country_names = _taxonomy_country_names()
-    languages = {
-        folder.name: _language(folder, folder.name, country_names)
+    folders = {
+        folder.name: folder
         for folder in sorted(root.iterdir(), key=lambda f: f.name)
         if folder.is_dir() and (folder / "events.yaml").is_file()
     }
+    languages = _Languages(folders, functools.cache(_taxonomy_country_names))
     return Lexicon(
         version=_digest(root),
         languages=languages,
