@@ -64,7 +64,10 @@ def extract(
     max_bytes: MaxBytes = DEFAULT_MAX_BYTES,
 ) -> None:
     """Extract events from articles without storing anything: one JSON object per article with its event key,
-    type, commodities, countries (ISO3), date, flags and the sentences each rests on."""
+    type, commodities, countries (ISO3), date, flags and the sentences each rests on.
+
+    JSON Lines files hold one object per line: "text" (required), "id", "title", "url", "outlet", "published"
+    (YYYY-MM-DD)."""
     from oresight.news import extract_articles, read_articles
 
     articles, problems = read_articles(files, max_bytes=max_bytes)
@@ -127,17 +130,20 @@ def _about(commodities: list[str], countries: list[str], notes: list[str]) -> st
 @app.command("ingest")
 def ingest(files: Files, max_bytes: MaxBytes = DEFAULT_MAX_BYTES) -> None:
     """Store articles and their events in the local store ($ORESIGHT_HOME); the same article twice is stored
-    once, and an interrupted ingest stores nothing."""
+    once, and an interrupted ingest stores nothing. A bad article (line) is reported and the others are stored.
+
+    JSON Lines files hold one object per line: "text" (required), "id", "title", "url", "outlet", "published"
+    (YYYY-MM-DD)."""
     from oresight.news import read_articles
     from oresight.news.store import ingest as run_ingest
-    from oresight.store import Store
 
     articles, problems = read_articles(files, max_bytes=max_bytes)
-    with Store.open() as store, _progress(len(articles), "extracting") as bar:
+    with _progress(len(articles), "extracting") as bar:
         task = bar.add_task("ingest", total=len(articles))
-        report = run_ingest(articles, store, progress=lambda done, total: bar.update(task, completed=done, total=total))
+        report = run_ingest(articles, progress=lambda done, total: bar.update(task, completed=done, total=total))
     again = f"; {report.refreshed} stored articles extracted again with the current rules" if report.refreshed else ""
     console.print(f"stored {report.stored} articles ({report.skipped} already stored){again}; {report.events} events")
+    problems = problems + report.problems
     _report_problems(problems)
     if problems:
         raise typer.Exit(1)
@@ -149,7 +155,10 @@ def events(
         str | None, typer.Option("--since", help="Only events on or after this date (YYYY-MM-DD).")
     ] = None,
     kind: Annotated[str | None, typer.Option("--type", help="Only this event type (export_control, …).")] = None,
-    commodity: Annotated[str | None, typer.Option("--commodity", help="Only events about this commodity.")] = None,
+    commodity: Annotated[
+        str | None,
+        typer.Option("--commodity", help="Only events about this commodity or its members (any name: Kobalt, REE)."),
+    ] = None,
     fmt: Annotated[EventsFormat, typer.Option("--format", "-f", help="table or json.")] = EventsFormat.table,
 ) -> None:
     """Stored events, newest first, with their articles and the scenario that models each."""
@@ -175,7 +184,7 @@ def events(
 
 
 def _check_filters(since: str | None, kind: str | None, commodity: str | None) -> None:
-    from oresight.errors import InputError
+    from oresight.errors import InputError, UnknownNameError
     from oresight.news.lexicon import load_lexicon
     from oresight.taxonomy import load_taxonomy
 
@@ -184,11 +193,11 @@ def _check_filters(since: str | None, kind: str | None, commodity: str | None) -
         raise InputError(f"unknown event type {kind!r}", field="--type", expected=", ".join(lexicon.event_types))
     if since and not _is_date(since):
         raise InputError(f"not a date: {since!r}", field="--since", expected="YYYY-MM-DD")
-    known = set(lexicon.commodities) | set(load_taxonomy().commodities)
-    if commodity and commodity.lower() not in known:
-        raise InputError(
-            f"unknown commodity {commodity!r}", field="--commodity", expected=", ".join(sorted(lexicon.commodities))
-        )
+    if commodity:
+        try:
+            load_taxonomy().commodity(commodity)  # English, German, aliases; "did you mean" for an unknown name
+        except UnknownNameError as exc:
+            raise InputError(str(exc), field="--commodity") from None
 
 
 def _event_row(event: dict) -> dict:

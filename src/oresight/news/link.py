@@ -7,6 +7,7 @@ in: the acting country, the commodities and elements, the targets and the effect
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from datetime import date
 
@@ -26,16 +27,21 @@ def consensus(members: list[Extraction], attribute: str) -> list[str]:
     return sorted(name for name, n in counts.items() if n >= max(1, len(members) / 3))
 
 
-def _library() -> list:
+@functools.cache
+def _library() -> tuple:
+    """The library scenarios, parsed once per process (linking many events must not re-read them each time)."""
     from oresight.simulate.scenario import library_names, load_scenario
 
-    return [load_scenario(name) for name in library_names()]
+    return tuple(load_scenario(name) for name in library_names())
 
 
-def _parameters(members: list[Extraction], lexicon: Lexicon) -> dict:
+def _parameters(members: list[Extraction], lexicon: Lexicon, kind: str) -> dict:
     commodities = consensus(members, "commodities")
     countries = Counter(c for m in members for c in m.countries if c in consensus(members, "countries"))
-    ranked = sorted(countries.items(), key=lambda item: (-item[1], item[0] != "CHN", item[0]))
+    # China acts in most export controls that reports name beside their targets; an outage happens where the
+    # mines are, and China is named there as the buyer
+    prefer = "CHN" if kind != "disruption_outage" else None
+    ranked = sorted(countries.items(), key=lambda item: (-item[1], item[0] != prefer, item[0]))
     actor = ranked[0][0] if ranked else None
     effective = Counter(m.effective_date for m in members if m.effective_date)
     elements = [
@@ -62,18 +68,21 @@ _SHOCK_KINDS = {
 }
 
 
-def _support(scenario, kind: str, reports: list[set[str]], actor: str | None, lexicon: Lexicon) -> int:
-    """How many of the event's reports name a commodity that the scenario's shocks of the right kind by the same
-    country concern."""
-    concerned = {
-        lexicon.family(_name_of(shock.commodity, lexicon))
-        for shock in scenario.shocks
-        if shock.kind in _SHOCK_KINDS[kind]
-        and (
-            actor is None or (getattr(shock, "exporter", None) or getattr(shock, "country", None)) in (actor, "largest")
-        )
-    }
-    return sum(1 for families in reports if families & concerned)
+def _support(scenario, kind: str, reports: list[set[str]], actors: set[str], lexicon: Lexicon) -> tuple[int, int]:
+    """How many of the event's reports name a commodity that the scenario's shocks of the right kind by one of
+    the acting countries concern, and the rank of the best such shock's kind (an outage is modelled by a
+    production outage before an export restriction)."""
+    support, rank = 0, len(_SHOCK_KINDS[kind])
+    for shock in scenario.shocks:
+        where = getattr(shock, "exporter", None) or getattr(shock, "country", None)
+        if shock.kind not in _SHOCK_KINDS[kind] or not (not actors or where in actors or where == "largest"):
+            continue
+        family = lexicon.family(_name_of(shock.commodity, lexicon))
+        found = sum(1 for families in reports if family in families)
+        if found:
+            support = max(support, found)
+            rank = min(rank, _SHOCK_KINDS[kind].index(shock.kind))
+    return support, rank
 
 
 def _name_of(taxonomy_id: str, lexicon: Lexicon) -> str:
@@ -85,25 +94,27 @@ def link_event(kind: str, event_date: str | None, members: list[Extraction], lex
     """The scenario link of one event, or None for event types that no scenario models."""
     if kind not in LINKED_TYPES:
         return None
-    parameters = _parameters(members, lexicon)
+    parameters = _parameters(members, lexicon, kind)
     reports = [{lexicon.family(c) for c in m.commodities} for m in members]
     day = date.fromisoformat(event_date) if event_date else None
+    # an outage may be modelled where any named country is (the mines' country, not only the most named one)
+    actors = set(consensus(members, "countries")) if kind == "disruption_outage" else {parameters["country"]} - {None}
     candidates = []
     for scenario in _library():
-        support = _support(scenario, kind, reports, parameters["country"], lexicon) if scenario.event else 0
+        support, rank = _support(scenario, kind, reports, actors, lexicon) if scenario.event else (0, 0)
         if not support:
             continue
         distance = (day - scenario.event.date).days if day else 10**6
         if kind == "export_control_suspension" and distance < 0:
             continue  # a suspension ends a measure taken before it
-        candidates.append((-support, abs(distance), scenario.name))
+        candidates.append((-support, rank, abs(distance), scenario.name))
     if not candidates:
         return {
             "scenario": None,
             "match": "no library scenario models this commodity and country",
             "parameters": parameters,
         }
-    _, distance, name = min(candidates)
+    _, _, distance, name = min(candidates)
     if kind == "export_control_suspension":
         match = "suspends the measure this scenario models"
     else:
