@@ -129,14 +129,14 @@ def _month_number(token: str, lang: LanguageLexicon) -> int | None:
 
 
 def _infer_year(month: int, day: int, reference: date | None) -> date | None:
-    """The year of a date given without one: the reference date's (or the year before, if the date would be
-    more than 45 days after it). Without a reference date it stays open (the event's other reports may tell)."""
+    """The year of a date given without one: the one that puts it nearest the reference date, but not more than
+    45 days after it (a report speaks of days past and of plans close ahead; "1 January" seen on 31 December is
+    the next day). Without a reference date it stays open (the event's other reports may tell)."""
     if reference is None:
         return None
-    found = _safe(reference.year, month, day)
-    if found and found > reference + timedelta(days=45):
-        found = _safe(reference.year - 1, month, day)
-    return found
+    candidates = [_safe(year, month, day) for year in (reference.year - 1, reference.year, reference.year + 1)]
+    candidates = [c for c in candidates if c and c <= reference + timedelta(days=45)]
+    return min(candidates, key=lambda c: abs((c - reference).days), default=None)
 
 
 def _cued(pattern: re.Pattern | None, text: str, start: int) -> bool:
