@@ -291,27 +291,29 @@ def _writing(store: Store | str | Path | None):
 
 def _write(store: Store, extracted, version, now, affected, changed_ids, events_rows, member_rows) -> None:
     con = store.con
+    rows = [
+        [
+            article.id,
+            article.url,
+            article.outlet,
+            article.published,
+            extraction.language,
+            digest,
+            article.text,
+            article.source,
+            now,
+            json.dumps(extraction.to_json()),
+            version,
+            article.title,
+        ]
+        for article, digest, extraction in extracted
+    ]
     con.execute("BEGIN TRANSACTION")
     try:
-        for article, digest, extraction in extracted:
-            con.execute("DELETE FROM news_articles WHERE id = ?", [article.id])
-            con.execute(
-                f"INSERT INTO news_articles ({_ARTICLE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    article.id,
-                    article.url,
-                    article.outlet,
-                    article.published,
-                    extraction.language,
-                    digest,
-                    article.text,
-                    article.source,
-                    now,
-                    json.dumps(extraction.to_json()),
-                    version,
-                    article.title,
-                ],
-            )
+        if rows:
+            con.execute("DELETE FROM news_articles WHERE list_contains(?, id)", [[row[0] for row in rows]])
+            placeholders = ", ".join("?" * len(rows[0]))
+            con.executemany(f"INSERT INTO news_articles ({_ARTICLE_COLUMNS}) VALUES ({placeholders})", rows)
         gone = sorted(affected)
         if gone:
             con.execute("DELETE FROM news_event_articles WHERE list_contains(?, event)", [gone])
