@@ -220,3 +220,77 @@ def _is_date(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+@app.command("watch")
+def watch(
+    feeds: Annotated[list[str], typer.Argument(help="RSS or Atom feed URLs (http or https).")],
+    every: Annotated[str, typer.Option("--every", help="Poll interval, e.g. 15m, 1h, 30s.")] = "15m",
+    once: Annotated[bool, typer.Option("--once", help="Poll once and exit.")] = False,
+    alerts: Annotated[
+        Path | None,
+        typer.Option(
+            "--alerts",
+            help="Rules file (YAML): for each new event that matches, run its linked scenario and append the alert "
+            "with its impact to the rules' JSON Lines log.",
+        ),
+    ] = None,
+    alerts_log: Annotated[
+        Path | None, typer.Option("--alerts-log", help="Append alerts to this JSON Lines file instead.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Log warnings only.")] = False,
+) -> None:
+    """Poll feeds (conditional requests), fetch each new item's page, ingest new articles into the store; as a
+    long-lived service until stopped (Ctrl-C, SIGTERM), or once. A failing feed is retried with backoff."""
+    import logging
+    import signal
+    import threading
+
+    from rich.logging import RichHandler
+
+    from oresight.errors import InputError
+    from oresight.news import watch as watching
+
+    try:
+        seconds = watching.parse_every(every)
+    except ValueError as exc:
+        raise InputError(str(exc), field="--every") from None
+    for url in feeds:
+        if not url.startswith(("http://", "https://")):
+            raise InputError(f"not a feed URL: {url!r}", field="FEED_URL", expected="an http:// or https:// URL")
+    rules = None
+    if alerts is not None:
+        from oresight.news.alerts import load_rules
+
+        rules = load_rules(alerts)
+        if alerts_log is not None:
+            rules = rules.model_copy(update={"path": alerts_log})
+    logging.basicConfig(
+        level=logging.WARNING if quiet else logging.INFO,
+        format="%(message)s",
+        handlers=[RichHandler(console=err_console, show_path=False, markup=False)],
+        force=True,
+    )
+    if once:
+        _print_poll(watching.poll(feeds, alerts=rules))
+        return
+    stop = threading.Event()
+    for name in ("SIGTERM", "SIGINT"):
+        signal.signal(getattr(signal, name), lambda *_: stop.set())
+    watching.watch(feeds, every=seconds, alerts=rules, stop=stop, on_poll=_print_poll)
+
+
+def _print_poll(report) -> None:
+    for url, outcome in report.feeds.items():
+        console.print(f"{escape(url)}: {escape(outcome)}", highlight=False, soft_wrap=True)
+    console.print(f"stored {report.stored} new articles; {len(report.changed_events)} events new or changed")
+    for alert in report.alerts:
+        impact = alert["impact"] or {}
+        shortfalls = ", ".join(
+            f"{code} P50 {entry['shortfall_t']['p50']:,.0f} t / P95 {entry['shortfall_t']['p95']:,.0f} t"
+            for code, entry in (impact.get("importers") or {}).items()
+            if "shortfall_t" in entry
+        )
+        what = shortfalls or impact.get("error") or "no scenario models this event"
+        console.print(f"alert {escape(alert['alert'])}: {escape(alert['title'])} — {escape(what)}", soft_wrap=True)
+    _report_problems(report.problems)

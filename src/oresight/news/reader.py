@@ -113,7 +113,7 @@ def _storable(text: str, name: str) -> str:
     return text
 
 
-def _cut(text: str, flags: list[str]) -> str:
+def cut_text(text: str, flags: list[str]) -> str:
     """The text up to :data:`MAX_ARTICLE_CHARS`; a longer one is cut and flagged ``text_truncated``."""
     if len(text) > MAX_ARTICLE_CHARS:
         flags.append("text_truncated")
@@ -134,7 +134,7 @@ def _article_of(row, path: Path, number: int) -> Article:
     fields = {name: _storable(str(row.get(name) or ""), name) for name in ("id", "url", "outlet")}
     return Article(
         id=fields["id"] or f"{path.stem}-{number}",
-        text=_cut(_storable(text, "text"), flags),
+        text=cut_text(_storable(text, "text"), flags),
         title=_storable(title or "", "title")[:1000],
         url=fields["url"],
         outlet=fields["outlet"],
@@ -189,7 +189,7 @@ def _from_feed(path: Path, text: str, problems: list[ReadProblem]) -> Iterator[A
     for number, entry in enumerate(feed.entries, 1):
         content = entry.get("content", [{}])[0].get("value") if entry.get("content") else None
         html = content or entry.get("summary", "")
-        body = _strip_tags(html)
+        body = strip_tags(html)
         title = entry.get("title", "")
         if not (title or body):
             problems.append(ReadProblem(str(path), None, f"feed entry {number} has neither title nor text"))
@@ -208,7 +208,7 @@ def _from_feed(path: Path, text: str, problems: list[ReadProblem]) -> Iterator[A
         )
 
 
-def _strip_tags(html: str) -> str:
+def strip_tags(html: str) -> str:
     if "<" not in html:
         return html
     import lxml.html
@@ -264,7 +264,7 @@ def _read_document(kind: str, path: Path, text: str, problems: list[ReadProblem]
     found = []
     for article in _READERS[kind](path, text, problems):
         try:
-            article.text = _cut(_storable(article.text, "text"), article.flags)
+            article.text = cut_text(_storable(article.text, "text"), article.flags)
             article.title = _storable(article.title, "title")
         except ValueError as exc:
             problems.append(ReadProblem(str(path), None, f"{article.id}: {exc}"))

@@ -14,25 +14,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from oresight.news.extract import Extraction, extract
-from oresight.news.group import group, mark_duplicates
+from oresight.news.group import LOOSE_TOLERANCE_DAYS, group, mark_duplicates
 from oresight.news.lexicon import Lexicon, load_lexicon
 from oresight.news.link import consensus, link_event
 from oresight.news.reader import Article, ReadProblem
 from oresight.news.text import prepare
 from oresight.store import Store
 
-__all__ = ["RULES_VERSION", "IngestReport", "article_texts", "events", "ingest", "set_impact"]
+__all__ = ["RULES_VERSION", "IngestReport", "article_texts", "events", "ingest", "open_store", "set_impact"]
 
 #: the version of the extraction rules in code; stored articles extracted with another are extracted again
 RULES_VERSION = 2
-#: stored events this many days or fewer from a new report's date are grouped again with it
-REGROUP_DAYS = 45
 
 _SCHEMA = [
     """CREATE TABLE IF NOT EXISTS news_articles (
@@ -94,7 +93,8 @@ class _State:
     """What an ingest needs to know of the store: each article's digest and rules, and the stored events."""
 
     digests: dict[str, tuple[str, str]]  # id -> (digest, extracted with)
-    events: dict[str, tuple[str | None, frozenset[str], str, str | None]]  # event -> (date, members, link, impact)
+    #: event -> (date, members, link, impact, type)
+    events: dict[str, tuple[str | None, frozenset[str], str, str | None, str]]
 
     @classmethod
     def read(cls, store: Store) -> _State:
@@ -108,8 +108,10 @@ class _State:
         for event, article in store.con.execute("SELECT event, article FROM news_event_articles").fetchall():
             members.setdefault(event, set()).add(article)
         events = {
-            row[0]: (row[1], frozenset(members.get(row[0], ())), row[2], row[3])
-            for row in store.con.execute("SELECT event, event_date, scenario_link, impact FROM news_events").fetchall()
+            row[0]: (row[1], frozenset(members.get(row[0], ())), row[2], row[3], row[4])
+            for row in store.con.execute(
+                "SELECT event, event_date, scenario_link, impact, type FROM news_events"
+            ).fetchall()
         }
         return cls(digests, events)
 
@@ -163,27 +165,34 @@ def _extract_each(todo: list[tuple[Article, str]], lexicon: Lexicon, problems: l
     return done
 
 
-def _day(extraction: Extraction) -> date | None:
+def _span(extraction: Extraction) -> tuple[date, date] | None:
+    """The days an event this report may join can have: its date within the grouping's loosest tolerance, or
+    the month around a report that gives only its month (None: a report without any date)."""
+    margin = timedelta(days=LOOSE_TOLERANCE_DAYS + 1)
     text = extraction.event_date or extraction.reference_date
     if text:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
+        return day - margin, day + margin
     if extraction.month:
-        return date(extraction.month[0], extraction.month[1], 15)
+        year, month = extraction.month
+        first = date(year, month, 1)
+        return first - timedelta(days=31) - margin, first + timedelta(days=62) + margin
     return None
 
 
 def _affected(state: _State, new: list[Extraction], changed_ids: set[str]) -> set[str]:
-    """The stored events a new report may join or change: those near its date (or every event, where a new
-    report has no date at all), undated ones, and those with a report that changed."""
-    days = [_day(e) for e in new if e.is_event]
-    affected = {event for event, (_, members, _, _) in state.events.items() if members & changed_ids}
-    if not days:
-        return affected
-    if any(d is None for d in days):
-        return set(state.events)
-    low, high = min(days) - timedelta(days=REGROUP_DAYS), max(days) + timedelta(days=REGROUP_DAYS)
-    for event, (day, _, _, _) in state.events.items():
-        if day is None or low <= date.fromisoformat(day) <= high:
+    """The stored events a new report may join or change: those of its type near its date (every one of its
+    type, where a new report has no date at all), undated ones of its type, and those with a report that
+    changed. Events of other types or other weeks cannot take the report in, so they stay as they are."""
+    affected = {event for event, (_, members, _, _, _) in state.events.items() if members & changed_ids}
+    spans: dict[str, list[tuple[date, date] | None]] = {}
+    for extraction in new:
+        if extraction.is_event:
+            spans.setdefault(extraction.type, []).append(_span(extraction))
+    for event, (day, _, _, _, kind) in state.events.items():
+        if kind not in spans:
+            continue
+        if day is None or any(span is None or span[0] <= date.fromisoformat(day) <= span[1] for span in spans[kind]):
             affected.add(event)
     return affected
 
@@ -233,7 +242,7 @@ def ingest(
     only to read what is stored and to write the result."""
     lexicon = load_lexicon()
     version = _extracted_with(lexicon)
-    with _reading(store) as opened:
+    with open_store(store, read_only=True) as opened:
         state = _State.read(opened) if opened is not None else _State({}, {})
         fresh, stale, skipped = _to_extract(articles, state, version)
         stale_articles = _stored_articles(opened, stale) if opened is not None and stale else []
@@ -245,7 +254,7 @@ def ingest(
     new = [extraction for _, _, extraction in extracted]
     changed_ids = {article.id for article, _, _ in extracted}
     now = datetime.now(UTC).replace(tzinfo=None)
-    with _writing(store) as opened:
+    with open_store(store) as opened:
         _prepare(opened)
         state = _State.read(opened)  # what another ingest may have written meanwhile is grouped too
         affected = _affected(state, new, changed_ids)
@@ -265,28 +274,19 @@ def ingest(
     )
 
 
-class _Borrowed:
-    """A store the caller opened: used as it is, not closed."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    def __enter__(self) -> Store:
-        return self.store
-
-    def __exit__(self, *exc) -> None:
-        return None
-
-
-def _reading(store: Store | str | Path | None):
+@contextmanager
+def open_store(store: Store | str | Path | None = None, *, read_only: bool = False) -> Iterator[Store | None]:
+    """A store for one short piece of work: an open :class:`Store` is used as it is (not closed); a path (default:
+    the user's store) is opened and closed again. Read-only, a store that does not exist yet is None."""
     if isinstance(store, Store):
-        return _Borrowed(store)
-    opened = Store.open(store, create=False, read_only=True)
-    return opened if opened is not None else _Borrowed(None)
-
-
-def _writing(store: Store | str | Path | None):
-    return _Borrowed(store) if isinstance(store, Store) else Store.open(store)
+        yield store
+        return
+    opened = Store.open(store, create=not read_only, read_only=read_only)
+    if opened is None:
+        yield None
+        return
+    with opened:
+        yield opened
 
 
 def _write(store: Store, extracted, version, now, affected, changed_ids, events_rows, member_rows) -> None:
