@@ -229,3 +229,26 @@ def test_news_events_show_their_evidence_highlighted(client, fixtures):
     kind = events[0]["type"]
     filtered = client.get("/api/events", params={"kind": kind}).json()
     assert filtered and all(e["type"] == kind for e in filtered)
+
+
+def test_news_page_shows_an_events_impact(client, fixtures):
+    from oresight.news.reader import read_articles
+    from oresight.news.store import events, ingest, set_impact
+    from oresight.store import Store
+
+    articles, _ = read_articles([fixtures / "news" / "reports-ml.jsonl"])
+    service = client.app.state.service
+    with Store.open(service.store) as store:
+        ingest(articles, store)
+        gallium = next(e for e in events(store) if "gallium" in e["commodities"])
+        impact = {
+            "scenario": "cn-2024-12-ga-ge-sb-us-ban",
+            "samples": 40,
+            "importers": {"USA": {"shortfall_t": {"p50": 12.5, "p95": 20.25}}, "JPN": {"modelled": False}},
+        }
+        set_impact(store, gallium["event"], impact)
+    service.store_changed()
+    listed = {e["event"]: e for e in client.get("/api/events").json()}
+    assert listed[gallium["event"]]["impact"] == impact
+    page = client.get("/news").text
+    assert "Impact (cn-2024-12-ga-ge-sb-us-ban, 40 samples)" in page and "20.2" in page and "not modelled" in page
