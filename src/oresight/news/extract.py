@@ -25,6 +25,8 @@ __all__ = ["MIN_EVENT_SCORE", "Extraction", "extract"]
 #: the least type score (weighted cue matches) that makes an article report an event
 MIN_EVENT_SCORE = 4.5
 HEADLINE, LEAD, BODY, BACKGROUND = 3.0, 2.0, 1.0, 0.35
+#: the least cue weight of a lead sentence that ties an event to a commodity named in another lead sentence
+ANCHOR_CUE = 3.0
 #: a date more than this many days before the report's own counts RECALLED as much
 RECALL_DAYS, RECALLED = 14, 0.5
 #: kinds of date mention, most trusted first
@@ -363,6 +365,16 @@ def _date_event(document: Document, readings: list[_Reading], kind: str, lang: L
     return _Dating(None, None, 0.0, [], effective_day, reference, unresolved)
 
 
+def _anchored(readings: list[_Reading], kind: str | None) -> bool:
+    """Whether the event is tied to a commodity: a sentence that is not background names one and carries a type
+    cue, or — in a short wire report whose lead names the commodity in one sentence and what happened to it in the
+    next — a lead sentence carries the type's cue strongly and another lead sentence names a commodity."""
+    if any(r.commodities and r.cues for r in readings if not r.sentence.background):
+        return True
+    lead = [r for r in readings if r.sentence.lead and not r.sentence.background and not r.sentence.context]
+    return any(r.cues.get(kind, 0) >= ANCHOR_CUE for r in lead) and any(r.commodities for r in lead)
+
+
 def _classify(readings: list[_Reading], lexicon: Lexicon, lang: LanguageLexicon):
     """Type scores, the type, and the commodities and countries of the event with their sentences."""
     context = any(r.commodities for r in readings if r.sentence.lead)
@@ -372,8 +384,7 @@ def _classify(readings: list[_Reading], lexicon: Lexicon, lang: LanguageLexicon)
     headlines = {r.sentence.text for r in readings if r.sentence.headline}
     commodities = _generic_only_if_named_as_such(commodities, lexicon, lang, headlines)
     countries = {k: v for k, v in _pick_names(readings, kind, "countries").items() if k != "EUU"}
-    anchored = any(r.commodities and r.cues for r in readings if not r.sentence.background)
-    is_event = bool(kind and commodities and anchored and scores[kind] >= MIN_EVENT_SCORE)
+    is_event = bool(kind and commodities and _anchored(readings, kind) and scores[kind] >= MIN_EVENT_SCORE)
     return scores, kind, commodities, countries, is_event
 
 

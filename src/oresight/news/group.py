@@ -63,6 +63,12 @@ class _Cluster:
     firm: Counter = field(default_factory=Counter)  # dates read from text, weighted by trust
     loose: Counter = field(default_factory=Counter)  # reports' own dates
 
+    def core_countries(self) -> set[str]:
+        """The countries at least a third of the event's reports name (a report in another language may name
+        a buyer or a rival the others do not; the union of all would grow with every report)."""
+        counts = Counter(c for m in self.members for c in set(m.countries))
+        return {c for c, n in counts.items() if n >= len(self.members) / 3} or self.countries
+
     def vote(self, day: str, confidence: float) -> None:
         (self.firm if confidence >= FIRM else self.loose)[day] += confidence
 
@@ -101,12 +107,8 @@ def _fits(cluster: _Cluster, extraction: Extraction, families: set[str], generic
         tolerance = TOLERANCE_DAYS if extraction.date_confidence >= 0.8 else LOOSE_TOLERANCE_DAYS
         if abs((own - theirs).days) > tolerance:
             return 0.0
-    countries = set(extraction.countries)
-    if (
-        countries
-        and cluster.countries
-        and len(countries & cluster.countries) < MIN_COUNTRY_OVERLAP * len(countries | cluster.countries)
-    ):
+    countries, core = set(extraction.countries), cluster.core_countries()
+    if countries and core and len(countries & core) < MIN_COUNTRY_OVERLAP * len(countries | core):
         return 0.0
     if (
         not own

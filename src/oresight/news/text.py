@@ -209,6 +209,10 @@ def prepare(article: Article, lexicon: Lexicon) -> Document:
     for sentence in sentences:
         sentence.lead = sentence.headline or sentence.index < first_body + 3
         sentence.opening = sentence.headline or sentence.index == first_body
+        if sentence.opening and not sentence.headline:
+            # the first sentence of a report tells its news; a background word there qualifies a detail
+            # ("the ship, which left last month, has recovered …")
+            sentence.background = False
     total = max(len(article.text), 1)
     document = Document(article, language, sentences, header, metadata, removed / total, artefacts)
     _count_first_person(document, lang)
