@@ -63,11 +63,22 @@ class _Cluster:
     firm: Counter = field(default_factory=Counter)  # dates read from text, weighted by trust
     loose: Counter = field(default_factory=Counter)  # reports' own dates
 
+    country_counts: Counter = field(default_factory=Counter)  # reports naming each country
+
+    def add(self, extraction: Extraction, families: set[str], generic_named: bool) -> None:
+        self.members.append(extraction)
+        self.families |= families
+        self.countries |= set(extraction.countries)
+        self.country_counts.update(set(extraction.countries))
+        self.generic = self.generic or generic_named
+        if extraction.event_date:
+            self.vote(extraction.event_date, extraction.date_confidence)
+
     def core_countries(self) -> set[str]:
         """The countries at least a third of the event's reports name (a report in another language may name
         a buyer or a rival the others do not; the union of all would grow with every report)."""
-        counts = Counter(c for m in self.members for c in set(m.countries))
-        return {c for c, n in counts.items() if n >= len(self.members) / 3} or self.countries
+        core = {c for c, n in self.country_counts.items() if n >= len(self.members) / 3}
+        return core or self.countries
 
     def vote(self, day: str, confidence: float) -> None:
         (self.firm if confidence >= FIRM else self.loose)[day] += confidence
@@ -136,21 +147,19 @@ def group(extractions: list[Extraction], lexicon: Lexicon) -> list[list[Extracti
     the events' members."""
     reports = sorted((e for e in extractions if e.is_event), key=lambda e: (-e.date_confidence, e.id))
     clusters: list[_Cluster] = []
+    of_kind: dict[str, list[_Cluster]] = {}  # a report can only join an event of its type
     for extraction in reports:
         families = _families(extraction, lexicon)
         generic_named = _names_generic(extraction, lexicon)
-        scored = [(_fits(c, extraction, families, generic_named), c) for c in clusters]
+        candidates = of_kind.setdefault(extraction.type, [])
+        scored = [(_fits(c, extraction, families, generic_named), c) for c in candidates]
         best = max(scored, key=lambda pair: pair[0], default=(0.0, None))
         cluster = best[1] if best[0] > 0 else None
         if cluster is None:
             cluster = _Cluster(extraction.type, set(families), set(extraction.countries))
             clusters.append(cluster)
-        cluster.members.append(extraction)
-        cluster.families |= families
-        cluster.generic = cluster.generic or generic_named
-        cluster.countries |= set(extraction.countries)
-        if extraction.event_date:
-            cluster.vote(extraction.event_date, extraction.date_confidence)
+            candidates.append(cluster)
+        cluster.add(extraction, families, generic_named)
     events: dict[str, list[Extraction]] = {}
     for cluster in clusters:
         _resolve_pending(cluster)
