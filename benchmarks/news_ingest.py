@@ -19,16 +19,10 @@ import time
 from pathlib import Path
 
 from load_and_show import machine
+from news import FIXTURES, SPLITS
 from oresight.news import read_articles
 from oresight.news.store import ingest
 
-ROOT = Path(__file__).resolve().parents[1]
-EVAL = ROOT.parent / "shared" / "eval" / "news"
-SOURCES = [EVAL / "dev" / "articles.jsonl", EVAL / "dev-ml" / "articles.jsonl"]
-FIXTURES = [
-    ROOT / "tests" / "fixtures" / "news" / "reports.jsonl",
-    ROOT / "tests" / "fixtures" / "news" / "reports-ml.jsonl",
-]
 _YEAR = re.compile(r"\b20\d\d\b")
 
 
@@ -37,7 +31,7 @@ def _earlier(text: str, years: int) -> str:
 
 
 def _copies(count: int):
-    base, _ = read_articles([p for p in SOURCES if p.exists()] or FIXTURES)
+    base, _ = read_articles([p for p in SPLITS if p.exists()] or FIXTURES)
     out = []
     for number in range(count):
         article = base[number % len(base)]

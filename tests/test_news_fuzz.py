@@ -88,13 +88,18 @@ def _check(path: Path, lines: list[bytes]):
     return articles
 
 
+def _read_written(lines: list[bytes], folder: str):
+    """The lines written as a file in the folder, read and checked."""
+    path = Path(folder) / "news.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return _check(path, lines)
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(news_file())
 def test_mutated_news_files_give_one_line_per_bad_article(lines):
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "news.jsonl"
-        path.write_bytes(b"\n".join(lines) + b"\n")
-        articles = _check(path, lines)
+        articles = _read_written(lines, folder)
         results = extract_articles(articles)
         assert [r.id for r in results] == [a.id for a in articles]
         json.dumps([r.record() for r in results], allow_nan=False)
@@ -104,9 +109,7 @@ def test_mutated_news_files_give_one_line_per_bad_article(lines):
 @given(news_file())
 def test_mutated_news_files_store_their_good_articles(lines):
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "news.jsonl"
-        path.write_bytes(b"\n".join(lines) + b"\n")
-        articles = _check(path, lines)
+        articles = _read_written(lines, folder)
         report = ingest(articles, Path(folder) / "store.duckdb")
         assert not report.problems
         if not articles:
