@@ -73,7 +73,9 @@ def extract(
     articles, problems = read_articles(files, max_bytes=max_bytes)
     with _progress(len(articles)) as bar:
         task = bar.add_task("extract", total=len(articles))
-        results = extract_articles(articles, progress=lambda done, total: bar.update(task, completed=done))
+        results = extract_articles(
+            articles, progress=lambda done, total: bar.update(task, completed=done), problems=problems
+        )
     if fmt == ExtractFormat.jsonl:
         for result in results:
             sys.stdout.write(json.dumps(result.record(), ensure_ascii=False) + "\n")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from oresight.news.extract import Extraction, extract
+from oresight.news.extract import ARTICLE_ERRORS, Extraction, extract
 from oresight.news.group import group, mark_duplicates
 from oresight.news.lexicon import Lexicon, load_lexicon
 from oresight.news.reader import Article, ReadProblem, read_articles
@@ -28,13 +28,20 @@ def extract_articles(
     *,
     progress: Callable[[int, int], None] | None = None,
     lexicon: Lexicon | None = None,
+    problems: list[ReadProblem] | None = None,
 ) -> list[Extraction]:
     """Extract, deduplicate and group: one :class:`Extraction` per article, in input order (with the bundled
-    lexicon unless another is given)."""
+    lexicon unless another is given). With a ``problems`` list, an article that cannot be read is reported there
+    and left out instead of stopping the batch."""
     lexicon = lexicon or load_lexicon()
     extractions = []
     for number, article in enumerate(articles, 1):
-        extractions.append(extract(prepare(article, lexicon), lexicon))
+        try:
+            extractions.append(extract(prepare(article, lexicon), lexicon))
+        except ARTICLE_ERRORS as exc:
+            if problems is None:
+                raise
+            problems.append(ReadProblem(article.source or article.id, None, f"{article.id}: not read ({exc})"))
         if progress is not None:
             progress(number, len(articles))
     mark_duplicates(extractions)

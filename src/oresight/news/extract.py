@@ -20,7 +20,10 @@ from oresight.news.fingerprint import fingerprint
 from oresight.news.lexicon import LanguageLexicon, Lexicon, first_match
 from oresight.news.text import Document, Sentence, person_names
 
-__all__ = ["MIN_EVENT_SCORE", "Extraction", "extract"]
+__all__ = ["ARTICLE_ERRORS", "MIN_EVENT_SCORE", "Extraction", "extract"]
+
+#: what reading a malformed article can raise: such an article is reported and left out, the others are read
+ARTICLE_ERRORS = (ValueError, OverflowError, RecursionError, UnicodeError)
 
 #: the least type score (weighted cue matches) that makes an article report an event
 MIN_EVENT_SCORE = 4.5

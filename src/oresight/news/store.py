@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from oresight.news.extract import Extraction, extract
+from oresight.news.extract import ARTICLE_ERRORS, Extraction, extract
 from oresight.news.group import LOOSE_TOLERANCE_DAYS, group, mark_duplicates
 from oresight.news.lexicon import Lexicon, load_lexicon
 from oresight.news.link import consensus, link_event
@@ -158,7 +158,7 @@ def _extract_each(todo: list[tuple[Article, str]], lexicon: Lexicon, problems: l
     for number, (article, digest) in enumerate(todo, 1):
         try:
             done.append((article, digest, extract(prepare(article, lexicon), lexicon)))
-        except (ValueError, OverflowError, RecursionError, UnicodeError) as exc:
+        except ARTICLE_ERRORS as exc:
             problems.append(ReadProblem(article.source or article.id, None, f"{article.id}: not read ({exc})"))
         if progress is not None:
             progress(number, len(todo))
