@@ -22,17 +22,14 @@ __all__ = ["Document", "Sentence", "detect_language", "person_names", "prepare"]
 #: characters of an article the language is detected on (its first paragraphs are enough for lingua)
 LANGUAGE_SAMPLE = 400
 _HEADER_DATE = re.compile(r"^\s*date\s+(\d{4})-(\d{2})(?:-(\d{2}))?\b\s*")
-#: page furniture that may state when the page was published
-_STAMP = re.compile(r"veröffentlicht|aktualisiert|published|updated|posted|stand:|\b20\d\d\b", re.IGNORECASE)
+#: a year: a short furniture line with one may be a publication stamp (the lexicon's ``stamp_words`` too)
+_YEAR = re.compile(r"(?<!\d)20\d\d(?!\d)")
 _TOKEN = re.compile(r"[^\W\d_]+(?:[-'][^\W\d_]+)*|\d+(?:[.,]\d+)*", re.UNICODE)
 _MISSING_SPACE = re.compile(r"([a-zäöüß]{2})\.([A-ZÄÖÜ][a-zäöüß])")
 _MERGED_WORDS = re.compile(r"\b[a-zäöüß]{3,}[A-ZÄÖÜ][a-zäöüß]{2,}\b")
 _SPLIT = re.compile(r"(?<=[.!?…])[\"'“”»«]?\s+(?=[\"„“«»(¿¡]?[A-Z0-9À-ÖØ-Þ])")
-_ABBREVIATIONS = re.compile(
-    r"(?:\b(?:u\.s|u\.k|dr|mr|mrs|ms|prof|nr|no|st|inc|corp|co|ltd|jr|sr|vs|bzw|ca|mio|mrd|z\.b|etc|jan|feb|mar|apr"
-    r"|jun|jul|aug|sep|sept|oct|nov|dec|okt|dez|abs|gen|gov|sen|rep)|\b[a-z]|\d)\.$",
-    re.IGNORECASE,
-)
+#: a piece ending like this ends with an initial or a number, not a sentence
+_INITIAL = re.compile(r"(?:\b[a-z]|\d)\.$", re.IGNORECASE)
 _NAME_PAIR = re.compile(r"(?=\b([A-ZÄÖÜ][a-zäöüß]{1,15}) ([A-ZÄÖÜ][a-zäöüß]{2,20})\b)")
 _QUOTED = re.compile(r"[„\"“«»][^„\"“”«»]{0,400}[“”\"»«]")
 
@@ -113,7 +110,7 @@ def _split(line: str, lang: LanguageLexicon) -> list[str]:
     pieces = (lang.sentence_split or _SPLIT).split(line)
     merged: list[str] = []
     for piece in pieces:
-        if merged and _ABBREVIATIONS.search(merged[-1]):
+        if merged and (_INITIAL.search(merged[-1]) or (lang.abbreviations and lang.abbreviations.search(merged[-1]))):
             merged[-1] = f"{merged[-1]} {piece}"
         else:
             merged.append(piece)
@@ -165,7 +162,7 @@ def _kept_lines(article: Article, lang: LanguageLexicon, artefacts: dict[str, in
         key = re.sub(r"\W+", " ", lowered).strip()
         if key in seen or _is_boilerplate(line, lowered, lang, first=not kept):
             removed += len(raw)
-            if len(line.split()) <= 8 and _STAMP.search(line):
+            if len(line.split()) <= 8 and (_YEAR.search(line) or (lang.stamp and lang.stamp.search(lowered))):
                 stamps.append(line)  # a short line with a date is a publication stamp, not a caption
             continue
         seen.add(key)

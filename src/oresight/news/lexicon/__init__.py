@@ -250,6 +250,10 @@ class LanguageLexicon:
     effective_after: re.Pattern | None = None
     #: further date forms, with named groups year, month (digits or a month name) and day
     date_formats: list[re.Pattern] = field(default_factory=list)
+    #: a sentence piece ending with one of these abbreviations ("Dr.", "bzw.") does not end the sentence
+    abbreviations: re.Pattern | None = None
+    #: words of a publication stamp ("veröffentlicht", "publié le", "发布时间")
+    stamp: re.Pattern | None = None
 
     # -- simple questions about a text --------------------------------------------------------------------
     def is_boilerplate(self, lowered: str) -> bool:
@@ -586,6 +590,10 @@ def _language(folder, code: str, country_names: dict[str, set[str]]) -> Language
         if dates.get("effective_after")
         else None,
         date_formats=_date_formats(dates.get("formats"), month_regex),
+        abbreviations=re.compile(rf"\b(?:{_alternation(text['abbreviations'])})\.$", re.IGNORECASE)
+        if text.get("abbreviations")
+        else None,
+        stamp=re.compile(_alternation(text["stamp_words"])) if text.get("stamp_words") else None,
     )
 
 
