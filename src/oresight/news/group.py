@@ -42,9 +42,18 @@ def mark_duplicates(extractions: list[Extraction]) -> None:
         if extraction.signature is None or extraction.id in signatures:
             continue
         signature = minhash(extraction.signature)
-        earlier = [key for key in lsh.query(signature) if signature.jaccard(signatures[key]) >= DUPLICATE_THRESHOLD]
-        if earlier:
-            extraction.flags.append(f"duplicate_of:{min(earlier, key=order.get)}")
+        # the first of the candidates that is a near-duplicate (a story copied a hundred times is compared
+        # with the first copies, not with all of them)
+        first = next(
+            (
+                key
+                for key in sorted(lsh.query(signature), key=order.get)
+                if signature.jaccard(signatures[key]) >= DUPLICATE_THRESHOLD
+            ),
+            None,
+        )
+        if first is not None:
+            extraction.flags.append(f"duplicate_of:{first}")
         lsh.insert(extraction.id, signature)
         signatures[extraction.id] = signature
 

@@ -37,7 +37,8 @@ def _library() -> tuple:
 
 def _parameters(members: list[Extraction], lexicon: Lexicon, kind: str) -> dict:
     commodities = consensus(members, "commodities")
-    countries = Counter(c for m in members for c in m.countries if c in consensus(members, "countries"))
+    named = set(consensus(members, "countries"))
+    countries = Counter(c for m in members for c in m.countries if c in named)
     # China acts in most export controls that reports name beside their targets; an outage happens where the
     # mines are, and China is named there as the buyer
     prefer = "CHN" if kind != "disruption_outage" else None
