@@ -226,7 +226,7 @@ def _is_date(text: str) -> bool:
 
 @app.command("watch")
 def watch(
-    feeds: Annotated[list[str], typer.Argument(help="RSS or Atom feed URLs (http or https).")],
+    feeds: Annotated[list[str], typer.Argument(metavar="FEED_URL...", help="RSS or Atom feed URLs (http or https).")],
     every: Annotated[str, typer.Option("--every", help="Poll interval, e.g. 15m, 1h, 30s.")] = "15m",
     once: Annotated[bool, typer.Option("--once", help="Poll once and exit.")] = False,
     alerts: Annotated[

@@ -37,13 +37,18 @@ def mark_duplicates(extractions: list[Extraction]) -> None:
 
     lsh = MinHashLSH(threshold=CANDIDATE_THRESHOLD, num_perm=PERMUTATIONS)
     signatures = {}
+    exact: dict[tuple, str] = {}  # hash values -> what the first text with them repeats (or itself)
     order = _order(extractions)
     for extraction in extractions:
         if extraction.signature is None or extraction.id in signatures:
             continue
+        values = tuple(extraction.signature)
+        if values in exact:  # the same text again: it repeats what its first copy repeats
+            extraction.flags.append(f"duplicate_of:{exact[values]}")
+            signatures[extraction.id] = None
+            continue
         signature = minhash(extraction.signature)
-        # the first of the candidates that is a near-duplicate (a story copied a hundred times is compared
-        # with the first copies, not with all of them)
+        # the earliest candidate that is a near-duplicate
         first = next(
             (
                 key
@@ -54,6 +59,7 @@ def mark_duplicates(extractions: list[Extraction]) -> None:
         )
         if first is not None:
             extraction.flags.append(f"duplicate_of:{first}")
+        exact[values] = first if first is not None else extraction.id
         lsh.insert(extraction.id, signature)
         signatures[extraction.id] = signature
 
