@@ -11,6 +11,7 @@ sentence that carries the event's type, unless they appear only in background se
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -238,9 +239,20 @@ def _generic_only_if_named_as_such(
     for generic in lexicon.generic:
         sentences = names.get(generic, [])
         paired = any(first_match(lang.paired_generic, s.lower()) for s in sentences)
-        if generic in kept and not paired and not any(s in headlines for s in sentences):
+        headline = any(s in headlines and not _labels(generic, s, lexicon, lang) for s in sentences)
+        if generic in kept and not paired and not headline:
             del kept[generic]
     return kept
+
+
+def _labels(generic: str, sentence: str, lexicon: Lexicon, lang: LanguageLexicon) -> bool:
+    """Whether the generic name only labels the specific names right after it ("rare metals tungsten and
+    gallium", "metalli rari tungsteno e gallio"): then it names no commodity of its own."""
+    found = lang.find_commodities(sentence.lower())
+    for (name, (_, end)), (following, (start, _)) in itertools.pairwise(found):
+        if name == generic and following not in lexicon.generic and start - end <= 2:
+            return True
+    return False
 
 
 def _correct_commodities(names: dict[str, list[str]], lexicon: Lexicon) -> dict[str, list[str]]:
