@@ -263,8 +263,11 @@ def _correct_commodities(names: dict[str, list[str]], lexicon: Lexicon) -> dict[
     other = {n: s for n, s in names.items() if n in lexicon.minor_metals}
     if not ree or not other:
         return names
-    ree_count = len({x for s in ree.values() for x in s})
-    other_count = len({x for s in other.values() for x in s})
+    ree_sentences = {x for s in ree.values() for x in s}
+    other_sentences = {x for s in other.values() for x in s}
+    if ree_sentences & other_sentences:
+        return names  # named together: both are what the event concerns
+    ree_count, other_count = len(ree_sentences), len(other_sentences)
     if other_count >= 2 * ree_count:
         return {n: s for n, s in names.items() if n not in ree}
     if ree_count >= 2.5 * other_count:
