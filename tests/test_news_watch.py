@@ -22,6 +22,10 @@ GALLIUM_KO = (
     "중국 상무부는 4일 갈륨과 게르마늄에 대한 수출 통제를 강화한다고 밝혔다. "
     "앞으로 미국으로 수출하려면 정부 허가를 받아야 한다."
 )
+GALLIUM_FR = (
+    "Le ministère chinois du Commerce a annoncé mardi de nouvelles restrictions sur les exportations de gallium et "
+    "de germanium vers les États-Unis."
+)
 GRAPHITE_PAGE = (
     "<html><head><title>Graphite permits</title></head><body><nav>Home | World | Markets</nav><article>"
     "<h1>China to require permits for graphite exports</h1>"
@@ -51,6 +55,7 @@ class Site:
         )
 
     def publish(self, path: str, etag: str, items: list[str]) -> None:
+        self.feeds_items = items
         body = "".join(items)
         self.feeds[path] = (
             etag,
@@ -204,6 +209,17 @@ def test_japanese_and_korean_reports_are_one_event_with_its_impact(site, tmp_pat
     (event,) = json.loads(listed.stdout)
     assert event["impact"]["importers"]["USA"]["shortfall_t"] == usa
     assert {a["language"] for a in event["articles"]} == {"ja", "ko"}
+
+    # a French report of the same event joins it without a second alert (its impact stands)
+    from oresight.news.alerts import load_rules
+
+    french = site.item(
+        site.base, "ga-fr", "La Chine durcit ses contrôles sur le gallium", GALLIUM_FR, "Wed, 05 Mar 2025 08:00:00 GMT"
+    )
+    site.publish("/asia.xml", '"a2"', [french, *site.feeds_items])
+    report = watch.poll([f"{site.base}/asia.xml"], tmp_path / "home" / "oresight.duckdb", alerts=load_rules(rules))
+    assert report.stored == 1 and report.alerts == []
+    assert len((tmp_path / "alerts.jsonl").read_text().splitlines()) == 1
 
 
 def test_bad_watch_arguments_are_one_line_errors(tmp_path, oresight_process):

@@ -195,9 +195,9 @@ def impact_of(event: dict, rule: AlertRule, world=None) -> dict | None:
 
 
 def run_alerts(rules: AlertRules, event_ids: list[str], store=None, *, world=None) -> list[dict]:
-    """Alerts for the given (new or changed) events: each matching event's impact, stored on it and appended to
-    the rules' JSON Lines log; returns the alerts. The store is opened to read the events and again to write the
-    impacts, never while a scenario runs."""
+    """Alerts for the given (new or changed) events that have no impact yet: each matching event's impact,
+    stored on it and appended to the rules' JSON Lines log; returns the alerts. The store is opened to read the
+    events and again to write the impacts, never while a scenario runs."""
     from oresight.news.store import events, open_store, set_impact
 
     if not event_ids:
@@ -207,8 +207,8 @@ def run_alerts(rules: AlertRules, event_ids: list[str], store=None, *, world=Non
     alerts = []
     for event in found:
         rule = next((r for r in rules.rules if matches(r, event)), None)
-        if rule is None:
-            continue
+        if rule is None or event.get("impact") is not None:
+            continue  # an event alerted on before is not alerted on again when a further report joins it
         if world is None and (event.get("scenario") or {}).get("scenario"):
             from oresight.world import load
 

@@ -209,7 +209,9 @@ def _event_rows(regrouped: list[Extraction], lexicon: Lexicon, state: _State, no
         if before is not None and before[0] == first.event_date and before[1] == ids:
             link, impact = before[2], before[3]
         else:
-            link, impact = json.dumps(link_event(first.type, first.event_date, members, lexicon)), None
+            # the same key is the same type, commodities and date: a new report joined; its impact stands
+            link = json.dumps(link_event(first.type, first.event_date, members, lexicon))
+            impact = before[3] if before is not None else None
             changed.append(first.event)
         events_rows.append(
             [
