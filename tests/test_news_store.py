@@ -276,3 +276,22 @@ def test_ingest_by_path_opens_the_store_only_to_read_and_write(tmp_path, reports
     monkeypatch.setattr(Store, "open", staticmethod(open_tracking))
     report = ingest(list(reports.values()), path)
     assert report.stored == len(reports) and opened[-1] == "closed"
+
+
+def test_a_store_of_the_previous_version_is_read_and_upgraded(tmp_path, reports):
+    """A store written before titles and impacts were kept: its articles are extracted again with the current
+    rules and the tables gain the new columns."""
+    import duckdb
+
+    path = tmp_path / "old.duckdb"
+    with Store.open(path) as store:
+        ingest([reports["g-en"]], store)
+        store.con.execute("ALTER TABLE news_articles DROP COLUMN title")
+        store.con.execute("ALTER TABLE news_events DROP COLUMN impact")
+        store.con.execute("UPDATE news_articles SET extracted_with = 'oresight 0.1.0; lexicon old'")
+    report = ingest([], path)
+    assert report.refreshed == 1
+    con = duckdb.connect(str(path), read_only=True)
+    columns = {row[0] for row in con.execute("SELECT column_name FROM information_schema.columns").fetchall()}
+    con.close()
+    assert {"title", "impact"} <= columns

@@ -88,6 +88,15 @@ def _has_news(store: Store) -> bool:
 
 
 # -- reading what is stored ----------------------------------------------------------------------------------
+def _column(store: Store, table: str, column: str) -> str:
+    """The column's name, or NULL where a store written by an earlier version lacks it (until the next write
+    adds it)."""
+    found = store.con.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = ? AND column_name = ?", [table, column]
+    ).fetchone()[0]
+    return column if found else "NULL"
+
+
 @dataclass
 class _State:
     """What an ingest needs to know of the store: each article's digest and rules, and the stored events."""
@@ -110,7 +119,8 @@ class _State:
         events = {
             row[0]: (row[1], frozenset(members.get(row[0], ())), row[2], row[3], row[4])
             for row in store.con.execute(
-                "SELECT event, event_date, scenario_link, impact, type FROM news_events"
+                f"SELECT event, event_date, scenario_link, {_column(store, 'news_events', 'impact')}, type "
+                "FROM news_events"
             ).fetchall()
         }
         return cls(digests, events)
@@ -120,8 +130,10 @@ def _stored_articles(store: Store, ids: Iterable[str]) -> list[Article]:
     ids = list(ids)
     if not ids:
         return []
+    title = _column(store, "news_articles", "title")
     rows = store.con.execute(
-        "SELECT id, text, url, outlet, published, source, title FROM news_articles WHERE list_contains(?, id)", [ids]
+        f"SELECT id, text, url, outlet, published, source, {title} FROM news_articles WHERE list_contains(?, id)",
+        [ids],
     ).fetchall()
     return [
         Article(id=r[0], text=r[1], url=r[2], outlet=r[3], published=r[4], source=r[5], title=r[6] or "") for r in rows
