@@ -1,5 +1,6 @@
 """The news intake's language data, loaded once: one folder of YAML files per language (commodities, countries,
-events, dates, text), plus ``common.yaml``. Adding a language means adding a folder; no code changes.
+events, dates, text), plus ``common.yaml``. Adding a language means adding a folder; no code changes. A
+language's folder is compiled when the language is first asked for.
 
 Every pattern carries a *gate*: literal strings of which at least one must occur in a text for the pattern to
 match there, derived from the pattern itself (:func:`required_literals`). Checking a few substrings is far
@@ -7,8 +8,10 @@ cheaper than running hundreds of regular expressions over every sentence.
 
 >>> lexicon = load_lexicon()
 >>> sorted(lexicon.languages)
-['de', 'en']
+['de', 'en', 'es', 'fr', 'it', 'ja', 'ko', 'pt', 'zh']
 >>> lexicon.languages["de"].commodity_names("Ausfuhrkontrollen für Gallium und Seltene Erden")
+['gallium', 'rare earths']
+>>> lexicon.languages["zh"].commodity_names("对镓和稀土实施出口管制")  # no spaces: names match anywhere
 ['gallium', 'rare earths']
 >>> required_literals("export (ban|curb)s?")
 ['export ']
