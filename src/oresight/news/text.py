@@ -134,7 +134,7 @@ def normalise(text: str, lang: LanguageLexicon) -> str:
 
 def _is_headline(line: str, lang: LanguageLexicon) -> bool:
     size = len(line.split()) if lang.spaced else len(line)
-    return size <= lang.headline_max and not line.endswith((".", ":", "。", "：", "！", "?"))
+    return size <= lang.headline_max and not line.endswith((".", ":", "。", "："))
 
 
 def _kept_lines(article: Article, lang: LanguageLexicon, artefacts: dict[str, int]):
