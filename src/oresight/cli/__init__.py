@@ -21,7 +21,7 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from . import assess, brief, data, news, plan, serve, simulate
+    from . import assess, brief, data, news, plan, serve, simulate, sweep
 
     app.add_typer(data.app, name="data")
     app.command("brief")(brief.brief)
@@ -30,6 +30,7 @@ def _register() -> None:
     app.add_typer(simulate.scenarios_app, name="scenarios")
     app.add_typer(simulate.runs_app, name="runs")
     app.add_typer(news.app, name="news")
+    app.add_typer(sweep.app, name="sweep")
     app.command("serve")(serve.serve)
     app.command("plan")(plan.plan)
 

@@ -1,0 +1,211 @@
+"""The sweep's one contact with the simulator: scenarios as the simulator reads them, a baseline calibrated once
+per commodity, the engine run per scenario on it, and each importer's headline shortfall.
+
+Everything here calls public pieces of :mod:`oresight.simulate` (``parse_scenario``, ``calibrate``, the planner,
+the engine's ``run``, ``percentiles``), so that a change in the simulator is adapted in this module alone. A
+sweep's scenario gives the same numbers as ``oresight simulate`` of that scenario (a test checks it): the
+baseline is the one ``simulate`` calibrates, and the headline follows its summary (cumulative shortfall over the
+horizon in the unit of the one stage where an importer has demand, or in content of the chain's first stage
+where it has demand at several).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from oresight.errors import OresightError
+from oresight.simulate import Baseline, calibrate, parse_scenario
+from oresight.simulate.engine import run
+from oresight.simulate.plan import make_plan
+from oresight.simulate.result import percentiles
+from oresight.sweep.grid import Disruption
+from oresight.sweep.spec import Sweep, SweepError
+from oresight.world import World
+
+__all__ = ["calc_headline", "calibrate_chain", "check_responses", "responses_for", "run_disruptions", "scenario_of"]
+
+#: responses that name one commodity and those that may name none (then they apply to every commodity)
+_ONE_COMMODITY = ("stockpiles", "recycling", "new_capacity")
+_ANY_COMMODITY = ("rerouting", "substitution", "demand_destruction")
+_NOT_MODELLED = "no demand data for this importer"
+
+
+def _response_commodity(world: World, spec, path: str) -> str | None:
+    if spec.commodity is None:
+        return None
+    try:
+        return world.resolve(spec.commodity)[0]
+    except OresightError as exc:
+        raise SweepError(str(exc), field=f"{path}.commodity") from None
+
+
+def check_responses(sweep: Sweep, world: World) -> None:
+    """Every commodity a response names is known (errors name the field)."""
+    for kind in (*_ONE_COMMODITY, *_ANY_COMMODITY):
+        for index, spec in enumerate(getattr(sweep.responses, kind)):
+            _response_commodity(world, spec, f"responses.{kind}[{index}]")
+
+
+def responses_for(sweep: Sweep, world: World, commodity: str) -> dict:
+    """The sweep's responses that concern one commodity, as a scenario's ``responses`` mapping."""
+    responses = sweep.responses.model_dump(mode="json", exclude_none=True)
+    for kind in (*_ONE_COMMODITY, *_ANY_COMMODITY):
+        specs = getattr(sweep.responses, kind)
+        responses[kind] = [
+            dumped
+            for index, (spec, dumped) in enumerate(zip(specs, responses[kind], strict=True))
+            if _response_commodity(world, spec, f"responses.{kind}[{index}]") in (commodity, None)
+            and (spec.commodity is not None or kind in _ANY_COMMODITY)
+        ]
+    return responses
+
+
+def scenario_of(sweep: Sweep, disruption: Disruption, responses: dict) -> dict:
+    """The scenario mapping of one disruption, as a scenario file would give it."""
+    d = disruption
+    shock = {
+        "kind": d.kind,
+        "commodity": d.commodity,
+        "stages": [d.stage],
+        "start_month": d.start_month,
+        "duration_months": d.duration_months,
+        "ease_months": d.ease_months,
+    }
+    if d.kind == "export_restriction":
+        shock.update(exporter=d.exporter, blocked=d.severity, targets=d.targets if d.targets == "all" else [*d.targets])
+    else:
+        shock.update(country=d.exporter, lost=d.severity)
+    scenario = {
+        "name": f"{sweep.name}-{d.id}",
+        "description": f"{d.kind.replace('_', ' ')}: {d.exporter} {d.commodity} {d.stage}, "
+        f"{d.severity:g} for {d.duration_months:g} months",
+        "horizon_months": sweep.horizon_months,
+        "seed": d.seed,
+        "samples": sweep.samples,
+        "importers": list(sweep.importers),
+        "shocks": [shock],
+        "responses": responses,
+        "price": sweep.price.model_dump(mode="json"),
+    }
+    if sweep.base_year is not None:
+        scenario["base_year"] = sweep.base_year
+    return scenario
+
+
+def calibrate_chain(
+    world: World, commodity: str, importers: list[str], year: int | None, nodes: tuple[str, ...]
+) -> Baseline | str:
+    """The commodity's baseline for the importers, or why it cannot be calibrated (a sentence for the notes)."""
+    try:
+        return calibrate(world, commodity, [world.tax.importer(n) for n in importers], year, extra_nodes=nodes)
+    except OresightError as exc:
+        return f"{commodity}: no baseline ({exc})"
+
+
+# -- headlines ------------------------------------------------------------------------------------------------------
+def calc_headline(shortfall: np.ndarray, demand: np.ndarray, content: np.ndarray) -> tuple:
+    """Each importer's cumulative shortfall over the horizon [I, S], its demand over the horizon [I] and the stage
+    it is counted at (an index, or None for content of the first stage), from shortfall [K, I, H, S], monthly
+    baseline demand [K, I] and the content of the first stage's product per tonne of each stage's [K].
+
+    >>> short = np.zeros((2, 1, 3, 2)); short[1, 0, :, 1] = 1.0
+    >>> total, need, at = calc_headline(short, np.array([[0.0], [4.0]]), np.array([1.0, 0.5]))
+    >>> total.tolist(), need.tolist(), at
+    ([[0.0, 3.0]], [12.0], [1])
+    """
+    months = shortfall.shape[2]
+    with_demand = np.nan_to_num(demand) > 0  # [K, I]
+    totals = np.zeros((shortfall.shape[1], shortfall.shape[3]))
+    needs = np.zeros(shortfall.shape[1])
+    stages: list[int | None] = []
+    for i in range(shortfall.shape[1]):
+        ks = np.flatnonzero(with_demand[:, i])
+        if len(ks) == 1:
+            totals[i] = shortfall[ks[0], i].sum(axis=0)
+            needs[i] = demand[ks[0], i] * months
+            stages.append(int(ks[0]))
+        else:
+            totals[i] = np.tensordot(content, np.nan_to_num(shortfall[:, i]).sum(axis=1), axes=1)
+            needs[i] = float(np.nan_to_num(demand[:, i]) @ content) * months
+            stages.append(None)
+    return totals, needs, stages
+
+
+def _figures(prefix: str, values: np.ndarray | None) -> dict[str, float]:
+    """P5, P50, P95 and mean of a quantity over samples (NaN where not attested)."""
+    if values is None:
+        return {f"{prefix}_{key}": math.nan for key in ("p5", "p50", "p95", "mean")}
+    found = {f"{prefix}_{k}": (math.nan if v is None else v) for k, v in percentiles(values).items()}
+    found[f"{prefix}_mean"] = float(values.mean())
+    return found
+
+
+def _importer_rows(baseline: Baseline, raw) -> list[dict]:
+    rows = [baseline.index(i) for i in baseline.importers]
+    totals, needs, stages = calc_headline(raw.shortfall, baseline.final_demand[:, rows], baseline.content)
+    found = []
+    for i, importer in enumerate(baseline.importers):
+        row = {"importer": importer}
+        if needs[i] <= 0:
+            found.append({**row, **_not_modelled(_NOT_MODELLED)})
+            continue
+        k = stages[i]
+        row.update(
+            modelled=True,
+            unit=baseline.units[k] if k is not None else "t",
+            basis=baseline.bases[k] if k is not None else f"{baseline.bases[0]} equivalent",
+            demand_t=float(needs[i]),
+            note="",
+        )
+        row.update(_figures("shortfall_t", totals[i]))
+        row.update(_figures("shortfall_share", totals[i] / needs[i]))
+        # the simulator does not price shortfalls yet: value at risk is not attested, never 0
+        row.update(_figures("value_at_risk_usd", None))
+        found.append(row)
+    return found
+
+
+def _not_modelled(note: str) -> dict:
+    return {
+        "modelled": False,
+        "unit": "",
+        "basis": "",
+        "demand_t": math.nan,
+        "note": note,
+        **_figures("shortfall_t", None),
+        **_figures("shortfall_share", None),
+        **_figures("value_at_risk_usd", None),
+    }
+
+
+def run_disruptions(
+    world: World, baseline: Baseline | str, sweep: Sweep, disruptions: tuple[Disruption, ...]
+) -> list[dict]:
+    """Result rows (one per disruption × importer) of disruptions of one commodity on its baseline; a baseline
+    that could not be calibrated gives rows that say why."""
+    importers = [world.tax.importer(name).label for name in sweep.importers]
+    settings = {"samples": sweep.samples, "horizon_months": sweep.horizon_months}
+    if isinstance(baseline, str):
+        return [
+            {**d.grid_values(), **settings, "seed": d.seed, "importer": imp, **_not_modelled(baseline)}
+            for d in disruptions
+            for imp in importers
+        ]
+    responses = responses_for(sweep, world, baseline.commodity)
+    demanded = bool(np.any(baseline.final_demand[:, [baseline.index(i) for i in baseline.importers]] > 0))
+    found = []
+    for d in disruptions:
+        common = {**d.grid_values(), **settings, "seed": d.seed}
+        if not demanded:  # no importer has demand data: nothing to compute, every row says so
+            found.extend({**common, "importer": imp, **_not_modelled(_NOT_MODELLED)} for imp in importers)
+            continue
+        try:
+            scenario = parse_scenario(scenario_of(sweep, d, responses), f"sweep {sweep.name}, scenario {d.id}")
+            raw = run(baseline, make_plan(scenario, baseline, world.tax, [0]))
+        except OresightError as exc:
+            found.extend({**common, "importer": imp, **_not_modelled(str(exc))} for imp in importers)
+            continue
+        found.extend({**common, **row} for row in _importer_rows(baseline, raw))
+    return found
