@@ -6,7 +6,8 @@ task's result where it was made and copies it to a worker on its first use there
 commodity's scenarios; their rows come back to this process, which writes each batch's partition file as it
 arrives (so the cluster needs no shared file system) and reports progress. Every number a scenario draws comes
 from its own seed (a hash of its id), so the results are the same on one worker, many, or a remote cluster,
-whatever order the batches finish in. If a worker dies, Dask runs its tasks again elsewhere.
+whatever order the batches finish in. If a worker dies, Dask runs its tasks again elsewhere. Each worker gets an
+allocator suited to the engine (:mod:`oresight.sweep.worker`).
 """
 
 from __future__ import annotations
@@ -33,12 +34,6 @@ from oresight.world import World
 __all__ = ["SweepRun", "run_sweep"]
 
 Progress = Callable[[int, int], None]
-
-#: Dask's nannies start workers with MALLOC_TRIM_THRESHOLD_ set, which turns off glibc's adaptive mmap threshold:
-#: every array above 128 kB is then mapped and unmapped afresh, and the engine (many such arrays a month) runs
-#: two to three times slower, mostly in the kernel. Local clusters start without it; remote ones are checked.
-_TRIM_VARIABLE = "MALLOC_TRIM_THRESHOLD_"
-_TRIM_SETTING = f"distributed.nanny.pre-spawn-environ.{_TRIM_VARIABLE}"
 
 
 @dataclass
@@ -81,7 +76,6 @@ class SweepRun:
 @contextlib.contextmanager
 def _client(workers: int | None, scheduler: str | None) -> Iterator:
     """A Dask client: of a new local cluster (processes, one thread each) or of the scheduler named."""
-    import dask
     from dask.distributed import Client, LocalCluster
 
     if scheduler:
@@ -99,7 +93,6 @@ def _client(workers: int | None, scheduler: str | None) -> Iterator:
         return
     count = workers or os.cpu_count() or 1
     with (
-        dask.config.set({_TRIM_SETTING: None}),
         LocalCluster(
             n_workers=count,
             threads_per_worker=1,
@@ -112,26 +105,14 @@ def _client(workers: int | None, scheduler: str | None) -> Iterator:
         yield client
 
 
-def _trim_threshold() -> str | None:
-    return os.environ.get(_TRIM_VARIABLE)
-
-
-def _worker_notes(client) -> list[str]:
-    """Notes on how the cluster's workers were started, where it slows the sweep down."""
-    trimmed = sorted(address for address, value in client.run(_trim_threshold).items() if value is not None)
-    if not trimmed:
-        return []
-    return [
-        f"{len(trimmed)} worker(s) run with {_TRIM_VARIABLE} set, which slows the simulator two- to threefold; "
-        f"start them with DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON__{_TRIM_VARIABLE}=None (docs/sweeps.md)"
-    ]
-
-
 def _compute_on_dask(
     client, world: World, sweep: Sweep, expansion: Expansion, pending: list[Batch], write: Callable
 ) -> None:
     from dask.distributed import as_completed
 
+    from oresight.sweep.worker import AllocatorPlugin
+
+    client.register_plugin(AllocatorPlugin())
     world_on_cluster = client.scatter(world, broadcast=True, hash=False)
     importers = list(sweep.importers)
     chains = {
@@ -228,7 +209,6 @@ def run_sweep(
     else:
         with _client(workers, scheduler) as client:
             used, address = len(client.scheduler_info()["workers"]), scheduler or "local"
-            notes.extend(_worker_notes(client))
             _compute_on_dask(client, world, sweep, expansion, pending, write)
     run = SweepRun(
         id=f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}",
