@@ -60,7 +60,10 @@ def run(
         typer.Option("--workers", "-w", min=0, help="Worker processes of the local cluster (default: all cores)."),
     ] = None,
     scheduler: Annotated[
-        str | None, typer.Option("--scheduler", help="Address of an existing Dask scheduler, e.g. tcp://host:8786.")
+        str | None,
+        typer.Option(
+            "--scheduler", help="An existing Dask scheduler: its address (tcp://host:8786) or its scheduler file."
+        ),
     ] = None,
     fmt: Annotated[RunFormat, typer.Option("--format", "-f", help="table or json.")] = RunFormat.table,
 ) -> None:

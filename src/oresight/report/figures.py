@@ -12,7 +12,7 @@ from collections.abc import Callable
 import pandas as pd
 import plotly.graph_objects as go
 
-__all__ = ["concentration_heatmap", "event_timeline", "fan_chart", "supply_sankey"]
+__all__ = ["concentration_heatmap", "event_timeline", "fan_chart", "supply_sankey", "sweep_heatmap"]
 
 #: one palette across charts: stages keep their colour in every figure
 STAGE_COLOURS = {
@@ -165,3 +165,26 @@ def event_timeline(events: list[dict], title: str = "News events") -> go.Figure:
     )
     figure.update_layout(title=title, height=360, xaxis_title="event date", **_LAYOUT)
     return figure
+
+
+def sweep_heatmap(matrix: pd.DataFrame, title: str, caption: str) -> go.Figure:
+    """A sweep's screen as a commodity × exporter heat map of the worst mean shortfall share (0–1) of any
+    disruption screened for the pair; blank where none was."""
+    figure = go.Figure(
+        go.Heatmap(
+            z=matrix.to_numpy(),
+            x=list(matrix.columns),
+            y=list(matrix.index),
+            text=matrix.map(lambda v: "" if pd.isna(v) else f"{100 * v:.0f}%").to_numpy(),
+            texttemplate="%{text}",
+            zmin=0,
+            zmax=1,
+            colorscale="YlOrRd",
+            colorbar={"title": "shortfall share"},
+            hovertemplate="%{y} · disrupted by %{x}<br>worst mean shortfall %{z:.1%} of demand<extra></extra>",
+            hoverongaps=False,
+        )
+    )
+    figure.update_layout(title=title, height=max(320, 26 * len(matrix) + 140), **_LAYOUT)
+    figure.update_yaxes(autorange="reversed")
+    return _caption(figure, caption)

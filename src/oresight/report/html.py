@@ -63,6 +63,25 @@ def brief_figures(content: dict, links: pd.DataFrame, link_sources: list[str], n
     return {key: figure_html(chart, f"chart-{key}") for key, chart in charts.items()}
 
 
+def sweep_section(world, importer: str, store=None) -> tuple[dict | None, dict[str, str]]:
+    """The latest recorded sweep's screen for the importer and its members (all the sweep's importers if it
+    studied none of them), and its heat maps; (None, {}) when no sweep was recorded."""
+    from oresight.sweep.screen import heat_map_frame, latest_screen
+
+    chosen = world.tax.importer(importer)
+    found = latest_screen(world.tax, store, importers=[chosen.label, *chosen.members], top=5)
+    if found is None:
+        return None, {}
+    charts = {}
+    for label, entry in found["importers"].items():
+        if entry["heat_map"]["commodities"]:
+            title = f"{label}: worst mean shortfall share by commodity and exporter"
+            caption = f"oresight sweep {found['sweep']} (run {found['run']['id']}, data {found['data_version']})"
+            figure = figures.sweep_heatmap(heat_map_frame(entry["heat_map"]).head(HEATMAP_COMMODITIES), title, caption)
+            charts[f"sweep-{label}"] = figure_html(figure, f"chart-sweep-{label}")
+    return found, charts
+
+
 def render_brief_html(content: dict, charts: dict[str, str], events: list[dict], plotly_js: str) -> str:
     template = template_environment().get_template("brief.html.j2")
     return template.render(
@@ -85,6 +104,8 @@ def write_brief_html(world, path: str | Path, importer: str = "US+JP", year: int
     charts = brief_figures(content, links, link_sources, world.tax.countries.name)
     cited = {source["id"] for source in content["sources"]}
     content["sources"] += [world.source(s) for s in sorted(set(link_sources) - cited)]
+    content["sweep"], sweep_charts = sweep_section(world, importer, store)
+    charts.update(sweep_charts)
     html = render_brief_html(content, charts, recent_events(store), get_plotlyjs())
     path = Path(path)
     path.write_text(html, encoding="utf-8")

@@ -79,8 +79,10 @@ def _client(workers: int | None, scheduler: str | None) -> Iterator:
     from dask.distributed import Client, LocalCluster
 
     if scheduler:
+        # a scheduler file (``dask scheduler --scheduler-file``, as on Slurm) names the address on a shared disk
+        where = {"scheduler_file": scheduler} if Path(scheduler).is_file() else {"address": scheduler}
         try:
-            client = Client(scheduler, timeout="20s")
+            client = Client(**where, timeout="20s")
         except (OSError, TimeoutError) as exc:
             raise OresightError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
         try:
@@ -171,7 +173,8 @@ def run_sweep(
     """Run every scenario of a sweep and write the results under ``out`` (see :mod:`oresight.sweep.results`).
 
     ``workers``: processes of a local cluster (default: this machine's cores; 0 = in this process, no cluster);
-    ``scheduler``: the address of an existing Dask cluster (``tcp://host:8786``) to use instead.
+    ``scheduler``: the address of an existing Dask cluster (``tcp://host:8786``) or its scheduler file, to use
+    instead.
     ``progress(done, total)`` is called with scenario counts as batches finish. Batches already written by an
     earlier run of the same sweep are skipped. ``store``: where to record the run (default: the user's store;
     False: not recorded).

@@ -11,7 +11,7 @@ import pandas as pd
 
 from oresight.store import Store
 
-__all__ = ["list_sweep_runs", "record_sweep_run"]
+__all__ = ["list_sweep_runs", "record_sweep_run", "sweep_run"]
 
 _TABLE = """CREATE TABLE IF NOT EXISTS sweep_runs (
     id VARCHAR PRIMARY KEY, created TIMESTAMP, name VARCHAR, out_dir VARCHAR, fingerprint VARCHAR,
@@ -48,3 +48,14 @@ def list_sweep_runs(store: str | Path | None = None) -> pd.DataFrame:
         if not exists:
             return pd.DataFrame(columns=_COLUMNS)
         return opened.con.execute("SELECT * FROM sweep_runs ORDER BY created").df()
+
+
+def sweep_run(run_id: str, store: str | Path | None = None) -> dict | None:
+    """One recorded run's row (``sweep`` and ``notes`` parsed), or None."""
+    runs = list_sweep_runs(store)
+    found = runs[runs["id"] == run_id]
+    if found.empty:
+        return None
+    row = found.iloc[0].to_dict()
+    row["sweep"], row["notes"] = json.loads(row.pop("sweep_json")), json.loads(row.pop("notes_json"))
+    return row

@@ -25,11 +25,20 @@ import numpy as np
 import pandas as pd
 
 from oresight.errors import OresightError
-from oresight.sweep.results import read_manifest, read_results
+from oresight.sweep.results import MANIFEST, read_manifest, read_results
 from oresight.sweep.spec import SweepError
 from oresight.taxonomy import Taxonomy
 
-__all__ = ["DAMAGE", "calc_expected_loss", "calc_heat_map", "calc_top_disruptions", "screen"]
+__all__ = [
+    "DAMAGE",
+    "calc_expected_loss",
+    "calc_heat_map",
+    "calc_top_disruptions",
+    "heat_map_frame",
+    "latest_screen",
+    "screen",
+    "screen_of_run",
+]
 
 #: what the screen ranks by: mean shortfall share of demand over the horizon
 DAMAGE = "shortfall_share_mean"
@@ -174,3 +183,39 @@ def screen(out: str | Path, tax: Taxonomy, *, importer: str | None = None, top: 
         "importers": importers,
         "notes": manifest.get("notes", []),
     }
+
+
+def heat_map_frame(heat: dict) -> pd.DataFrame:
+    """A screen's heat map (its JSON form) as a commodity × exporter frame."""
+    values = [[math.nan if v is None else v for v in row] for row in heat["values"]]
+    return pd.DataFrame(values, index=heat["commodities"], columns=heat["exporters"], dtype=float)
+
+
+def screen_of_run(run_id: str, tax: Taxonomy, store=None, *, importers: list[str] | None = None, top: int = 10):
+    """The screen of a recorded run, with the run's row under ``run``; ``importers`` (labels) limits it to those
+    the sweep studied. A run whose results folder is gone is an error that says so."""
+    from oresight.errors import UnknownNameError
+    from oresight.sweep.record import sweep_run
+
+    row = sweep_run(run_id, store)
+    if row is None:
+        raise UnknownNameError("sweep run", run_id)
+    if not (Path(row["out_dir"]) / MANIFEST).is_file():
+        raise SweepError(f"the results of sweep run {run_id} are no longer at {row['out_dir']}")
+    found = screen(row["out_dir"], tax, top=top)
+    if importers:
+        kept = {k: v for k, v in found["importers"].items() if k in importers}
+        found["importers"] = kept or found["importers"]
+    run = {k: row[k] for k in ("id", "name", "scenarios", "rows", "seconds", "workers", "scheduler", "data_version")}
+    return {**found, "run": {**run, "created": str(row["created"])}}
+
+
+def latest_screen(tax: Taxonomy, store=None, *, importers: list[str] | None = None, top: int = 5) -> dict | None:
+    """The screen of the most recent recorded sweep whose results are still there, or None."""
+    from oresight.sweep.record import list_sweep_runs
+
+    runs = list_sweep_runs(store)
+    for row in runs.iloc[::-1].itertuples():
+        if (Path(row.out_dir) / MANIFEST).is_file():
+            return screen_of_run(row.id, tax, store, importers=importers, top=top)
+    return None

@@ -21,7 +21,8 @@ MAX_UPLOAD_BYTES = 64 * 1024
 COMMODITY = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$", description="A commodity id, e.g. rare-earths")]
 COUNTRY = Annotated[str, Path(pattern=r"^[A-Z]{3}$", description="ISO 3166 alpha-3 code, e.g. CHN")]
 SCENARIO = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,79}$", description="A library scenario name")]
-RUN_ID = Annotated[str, Path(pattern=r"^\d{8}-\d{6}-[0-9a-f]{6}$", description="A saved run's id")]
+RUN_ID_PATTERN = r"^\d{8}-\d{6}-[0-9a-f]{6}$"
+RUN_ID = Annotated[str, Path(pattern=RUN_ID_PATTERN, description="A saved run's id")]
 JOB_ID = Annotated[str, Path(pattern=r"^[0-9a-f]{12}$")]
 IMPORTER = Annotated[
     str,
@@ -215,6 +216,21 @@ def run_results(svc: ServiceDep, run_id: RUN_ID, fmt: Literal["csv", "parquet"])
     buffer = io.BytesIO()
     frame.to_parquet(buffer, index=False)
     return Response(buffer.getvalue(), media_type="application/vnd.apache.parquet", headers=headers)
+
+
+# -- sweeps --------------------------------------------------------------------------------------------------
+@router.get("/sweeps", summary="Recorded sweep runs (`oresight sweep FILE --out DIR`)")
+@cached_json(stored=True)
+def sweeps(svc: ServiceDep) -> list[dict]:
+    return plain(svc.sweeps())
+
+
+@router.get(
+    "/sweeps/{run_id}", summary="A sweep's screen: most damaging disruptions per importer, heat map, expected loss"
+)
+@cached_json()
+def sweep(svc: ServiceDep, run_id: RUN_ID, top: Annotated[int, Query(ge=1, le=100)] = 10) -> dict:
+    return svc.sweep_screen(run_id, top)
 
 
 # -- news ----------------------------------------------------------------------------------------------------

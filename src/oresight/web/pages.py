@@ -14,7 +14,17 @@ from markupsafe import Markup, escape
 from oresight.report import figures
 from oresight.report.flows import concentration_matrix
 from oresight.report.html import cell_labels, figure_html
-from oresight.web.api import COMMODITY, COUNTRY, EVENT_TYPES, IMPORTER, RUN_ID, YEAR, ServiceDep, checked_importer
+from oresight.web.api import (
+    COMMODITY,
+    COUNTRY,
+    EVENT_TYPES,
+    IMPORTER,
+    RUN_ID,
+    RUN_ID_PATTERN,
+    YEAR,
+    ServiceDep,
+    checked_importer,
+)
 from oresight.web.caching import cached_html
 from oresight.web.service import WEB_MAX_HORIZON, WEB_MAX_SAMPLES
 
@@ -23,7 +33,7 @@ __all__ = ["error_page", "router"]
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 NAV = [("/", "Overview"), ("/commodity/rare-earths", "Commodity"), ("/country/CHN", "Country"),
-       ("/scenarios", "Scenarios"), ("/news", "News")]  # fmt: skip
+       ("/scenarios", "Scenarios"), ("/sweeps", "Sweeps"), ("/news", "News")]  # fmt: skip
 
 
 @cache
@@ -153,6 +163,27 @@ def run(request: Request, svc: ServiceDep, run_id: RUN_ID):
         summary=row["summary"],
         fan=chart,
     )
+
+
+@router.get("/sweeps")
+@cached_html(stored=True)
+def sweeps(
+    request: Request,
+    svc: ServiceDep,
+    run: Annotated[str | None, Query(pattern=RUN_ID_PATTERN, description="A sweep run's id")] = None,
+):
+    from oresight.sweep.screen import heat_map_frame
+
+    screen = svc.sweep_screen(run)
+    charts = {}
+    for importer, entry in (screen or {}).get("importers", {}).items():
+        if entry["heat_map"]["commodities"]:
+            title = f"{importer}: worst mean shortfall share by commodity and exporter"
+            caption = f"oresight sweep {screen['sweep']} (run {screen['run']['id']}, data {screen['data_version']})"
+            figure = figures.sweep_heatmap(heat_map_frame(entry["heat_map"]), title, caption)
+            charts[importer] = figure_html(figure, f"chart-sweep-{importer}")
+    runs = svc.sweeps().sort_values("created", ascending=False).head(30)
+    return render(request, "sweeps.html.j2", title="Sweeps", runs=runs, screen=screen, charts=charts)
 
 
 @router.get("/news")

@@ -231,6 +231,27 @@ class Service:
         row = self.run(run_id)
         return shortfall_fan(pd.read_parquet(row["results_path"]), demand_by_stage(row["summary"]))
 
+    # -- sweeps -----------------------------------------------------------------------------------------------
+    def sweeps(self) -> pd.DataFrame:
+        from oresight.sweep import list_sweep_runs
+
+        with self._store_lock:
+            runs = list_sweep_runs(self.store)
+        columns = ["id", "created", "name", "scenarios", "rows", "seconds", "workers", "data_version"]
+        return runs[columns] if len(runs) else pd.DataFrame(columns=columns)
+
+    def sweep_screen(self, run_id: str | None, top: int = 10) -> dict | None:
+        """A recorded sweep's screen; None = the latest whose results are still there (None if there is none)."""
+        from oresight.sweep.screen import latest_screen, screen_of_run
+
+        def read() -> dict | None:
+            with self._store_lock:
+                if run_id is None:
+                    return latest_screen(self.world.tax, self.store, top=top)
+                return screen_of_run(run_id, self.world.tax, self.store, top=top)
+
+        return self.memo(("sweep", run_id, top), read, stored=run_id is None)
+
     # -- news -------------------------------------------------------------------------------------------------
     def events(self, since: str | None = None, kind: str | None = None, commodity: str | None = None) -> list[dict]:
         from oresight.news.store import events
