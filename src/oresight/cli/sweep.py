@@ -57,7 +57,9 @@ def run(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the results (partitioned Parquet).")],
     workers: Annotated[
         int | None,
-        typer.Option("--workers", "-w", min=0, help="Worker processes of the local cluster (default: all cores)."),
+        typer.Option(
+            "--workers", "-w", min=0, help="Worker processes of the local cluster (default: all cores; 0: no cluster)."
+        ),
     ] = None,
     scheduler: Annotated[
         str | None,
