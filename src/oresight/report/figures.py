@@ -79,18 +79,24 @@ def supply_sankey(links: pd.DataFrame, name: Callable[[str], str], title: str, s
 
 def concentration_heatmap(matrix: pd.DataFrame, labels: pd.DataFrame, title: str, sources: list[str]) -> go.Figure:
     """A heat map of a commodity × stage matrix (HHI, 0–1); ``labels`` (same shape) is shown in each cell."""
+    hover = "%{y} · %{x}<br>HHI %{z:.2f}<br>%{text}<extra></extra>"
+    return _heatmap(matrix, labels.reindex_like(matrix).fillna(""), title, "HHI", hover, sources)
+
+
+def _heatmap(matrix: pd.DataFrame, text: pd.DataFrame, title: str, scale: str, hover: str, sources) -> go.Figure:
+    """A 0–1 heat map of a commodity × something matrix, ``text`` in each cell, rows from the top down."""
     figure = go.Figure(
         go.Heatmap(
             z=matrix.to_numpy(),
             x=list(matrix.columns),
             y=list(matrix.index),
-            text=labels.reindex_like(matrix).fillna("").to_numpy(),
+            text=text.to_numpy(),
             texttemplate="%{text}",
             zmin=0,
             zmax=1,
             colorscale="YlOrRd",
-            colorbar={"title": "HHI"},
-            hovertemplate="%{y} · %{x}<br>HHI %{z:.2f}<br>%{text}<extra></extra>",
+            colorbar={"title": scale},
+            hovertemplate=hover,
             hoverongaps=False,
         )
     )
@@ -170,21 +176,6 @@ def event_timeline(events: list[dict], title: str = "News events") -> go.Figure:
 def sweep_heatmap(matrix: pd.DataFrame, title: str, caption: str) -> go.Figure:
     """A sweep's screen as a commodity × exporter heat map of the worst mean shortfall share (0–1) of any
     disruption screened for the pair; blank where none was."""
-    figure = go.Figure(
-        go.Heatmap(
-            z=matrix.to_numpy(),
-            x=list(matrix.columns),
-            y=list(matrix.index),
-            text=matrix.map(lambda v: "" if pd.isna(v) else f"{100 * v:.0f}%").to_numpy(),
-            texttemplate="%{text}",
-            zmin=0,
-            zmax=1,
-            colorscale="YlOrRd",
-            colorbar={"title": "shortfall share"},
-            hovertemplate="%{y} · disrupted by %{x}<br>worst mean shortfall %{z:.1%} of demand<extra></extra>",
-            hoverongaps=False,
-        )
-    )
-    figure.update_layout(title=title, height=max(320, 26 * len(matrix) + 140), **_LAYOUT)
-    figure.update_yaxes(autorange="reversed")
-    return _caption(figure, caption)
+    text = matrix.map(lambda v: "" if pd.isna(v) else f"{100 * v:.0f}%")
+    hover = "%{y} · disrupted by %{x}<br>worst mean shortfall %{z:.1%} of demand<extra></extra>"
+    return _heatmap(matrix, text, title, "shortfall share", hover, caption)
