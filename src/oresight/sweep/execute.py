@@ -193,7 +193,6 @@ def run_sweep(
     total = len(expansion.disruptions)
     done = total - sum(len(b.disruptions) for b in pending)
     rows = 0
-    notes = list(expansion.notes)
     if progress is not None:
         progress(done, total)
 
@@ -226,7 +225,7 @@ def run_sweep(
         workers=used,
         scheduler=address,
         data_version=world.data_version,
-        notes=notes,
+        notes=expansion.notes,
     )
     manifest["runs"].append(run.summary())
     write_manifest(out, manifest)

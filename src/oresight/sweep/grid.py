@@ -118,8 +118,7 @@ class _Expander:
 
     def commodities(self, grid: Grid, where: str) -> list[str]:
         if grid.commodities == "all":
-            found = [c for c in self.tax.commodities if self.chain(c).stages]
-            return found
+            return [c for c in self.tax.commodities if self.chain(c).stages]
         ids = []
         for i, name in enumerate(grid.commodities):
             try:

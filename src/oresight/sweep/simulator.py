@@ -184,28 +184,29 @@ def run_disruptions(
     world: World, baseline: Baseline | str, sweep: Sweep, disruptions: tuple[Disruption, ...]
 ) -> list[dict]:
     """Result rows (one per disruption × importer) of disruptions of one commodity on its baseline; a baseline
-    that could not be calibrated gives rows that say why."""
+    that could not be calibrated, or on which no importer has demand, gives rows that say why."""
     importers = [world.tax.importer(name).label for name in sweep.importers]
     settings = {"samples": sweep.samples, "horizon_months": sweep.horizon_months}
     if isinstance(baseline, str):
-        return [
-            {**d.grid_values(), **settings, "seed": d.seed, "importer": imp, **_not_modelled(baseline)}
-            for d in disruptions
-            for imp in importers
-        ]
-    responses = responses_for(sweep, world, baseline.commodity)
-    demanded = bool(np.any(baseline.final_demand[:, [baseline.index(i) for i in baseline.importers]] > 0))
+        unmodelled = baseline
+    elif not np.any(baseline.final_demand[:, [baseline.index(i) for i in baseline.importers]] > 0):
+        unmodelled = _NOT_MODELLED  # nothing to compute
+    else:
+        unmodelled, responses = None, responses_for(sweep, world, baseline.commodity)
     found = []
     for d in disruptions:
-        common = {**d.grid_values(), **settings, "seed": d.seed}
-        if not demanded:  # no importer has demand data: nothing to compute, every row says so
-            found.extend({**common, "importer": imp, **_not_modelled(_NOT_MODELLED)} for imp in importers)
-            continue
-        try:
-            scenario = parse_scenario(scenario_of(sweep, d, responses), f"sweep {sweep.name}, scenario {d.id}")
-            raw = run(baseline, make_plan(scenario, baseline, world.tax, [0]))
-        except OresightError as exc:
-            found.extend({**common, "importer": imp, **_not_modelled(str(exc))} for imp in importers)
-            continue
-        found.extend({**common, **row} for row in _importer_rows(baseline, raw))
+        rows, note = ([], unmodelled) if unmodelled else _simulated(world, baseline, sweep, d, responses)
+        if note is not None:
+            rows = [{"importer": imp, **_not_modelled(note)} for imp in importers]
+        found.extend({**d.grid_values(), **settings, "seed": d.seed, **row} for row in rows)
     return found
+
+
+def _simulated(world: World, baseline: Baseline, sweep: Sweep, d: Disruption, responses: dict):
+    """The importer rows of one disruption run on the baseline, or why it could not run."""
+    try:
+        scenario = parse_scenario(scenario_of(sweep, d, responses), f"sweep {sweep.name}, scenario {d.id}")
+        raw = run(baseline, make_plan(scenario, baseline, world.tax, [0]))
+    except OresightError as exc:
+        return [], str(exc)
+    return _importer_rows(baseline, raw), None
