@@ -13,7 +13,6 @@ least 1.7× faster than 1.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import resource
 import tempfile
@@ -23,6 +22,7 @@ from pathlib import Path
 import oresight
 from load_and_show import machine
 from oresight.sweep import load_sweep, parse_sweep, run_sweep
+from oresight.sweep.execute import local_cluster
 
 
 def _peak_rss_mb() -> float:
@@ -34,16 +34,11 @@ def _cpu_seconds() -> float:
 
 
 def run_once(sweep, world, workers: int) -> dict:
-    from dask.distributed import Client, LocalCluster
+    from dask.distributed import Client
 
     load_before = os.getloadavg()[0]
     started = time.perf_counter()
-    with (
-        LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+    with local_cluster(workers) as cluster, Client(cluster) as client:
         ready = time.perf_counter()
         with tempfile.TemporaryDirectory() as folder:
             run = run_sweep(sweep, Path(folder) / "out", world, scheduler=cluster.scheduler_address, store=False)
