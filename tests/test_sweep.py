@@ -319,6 +319,10 @@ def test_a_folder_of_another_sweep_or_of_other_files_is_refused(reference, world
     (tmp_path / "notes.txt").write_text("mine")
     with pytest.raises(SweepError, match="is not empty and holds no sweep results"):
         run_sweep(parse_sweep(small()), tmp_path, world, workers=0, store=False)
+    with pytest.raises(SweepError, match="is a file, not a folder"):
+        run_sweep(parse_sweep(small()), tmp_path / "notes.txt", world, workers=0, store=False)
+    with pytest.raises(SweepError, match="cannot make the results folder"):
+        run_sweep(parse_sweep(small()), tmp_path / "notes.txt" / "out", world, workers=0, store=False)
     pd.testing.assert_frame_equal(read_results(out), frame)
 
 

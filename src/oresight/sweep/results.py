@@ -93,6 +93,8 @@ def open_folder(out: Path, sweep: Sweep, expansion: Expansion, data_version: str
     """Prepare ``out`` for a sweep: the manifest (new, or the folder's own if it holds this very sweep) and the
     batches still to run. A folder holding another sweep's results (or results made from other data) is refused."""
     stamp = fingerprint(sweep, data_version)
+    if out.exists() and not out.is_dir():
+        raise SweepError("is a file, not a folder", path=out, expected="a new or empty folder for the results")
     if (out / MANIFEST).is_file():
         manifest = read_manifest(out)
         if manifest.get("fingerprint") != stamp:
@@ -125,7 +127,10 @@ def open_folder(out: Path, sweep: Sweep, expansion: Expansion, data_version: str
 
 
 def write_manifest(out: Path, manifest: dict) -> None:
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SweepError(f"cannot make the results folder: {exc.strerror}", path=out) from None
     _replace(out / MANIFEST, lambda tmp: tmp.write_text(json.dumps(manifest, indent=1), encoding="utf-8"))
 
 
