@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import duckdb
@@ -10,7 +11,9 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
+from oresight.cli import app
 from oresight.simulate import parse_scenario, simulate
 from oresight.sweep import (
     SweepError,
@@ -333,6 +336,10 @@ def test_each_run_is_recorded_in_the_store(world, tmp_path, isolated_home):
     assert runs["id"].tolist() == [run.id]
     assert runs.loc[0, "scenarios"] == run.scenarios and runs.loc[0, "rows"] == run.rows
     assert runs.loc[0, "data_version"] == world.data_version and runs.loc[0, "out_dir"] == str(run.out)
+    listed = CliRunner().invoke(app, ["sweep", "list", "--format", "json"])
+    assert listed.exit_code == 0 and [r["id"] for r in json.loads(listed.stdout)] == [run.id]
+    table = CliRunner().invoke(app, ["sweep", "list"])
+    assert table.exit_code == 0 and run.id in table.stdout
 
 
 # -- the screen ----------------------------------------------------------------------------------------------------

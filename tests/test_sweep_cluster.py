@@ -15,7 +15,7 @@ import time
 import pandas as pd
 import pytest
 
-from oresight.sweep import parse_sweep, read_results, run_sweep
+from oresight.sweep import list_sweep_runs, parse_sweep, read_results, run_sweep
 from oresight.sweep.worker import AllocatorPlugin, tune_allocator
 
 SWEEP = {
@@ -68,8 +68,8 @@ def test_oresight_sweep_on_two_local_workers_prints_a_json_summary(oresight_proc
     assert summary["workers"] == 2 and summary["scenarios"] == one_process["scenario"].nunique()
     assert summary["rows"] == len(one_process) and summary["seconds"] > 0 and summary["run_id"]
     pd.testing.assert_frame_equal(read_results(tmp_path / "out"), one_process)
-    listed = oresight_process("sweep", "list", "--format", "json")
-    assert [r["id"] for r in json.loads(listed.stdout)] == [summary["run_id"]]
+    recorded = list_sweep_runs(tmp_path / "process-home" / "oresight.duckdb")
+    assert recorded["id"].tolist() == [summary["run_id"]] and recorded.loc[0, "workers"] == 2
 
 
 # -- a cluster of separate processes on loopback --------------------------------------------------------------------
