@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import math
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -17,6 +19,7 @@ __all__ = [
     "CsvTable",
     "clean_cell",
     "decode_bytes",
+    "parse_json",
     "parse_yaml",
     "read_bytes_prefix",
     "read_csv_table",
@@ -25,9 +28,17 @@ __all__ = [
 ]
 
 
+#: the largest text file an importer reads (a publisher's table is a few MB; this bounds memory, not formats)
+MAX_TEXT_BYTES = 512 * 2**20
+
+
 def read_text(path: str | Path) -> str:
-    """The text of a file: UTF-8 (with or without BOM), else Windows-1252. Binary and empty files are errors."""
-    return read_text_prefix(path, None)[0]
+    """The text of a file: UTF-8 (with or without BOM), else Windows-1252, decided line by line where a file
+    mixes them. Binary, empty, oversized and non-regular files (devices, pipes) are errors."""
+    text, cut = read_text_prefix(path, MAX_TEXT_BYTES)
+    if cut:
+        raise InputError(f"file larger than {MAX_TEXT_BYTES // 2**20} MB", path=path, expected="a publisher's table")
+    return text
 
 
 def read_text_prefix(path: str | Path, max_bytes: int | None) -> tuple[str, bool]:
@@ -38,7 +49,8 @@ def read_text_prefix(path: str | Path, max_bytes: int | None) -> tuple[str, bool
 
 
 def decode_bytes(raw: bytes, cut: bool = False) -> str:
-    """Bytes as text: UTF-8 (a BOM dropped; a character split at a cut dropped), else cp1252 or latin-1."""
+    """Bytes as text: UTF-8 (a BOM dropped; a character split at a cut dropped), else line by line UTF-8 where a
+    line is, cp1252 or latin-1 where not."""
     return _decode(raw, cut)
 
 
@@ -50,6 +62,8 @@ def read_bytes_prefix(path: str | Path, max_bytes: int | None) -> tuple[bytes, b
         raise InputError("file not found", path=path)
     if path.is_dir():
         raise InputError("is a directory, not a file", path=path)
+    if not path.is_file():
+        raise InputError("not a regular file (a device or a pipe)", path=path, expected="a CSV, JSON or text file")
     with path.open("rb") as handle:
         raw = handle.read() if max_bytes is None else handle.read(max_bytes + 1)
     cut = max_bytes is not None and len(raw) > max_bytes
@@ -63,6 +77,12 @@ def read_bytes_prefix(path: str | Path, max_bytes: int | None) -> tuple[bytes, b
 
 
 def _decode(raw: bytes, cut: bool) -> str:
+    r"""UTF-8 where the whole file is UTF-8; otherwise each line on its own: UTF-8 if it is, else Windows-1252
+    (a file that mixes them, one Latin-1 line in a UTF-8 file, keeps its UTF-8 lines intact).
+
+    >>> _decode("Zürich\n".encode() + "Gen\xe8ve\n".encode("cp1252"), False)
+    'Zürich\nGenève\n'
+    """
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     # a cut may fall inside a UTF-8 sequence of up to four bytes
@@ -71,8 +91,80 @@ def _decode(raw: bytes, cut: bool) -> str:
             return raw[: len(raw) - trim].decode("utf-8")
         except UnicodeDecodeError:
             continue
-    # cp1252 maps almost every byte; the five it leaves undefined fall back to latin-1.
-    return raw.decode("cp1252", errors="strict") if _is_cp1252(raw) else raw.decode("latin-1")
+    return "".join(_decode_line(line) for line in raw.splitlines(keepends=True))
+
+
+def _decode_line(line: bytes) -> str:
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        # cp1252 maps almost every byte; the five it leaves undefined fall back to latin-1.
+        return line.decode("cp1252") if _is_cp1252(line) else line.decode("latin-1")
+
+
+def parse_json(text: str, origin: str | Path):
+    """JSON as publishers' APIs write it, read strictly: ``NaN``/``Infinity`` and numbers too large for a float
+    (``1e400``) are refused rather than read as non-finite numbers, a key given twice in one object is refused
+    (the last would silently win), and nesting too deep to read is an error naming the file, not a crash.
+
+    >>> parse_json('{"a": [1, 2.5]}', "x.json")
+    {'a': [1, 2.5]}
+    >>> parse_json('{"a": 1e400}', "x.json")
+    Traceback (most recent call last):
+    oresight.errors.InputError: x.json, line 1: not a finite number: 1e400
+    """
+    try:
+        return json.loads(
+            text,
+            parse_float=_finite_float,
+            parse_constant=_refuse_constant,
+            object_pairs_hook=_object_without_repeats,
+        )
+    except _JsonProblem as exc:
+        raise InputError(exc.message, path=origin, line=exc.line_in(text)) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON: {exc.msg}", path=origin, line=exc.lineno) from None
+    except RecursionError:
+        raise InputError("JSON nested too deeply to read", path=origin, expected="a publisher's JSON file") from None
+
+
+class _JsonProblem(ValueError):
+    """A problem the parser's hooks find; they see no positions, so the line is that of the token's ``nth``
+    occurrence in the text (the repeat of a repeated key is its second)."""
+
+    def __init__(self, message: str, token: str, nth: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.token = token
+        self.nth = nth
+
+    def line_in(self, text: str) -> int | None:
+        position = -1
+        for _ in range(self.nth):
+            position = text.find(self.token, position + 1)
+            if position < 0:
+                return None
+        return text.count("\n", 0, position) + 1
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _JsonProblem(f"not a finite number: {text}", text)
+    return value
+
+
+def _refuse_constant(name: str):
+    raise _JsonProblem(f"not a finite number: {name}", name)
+
+
+def _object_without_repeats(pairs: list[tuple[str, object]]) -> dict:
+    result = dict(pairs)
+    if len(result) < len(pairs):
+        seen: set[str] = set()
+        repeated = next(k for k, _ in pairs if k in seen or seen.add(k))
+        raise _JsonProblem(f"key {repeated!r} given twice in one object", f'"{repeated}"', nth=2)
+    return result
 
 
 #: bounds on YAML that comes from users: nesting depth, and nodes once every alias is expanded (an alias bomb is
@@ -203,28 +295,56 @@ def read_csv_table(path: str | Path, *, required: Sequence[str] = (), text: str 
     """Read a CSV into rows keyed by cleaned header names, each with its line number.
 
     Header names are cleaned (``"PROD_EST_ 2024"`` -> ``"PROD_EST_ 2024"`` with folded spaces); a trailing empty
-    column (a comma at the end of every line) is dropped. Missing ``required`` columns are an error naming them.
+    column (a comma at the end of every line) is dropped. Missing ``required`` columns, a column name given twice
+    and a last line cut off mid-way (the file ends without a line break and the line is shorter than the header,
+    or ends in a cell that may have been cut) are errors naming the file, line and field.
     """
     path = Path(path)
     text = read_text(path) if text is None else text
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         raw_header = next(reader)
-    except StopIteration:
-        raise InputError("file has no header line", path=path) from None
-    header = [clean_cell(h) for h in raw_header]
-    while header and header[-1] == "":
-        header.pop()
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise InputError(f"missing column(s) {missing}", path=path, line=1, expected=f"a header with {list(required)}")
-    rows: list[tuple[int, dict[str, str]]] = []
-    try:
+        header = _header(raw_header, path, required)
+        rows: list[tuple[int, dict[str, str]]] = []
+        cells: list[str] = []
         for cells in reader:
             line = reader.line_num
             if not any(c.strip() for c in cells):
                 continue
-            rows.append((line, {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header)}))
+            rows.append((line, {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header) if h}))
+    except StopIteration:
+        raise InputError("file has no header line", path=path) from None
     except csv.Error as exc:
         raise InputError(f"malformed CSV: {exc}", path=path, line=reader.line_num) from None
-    return CsvTable(path, header, rows)
+    if rows and not text.endswith(("\n", "\r")) and any(c.strip() for c in cells) and not _complete(cells, raw_header):
+        raise InputError(
+            "the file ends inside this line (no line break after it): it looks cut off",
+            path=path,
+            line=rows[-1][0],
+            expected="a complete file whose last line ends with a line break",
+        )
+    return CsvTable(path, [h for h in header if h], rows)
+
+
+def _header(raw_header: list[str], path: Path, required: Sequence[str]) -> list[str]:
+    """Cleaned header names (empty names kept in place so that cells stay aligned); duplicates are an error."""
+    header = [clean_cell(h) for h in raw_header]
+    while header and header[-1] == "":
+        header.pop()
+    seen: set[str] = set()
+    for name in header:
+        if name and name in seen:
+            raise InputError(
+                "column name given twice", path=path, line=1, field=name, expected="each column named once"
+            )
+        seen.add(name)
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise InputError(f"missing column(s) {missing}", path=path, line=1, expected=f"a header with {list(required)}")
+    return header
+
+
+def _complete(cells: list[str], raw_header: list[str]) -> bool:
+    """Whether a last line without a line break is whole: every column there and the last cell empty (a cut can
+    only shorten the line or its last cell, and an empty last cell has nothing left to cut)."""
+    return len(cells) >= len(raw_header) and cells[-1].strip() == ""
