@@ -74,3 +74,81 @@ def test_a_field_over_the_csv_size_limit_is_an_error(tmp_path):
 def test_json_is_read_strictly(text, message):
     with pytest.raises(InputError, match=message):
         parse_json(text, "x.json")
+
+
+# -- importer regressions: each was a traceback (issues 14 and 15) -------------------------------------------------
+def test_a_repeated_iea_row_is_kept_once_and_reported(tmp_path, fixtures):
+    from oresight.io.iea import read_iea
+
+    lines = (fixtures / "iea/iea_supply_test.csv").read_text().splitlines(keepends=True)
+    path = tmp_path / "iea.csv"
+    path.write_text("".join([*lines, lines[1]]))
+    result = read_iea(path)
+    assert len(result.facts[result.facts["country"] == "COD"]) == 1
+    assert any("the same fact as line 2" in s.reason and s.line == len(lines) + 1 for s in result.skipped)
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ('{"supply": [1, 2]}', r"field 'supply': list where an object belongs"),
+        ('{"supply": {"Cobalt": "x"}}', r"field 'supply.Cobalt': str where an object belongs"),
+        ('{"supply": {"Cobalt": {"mining": {"countries": {"China": {"20x4": 1}}}}}}', "not a year: '20x4'"),
+        ('{"supply": {"Cobalt": {"mining": {"countries": {"China": {"2024": "many"}}}}}}', "not a number: 'many'"),
+        ('{"totalDemand": {"Cobalt": {"totalDemand": [1]}}}', "list where an object belongs"),
+        ('{"supply": ' + "[" * 5000 + "]" * 5000 + "}", "nested too deeply"),
+    ],
+)
+def test_iea_json_of_the_wrong_shape_is_an_error_naming_the_part(tmp_path, document, message):
+    path = tmp_path / "iea.json"
+    path.write_text(document)
+    with pytest.raises(InputError, match=message):
+        read(path, "iea")
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ('{"data": {"refYear": 2024}}', "no 'data' list"),
+        ('{"data": [1]}', r"field 'data\[0\]': int where a record belongs"),
+        (
+            '{"data": [{"refYear": "soon", "reporterISO": "USA", "partnerDesc": "World", "partnerISO": "W00", '
+            '"cmdCode": "850511", "primaryValue": 1, "flowCode": "M"}]}',
+            r"field 'data\[0\]\.refYear': not a year",
+        ),
+        ('{"data": [{"refYear": NaN}]}', "not a finite number: NaN"),
+    ],
+)
+def test_comtrade_json_of_the_wrong_shape_is_an_error(tmp_path, document, message):
+    path = tmp_path / "trade.json"
+    path.write_text(document)
+    with pytest.raises(InputError, match=message):
+        read(path, "comtrade")
+
+
+@pytest.mark.parametrize("year", ["", "nan", "inf", "20x3"])
+def test_a_comtrade_csv_year_that_is_not_one_names_line_and_field(tmp_path, fixtures, year):
+    lines = (fixtures / "comtrade/chn_2846_flat.csv").read_text().splitlines(keepends=True)
+    path = tmp_path / "trade.csv"
+    path.write_text("".join([lines[0], lines[1], year + lines[2][4:]]))
+    with pytest.raises(InputError, match=r"trade\.csv, line 3, field 'year': not a year"):
+        read(path, "comtrade")
+
+
+def test_wgi_year_columns_in_any_order_give_the_right_vintage(tmp_path, fixtures):
+    text = (fixtures / "wgi/WGIData.csv").read_text()
+    swapped = text.replace('"2020","2021","2022"', '"2022","2021","2020"')
+    path = tmp_path / "WGIData.csv"
+    path.write_text(swapped)
+    result = read(path, "wgi")
+    assert result.sources[0].id == "wb-wgi-2023"
+    china = result.facts[(result.facts["country"] == "CHN") & (result.facts["measure"] == "wgi_pv")]
+    assert dict(zip(china["year"], china["value"], strict=True)) == {2022: -0.5, 2021: -0.48, 2020: -0.3}
+
+
+def test_wgi_rows_that_disagree_are_an_error(tmp_path, fixtures):
+    lines = (fixtures / "wgi/WGIData.csv").read_text().splitlines(keepends=True)
+    path = tmp_path / "WGIData.csv"
+    path.write_text("".join([*lines, lines[1].replace('"-0.3"', '"1.5"')]))
+    with pytest.raises(InputError, match=r"PV 2022 of CHN is 1\.5 here and -0\.3 on line 2"):
+        read(path, "wgi")

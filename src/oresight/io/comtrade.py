@@ -16,7 +16,6 @@ HS codes map to commodity and stage through ``taxonomy/hs_codes.csv``.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable
 from pathlib import Path
@@ -26,7 +25,7 @@ from oresight.sources import Source
 from oresight.taxonomy import load_taxonomy
 
 from .result import FactRows, ImportResult
-from .text import clean_cell, read_csv_table, read_text
+from .text import clean_cell, parse_json, read_csv_table, read_text
 
 __all__ = ["comtrade_source", "read_comtrade"]
 
@@ -40,6 +39,8 @@ _FIELDS = {
     "hs": ("cmdcode", "hs", "hs6", "commodity_code"),
     "value": ("primaryvalue", "primary_value_usd", "import_value_usd", "trade_value_usd", "value_usd"),
     "weight": ("netwgt", "net_weight_kg"),
+    # Comtrade marks the quantities it estimated itself (the reporter gave none): isNetWgtEstimated
+    "weight_estimated": ("isnetwgtestimated", "qty_estimated", "isqtyestimated"),
     "customs": ("customscode",),
     "mot": ("motcode",),
     "classification": ("classificationcode", "hs_classification"),
@@ -76,7 +77,7 @@ def read_comtrade(path: str | Path, *, obtained_from: str = "", note: str = "") 
     records = list(_json_records(path, text) if text.lstrip()[:1] in "{[" else _csv_records(path, text))
     if not records:
         raise InputError("no trade records", path=path, expected="Comtrade records with year, reporter, partner")
-    fields = _field_map(records[0][1].keys())
+    fields = _field_map(records[0][2].keys())
     missing = [f for f in _REQUIRED if f not in fields]
     if missing:
         raise InputError(
@@ -87,7 +88,7 @@ def read_comtrade(path: str | Path, *, obtained_from: str = "", note: str = "") 
         )
     out = FactRows(path)
     tax = load_taxonomy()
-    rows = [row for line, rec in records for row in _record(out, tax, fields, line, rec)]
+    rows = [row for line, where, rec in records for row in _record(out, tax, fields, (line, where), rec)]
     if not rows:
         raise InputError(
             "no record maps to a known HS code and country",
@@ -110,18 +111,20 @@ def read_comtrade(path: str | Path, *, obtained_from: str = "", note: str = "") 
 
 
 def _json_records(path: Path, text: str):
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON: {exc.msg}", path=path, line=exc.lineno) from None
+    data = parse_json(text, path)
     items = data.get("data") if isinstance(data, dict) else data
     if not isinstance(items, list):
         raise InputError("no 'data' list", path=path, expected="a Comtrade API response")
-    return ((None, item) for item in items if isinstance(item, dict))
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise InputError(
+                f"{type(item).__name__} where a record belongs", path=path, field=f"data[{index}]", expected="an object"
+            )
+    return ((None, f"data[{index}].", item) for index, item in enumerate(items))
 
 
 def _csv_records(path: Path, text: str):
-    return iter(read_csv_table(path, text=text).rows)
+    return ((line, "", row) for line, row in read_csv_table(path, text=text).rows)
 
 
 def _field_map(keys: Iterable[str]) -> dict[str, str]:
@@ -141,8 +144,10 @@ def _get(rec: dict, fields: dict[str, str], name: str):
     return clean_cell(str(value)) if value is not None else ""
 
 
-def _record(out: FactRows, tax, fields, line, rec) -> list[dict]:
-    """The facts of one trade record: its value and, where given, its net weight."""
+def _record(out: FactRows, tax, fields, origin: tuple[int | None, str], rec) -> list[dict]:
+    """The facts of one trade record: its value and, where given, its net weight. ``origin`` is the record's
+    line (CSV) or the prefix of its fields' names (JSON, ``data[3].``)."""
+    line, where = origin
     for name, total in (("partner2", ("0", "W00", "")), ("customs", ("C00", "")), ("mot", ("0", ""))):
         if _get(rec, fields, name) not in total:
             return []  # a breakdown row; the totals row carries the same trade
@@ -175,16 +180,45 @@ def _record(out: FactRows, tax, fields, line, rec) -> list[dict]:
         "stage": mapped["stage"],
         "country": reporter,
         "partner": partner,
-        "year": int(float(_get(rec, fields, "year")[:4])),
+        "year": _year(out, _get(rec, fields, "year"), line, where + fields["year"]),
         "basis": f"HS {mapped['hs']}",
         "note": note,
         "_hs": hs,
+        "line": line,
     }
-    facts = [{**row, "measure": f"{verb}_value", "value": value, "unit": "USD", "status": "reported"}]
+    facts = [
+        {
+            **row,
+            "measure": f"{verb}_value",
+            "value": value,
+            "unit": "USD",
+            "status": "reported",
+            "field": where + fields["value"],
+        }
+    ]
     weight = _number(_get(rec, fields, "weight"))
     if weight:
-        facts.append({**row, "measure": f"{verb}_quantity", "value": weight / 1000, "unit": "t", "status": "reported"})
+        estimated = _get(rec, fields, "weight_estimated").casefold() in ("true", "1")
+        facts.append(
+            {
+                **row,
+                "measure": f"{verb}_quantity",
+                "value": weight / 1000,
+                "unit": "t",
+                "status": "estimated" if estimated else "reported",
+                "note": note + ("; net weight estimated by UN Comtrade (isNetWgtEstimated)" if estimated else ""),
+                "field": where + fields["weight"],
+            }
+        )
     return facts
+
+
+def _year(out: FactRows, text: str, line: int | None, field: str) -> int:
+    """A record's year ("2024" or a period such as "202406"); anything else is an error naming the record."""
+    digits = text.split(".")[0]
+    if not (digits.isdigit() and len(digits) in (4, 6)) or (text.count(".") and text.split(".", 1)[1].strip("0")):
+        raise InputError(f"not a year: {text[:20]!r}", path=out.path, line=line, field=field, expected="YYYY")
+    return int(digits[:4])
 
 
 def _number(text: str) -> float | None:

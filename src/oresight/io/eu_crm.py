@@ -49,10 +49,13 @@ def _number(out: FactRows, cell: str, line: int, field: str) -> float | None:
     if text == "":
         return None
     try:
-        return float(text)
+        number = float(text)
     except ValueError:
-        out.skip(line, f"field {field!r}: not a number: {text!r}")
+        number = math.nan
+    if not math.isfinite(number):
+        out.skip(line, f"field {field!r}: not a number: {text[:30]!r}")
         return None
+    return number
 
 
 def read_eu_crm(path: str | Path, *, obtained_from: str = "") -> ImportResult:
@@ -103,7 +106,15 @@ def _results(out: FactRows, table, source_id: str) -> None:
             used_here = measure == "eu_supply_risk" and stage == used
             note = "the stage the EU used for the material's supply risk" if used_here else ""
             out.add(
-                **common, stage=stage, measure=measure, value=value, unit=unit, basis=f"{material} (EU 2023)", note=note
+                **common,
+                stage=stage,
+                measure=measure,
+                value=value,
+                unit=unit,
+                basis=f"{material} (EU 2023)",
+                note=note,
+                line=line,
+                field=field,
             )
         for field, measure, unit, scale in (
             ("economic_importance", "eu_economic_importance", "index", 1.0),
@@ -112,9 +123,16 @@ def _results(out: FactRows, table, source_id: str) -> None:
             ("si_ei", "si_ei", "index", 1.0),
         ):
             value = _number(out, row.get(field, ""), line, field)
-            if value is not None and not math.isnan(value):
+            if value is not None:
                 out.add(
-                    **common, stage="", measure=measure, value=value * scale, unit=unit, basis=f"{material} (EU 2023)"
+                    **common,
+                    stage="",
+                    measure=measure,
+                    value=value * scale,
+                    unit=unit,
+                    basis=f"{material} (EU 2023)",
+                    line=line,
+                    field=field,
                 )
 
 
@@ -144,4 +162,6 @@ def _trade_parameters(out: FactRows, table, source_id: str) -> None:
             basis=f"{material} (EU 2023): t for " + ("global supply" if scope == "world" else "EU sourcing"),
             status="reported",
             source=source_id,
+            line=line,
+            field="parameter",
         )

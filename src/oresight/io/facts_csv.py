@@ -82,7 +82,7 @@ def read_facts_csv(
     out = FactRows(path)
     validator = _RowValidator(path, by_id)
     for line, row in table:
-        out.add(**validator(line, row))
+        out.add(**validator(line, row), line=line, field="value")
     used = {r["source"] for r in out.rows}
     return out.result([by_id[s] for s in sorted(used)], "facts")
 
@@ -151,7 +151,9 @@ class _RowValidator:
         if text == "":
             return math.nan
         try:
-            return float(text.replace(",", ""))
+            number = float(text.replace(",", ""))
         except ValueError:
-            self.fail(line, field, f"not a number: {text!r}", "a number")
-            return math.nan
+            number = math.nan
+        if not math.isfinite(number):
+            self.fail(line, field, f"not a number: {text[:30]!r}", "a finite number")
+        return number

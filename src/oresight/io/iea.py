@@ -16,7 +16,6 @@ scenario ``base-case``); demand outlooks carry the IEA scenario (STEPS, APS, NZE
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from oresight.sources import Source
 from oresight.taxonomy import load_taxonomy
 
 from .result import FactRows, ImportResult
-from .text import clean_cell, read_csv_table, read_text
+from .text import clean_cell, parse_json, read_csv_table, read_text
 
 __all__ = ["iea_source", "read_iea"]
 
@@ -83,7 +82,7 @@ class _Reader:
             self.out.skip(line, f"mineral not in the taxonomy: {mineral!r}")
         return found.id if found else None
 
-    def supply(self, mineral, stage, country_name, year, value_kt, line=None) -> None:
+    def supply(self, mineral, stage, country_name, year, value_kt, line=None, field="value") -> None:
         if clean_cell(country_name).casefold() in _DERIVED or value_kt is None:
             return
         commodity = self.commodity(mineral, line)
@@ -106,9 +105,11 @@ class _Reader:
             status="projected" if projected else "estimated",
             scenario="base-case" if projected else "",
             source=self.source.id,
+            line=line,
+            field=field,
         )
 
-    def demand(self, mineral, series, scenario, year, value_kt, line=None) -> None:
+    def demand(self, mineral, series, scenario, year, value_kt, line=None, field="value") -> None:
         key = clean_cell(series).removeprefix("sector:").casefold()
         if key in _DERIVED or value_kt is None or (isinstance(value_kt, float) and math.isnan(value_kt)):
             return
@@ -131,6 +132,8 @@ class _Reader:
             basis=f"t {mineral.lower()} demand (IEA basis)",
             status="projected" if scenario else "estimated",
             source=self.source.id,
+            line=line,
+            field=field,
         )
 
 
@@ -148,28 +151,61 @@ def read_iea(path: str | Path, *, edition: int = 2025, obtained_from: str = "") 
 
 
 def _read_json(reader: _Reader, path: Path, text: str) -> None:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON: {exc.msg}", path=path, line=exc.lineno) from None
+    data = parse_json(text, path)
     if not isinstance(data, dict) or not ({"supply", "totalDemand"} & set(data)):
         raise InputError("no 'supply' or 'totalDemand' block", path=path, expected="the Data Explorer JSON")
-    for mineral, stages in data.get("supply", {}).items():
-        for stage, block in stages.items():
-            for country, by_year in {**block.get("countries", {}), "Total": block.get("total", {})}.items():
-                for year, value in by_year.items():
-                    reader.supply(mineral, stage, country, year, value)
-    for mineral, block in data.get("totalDemand", {}).items():
-        series = {f"sector:{k}": v for k, v in block.get("sectors", {}).items()}
+    json = _Json(path)
+    for mineral, stages in json.items(data.get("supply", {}), "supply"):
+        for stage, block in json.items(stages, f"supply.{mineral}"):
+            where = f"supply.{mineral}.{stage}"
+            countries = dict(json.items(block.get("countries", {}) if isinstance(block, dict) else block, where))
+            countries["Total"] = block.get("total", {})
+            for country, by_year in countries.items():
+                for year, value in json.items(by_year, f"{where}.{country}"):
+                    field = f"{where}.{country}.{year}"
+                    reader.supply(
+                        mineral, stage, country, json.year(year, field), json.number(value, field), None, field
+                    )
+    for mineral, block in json.items(data.get("totalDemand", {}), "totalDemand"):
+        where = f"totalDemand.{mineral}"
+        series = {f"sector:{k}": v for k, v in json.items(block.get("sectors", {}), f"{where}.sectors")}
         series.update({k: block[k] for k in ("otherUses", "totalClean", "totalDemand") if k in block})
         for name, values in series.items():
-            for scenario, year, value in _scenario_values(values):
-                reader.demand(mineral, name, scenario, year, value)
+            for scenario, year, value in _scenario_values(json, values, f"{where}.{name}"):
+                field = f"{where}.{name}.{scenario}.{year}"
+                reader.demand(mineral, name, scenario, json.year(year, field), json.number(value, field), None, field)
 
 
-def _scenario_values(values: dict):
+class _Json:
+    """Checks of the Data Explorer JSON's shape: an error names the path of the part that has the wrong one."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def items(self, value, where: str):
+        if not isinstance(value, dict):
+            raise InputError(
+                f"{type(value).__name__} where an object belongs", path=self.path, field=where, expected="an object"
+            )
+        return value.items()
+
+    def year(self, key, where: str) -> int:
+        text = str(key).strip()
+        if not (text.isdigit() and len(text) == 4):
+            raise InputError(f"not a year: {text[:20]!r}", path=self.path, field=where, expected="YYYY")
+        return int(text)
+
+    def number(self, value, where: str) -> float | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InputError(f"not a number: {str(value)[:20]!r}", path=self.path, field=where, expected="a number")
+        return float(value)
+
+
+def _scenario_values(json: _Json, values, where: str):
     """(scenario, year, value) from {"2024": v, "STEPS": {"2030": v, ...}, ...}."""
-    for key, item in values.items():
+    for key, item in json.items(values, where):
         if isinstance(item, dict):
             for year, value in item.items():
                 yield key, year, value
@@ -199,8 +235,9 @@ def _read_csv(reader: _Reader, path: Path, text: str) -> None:
                 row["series"],
                 row["scenario"],
                 _int(row["year"], path, line),
-                _float(row["value_kt_or_share"], path, line),
+                _float(row["value_kt_or_share"], path, line, "value_kt_or_share"),
                 line,
+                "value_kt_or_share",
             )
     elif {"mineral", "scenario", "year", "demand_kt"} <= header:
         for line, row in table:
@@ -209,8 +246,9 @@ def _read_csv(reader: _Reader, path: Path, text: str) -> None:
                 "totalClean",
                 row["scenario"],
                 _int(row["year"], path, line),
-                _float(row["demand_kt"], path, line),
+                _float(row["demand_kt"], path, line, "demand_kt"),
                 line,
+                "demand_kt",
             )
     else:
         raise InputError(
@@ -222,17 +260,20 @@ def _read_csv(reader: _Reader, path: Path, text: str) -> None:
 
 
 def _int(text: str, path: Path, line: int) -> int:
-    try:
-        return int(clean_cell(text))
-    except ValueError:
-        raise InputError(f"not a year: {text!r}", path=path, line=line, field="year", expected="YYYY") from None
+    text = clean_cell(text)
+    if not (text.isdigit() and len(text) == 4):
+        raise InputError(f"not a year: {text[:20]!r}", path=path, line=line, field="year", expected="YYYY")
+    return int(text)
 
 
-def _float(text: str, path: Path, line: int) -> float | None:
+def _float(text: str, path: Path, line: int, field: str = "value") -> float | None:
     text = clean_cell(text)
     if not text:
         return None
     try:
-        return float(text)
+        number = float(text)
     except ValueError:
-        raise InputError(f"not a number: {text!r}", path=path, line=line, field="value", expected="a number") from None
+        number = math.nan
+    if not math.isfinite(number):
+        raise InputError(f"not a number: {text[:20]!r}", path=path, line=line, field=field, expected="a number")
+    return number

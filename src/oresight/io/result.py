@@ -8,12 +8,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from oresight.facts import KEY_COLUMNS, normalise_facts
+from oresight.facts import FACT_COLUMNS, KEY_COLUMNS, normalise_facts
 from oresight.sources import Source
 
 from .values import ParsedValue, parse_value
 
 __all__ = ["FactRows", "ImportResult", "Skipped"]
+
+#: where each fact came from in its file: line number (None where the format has none) and field
+ORIGIN_COLUMNS = ("line", "field")
 
 
 @dataclass(frozen=True)
@@ -27,32 +30,52 @@ class Skipped:
 
 @dataclass
 class ImportResult:
+    """Facts read from one file, the sources they cite, what was passed over, and where each fact came from
+    (``origins``: line and field per fact, aligned with ``facts``) so that checks can name them."""
+
     facts: pd.DataFrame
     sources: list[Source]
     skipped: list[Skipped] = field(default_factory=list)
     format: str = ""
+    path: str = ""
+    origins: pd.DataFrame | None = None
 
     def skipped_summary(self, top: int = 10) -> list[tuple[str, int]]:
         """The most common reasons for skipping, with counts."""
         return Counter(s.reason for s in self.skipped).most_common(top)
 
+    def origin(self, position: int) -> tuple[int | None, str | None]:
+        """(line, field) of the fact at ``position``, as far as the importer knew them."""
+        if self.origins is None or position >= len(self.origins):
+            return None, None
+        line, field_name = self.origins.iloc[position]
+        return (None if pd.isna(line) else int(line)), (field_name or None)
+
 
 class FactRows:
-    """Accumulates fact rows as plain dicts and turns them into a normalised facts table once."""
+    """Accumulates fact rows as plain dicts and turns them into a normalised facts table once.
+
+    Each row remembers its line and field: those given to :meth:`add`, else those of the cell :meth:`value`
+    parsed last (importers parse a cell, then add the fact it gives).
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self.rows: list[dict] = []
         self.skipped: list[Skipped] = []
+        self._cell: tuple[int | None, str] = (None, "")
 
-    def add(self, **row) -> None:
+    def add(self, *, line: int | None = None, field: str | None = None, **row) -> None:
+        row["_line"] = line if line is not None else self._cell[0]
+        row["_field"] = field if field is not None else self._cell[1]
         self.rows.append(row)
 
     def skip(self, line: int | None, reason: str) -> None:
         self.skipped.append(Skipped(self.path, line, reason))
 
-    def value(self, cell: object, line: int, field: str, *, estimated: bool = False) -> ParsedValue | None:
+    def value(self, cell: object, line: int | None, field: str, *, estimated: bool = False) -> ParsedValue | None:
         """Parse a value cell; a cell that is not a value is reported as skipped (file, line, field)."""
+        self._cell = (line, field)
         try:
             return parse_value(cell, estimated=estimated)
         except ValueError:
@@ -62,8 +85,27 @@ class FactRows:
     def result(self, sources: list[Source], fmt: str) -> ImportResult:
         frame = pd.DataFrame(self.rows)
         if len(frame):
+            frame = self._without_repeats(frame)
             frame = _separate_clashes(frame)
-        return ImportResult(normalise_facts(frame), sources, self.skipped, fmt)
+        origins = (
+            frame[["_line", "_field"]].set_axis(list(ORIGIN_COLUMNS), axis=1).reset_index(drop=True)
+            if len(frame)
+            else pd.DataFrame(columns=list(ORIGIN_COLUMNS))
+        )
+        return ImportResult(normalise_facts(frame), sources, self.skipped, fmt, self.path, origins)
+
+    def _without_repeats(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """One row for a fact a file gives twice, identically (a repeated row must not double the data); the
+        repeat is reported as skipped."""
+        same = [c for c in (*FACT_COLUMNS, "qualifier") if c in frame]
+        repeated = frame.duplicated(same, keep="first")
+        if not repeated.any():
+            return frame
+        first_line = frame.groupby(same, dropna=False, sort=False)["_line"].transform("first")
+        for line, original in zip(frame.loc[repeated, "_line"], first_line[repeated], strict=True):
+            where = "an earlier row" if pd.isna(original) else f"line {int(original)}"
+            self.skip(None if pd.isna(line) else int(line), f"the same fact as {where} (kept once)")
+        return frame[~repeated].reset_index(drop=True)
 
 
 def _separate_clashes(frame: pd.DataFrame) -> pd.DataFrame:
@@ -74,6 +116,8 @@ def _separate_clashes(frame: pd.DataFrame) -> pd.DataFrame:
     (two blocks of US mica imports), the repeats are numbered in file order and say so in their note.
     """
     key = [c for c in (*KEY_COLUMNS, "source") if c in frame]
+    for column in ("basis", "note"):
+        frame[column] = frame[column].fillna("") if column in frame else ""
     if "qualifier" in frame:
         clash = frame.duplicated(key, keep=False) & frame["qualifier"].fillna("").ne("")
         frame.loc[clash, "basis"] = frame.loc[clash, "basis"] + " (" + frame.loc[clash, "qualifier"] + ")"

@@ -39,7 +39,10 @@ class ParsedValue:
 
 
 def _number(text: str) -> float:
-    return float(text.replace(",", ""))
+    number = float(text.replace(",", ""))
+    if not math.isfinite(number):  # "1e400" reads as infinity
+        raise ValueError(f"not a finite number: {text!r}")
+    return number
 
 
 def parse_value(cell: object, *, estimated: bool = False) -> ParsedValue | None:
@@ -53,11 +56,22 @@ def parse_value(cell: object, *, estimated: bool = False) -> ParsedValue | None:
     ('range', 175.0, 50.0, 300.0)
     >>> parse_value("NA") is None, parse_value("Large") is None
     (True, True)
+    >>> parse_value("1e400")
+    Traceback (most recent call last):
+    ValueError: not a finite number: '1e400'
     """
     if cell is None or (isinstance(cell, float) and math.isnan(cell)):
         return None
+    if isinstance(cell, bool):
+        raise ValueError(f"not a value: {cell!r}")
     if isinstance(cell, int | float):
-        return ParsedValue(float(cell), "estimated" if estimated else "reported")
+        try:
+            number = float(cell)
+        except OverflowError:
+            number = math.inf
+        if not math.isfinite(number):
+            raise ValueError(f"not a finite number: {str(cell)[:30]}")
+        return ParsedValue(number, "estimated" if estimated else "reported")
     text = str(cell).replace("\u00a0", " ").replace("\u2212", "-").strip()
     plain_status = "estimated" if estimated else "reported"
     if text.casefold() in _MISSING or _QUALITATIVE.match(text):

@@ -47,12 +47,12 @@ def read_wgi(path: str | Path, *, vintage: int | None = None, obtained_from: str
     years = [h for h in table.header if re.fullmatch(r"\d{4}", h)]
     if not years:
         raise InputError("no year columns", path=path, line=1, expected="columns 1996 ... 2022")
-    vintage = vintage or int(years[-1]) + 1
+    vintage = vintage or max(int(y) for y in years) + 1  # the year columns may come in any order
     source = wgi_source(vintage, obtained_from)
     tax = load_taxonomy()
     out = FactRows(path)
     estimates: dict[tuple[str, str, str], tuple[int, float]] = {}
-    errors: dict[tuple[str, str, str], float] = {}
+    errors: dict[tuple[str, str, str], tuple[int, float]] = {}
     for line, row in table:
         code = clean_cell(row["Indicator Code"]).upper()
         match = re.fullmatch(r"(VA|PV|GE|RQ|RL|CC)\.(EST|STD\.ERR)", code)
@@ -66,13 +66,18 @@ def read_wgi(path: str | Path, *, vintage: int | None = None, obtained_from: str
             parsed = out.value(row[year], line, year)
             if parsed is None:
                 continue
-            key = (country, match.group(1), year)
-            if match.group(2) == "EST":
-                estimates[key] = (line, parsed.value)
-            else:
-                errors[key] = parsed.value
-    for (country, dim, year), (_line, value) in estimates.items():
-        se = errors.get((country, dim, year))
+            if parsed.status != "reported":  # an estimate is a plain number; W, s, ranges, bounds are not
+                out.skip(line, f"field {year!r}: not a plain number: {clean_cell(row[year])[:20]!r}")
+                continue
+            _keep_once(
+                estimates if match.group(2) == "EST" else errors,
+                (country, match.group(1), year),
+                line,
+                parsed.value,
+                path,
+            )
+    for (country, dim, year), (line, value) in estimates.items():
+        se = errors.get((country, dim, year), (None, None))[1]
         out.add(
             country=country,
             year=int(year),
@@ -85,5 +90,22 @@ def read_wgi(path: str | Path, *, vintage: int | None = None, obtained_from: str
             high=value + _Z90 * se if se is not None else float("nan"),
             source=source.id,
             note="low/high: 90% confidence interval" if se is not None else "",
+            line=line,
+            field=year,
         )
     return out.result([source], "wgi")
+
+
+def _keep_once(values: dict, key: tuple[str, str, str], line: int, value: float, path: Path) -> None:
+    """Record a cell's value; a second row giving another value for the same economy, series and year is an
+    error (which to believe?), the same value again is a repeated row and kept once."""
+    earlier = values.get(key)
+    if earlier is not None and earlier[1] != value:
+        raise InputError(
+            f"{key[1]} {key[2]} of {key[0]} is {value:g} here and {earlier[1]:g} on line {earlier[0]}",
+            path=path,
+            line=line,
+            field=key[2],
+            expected="one row per economy and series",
+        )
+    values.setdefault(key, (line, value))
