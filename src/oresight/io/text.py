@@ -7,6 +7,7 @@ import io
 import json
 import math
 import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,11 +191,14 @@ def parse_yaml(
     >>> parse_yaml("\n".join(bomb), "bomb.yaml")
     Traceback (most recent call last):
     oresight.errors.InputError: bomb.yaml: YAML too large once its aliases are expanded (more than 100000 nodes)
+    >>> parse_yaml("\x1f", "upload.yaml")
+    Traceback (most recent call last):
+    oresight.errors.InputError: upload.yaml: not valid YAML: special characters are not allowed (character #x001f)
     """
     try:
         loader = _BoundedLoader(text, max_depth)
-    except yaml.YAMLError as exc:  # the reader refuses control characters before any parsing
-        raise error(f"not valid YAML: {exc}", path=origin) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, found before any parsing
+        raise error(f"not valid YAML: {exc.reason} (character #x{exc.character:04x})", path=origin) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -291,20 +295,23 @@ class CsvTable:
         return len(self.rows)
 
 
-def read_csv_table(path: str | Path, *, required: Sequence[str] = (), text: str | None = None) -> CsvTable:
+def read_csv_table(
+    path: str | Path, *, required: Sequence[str] = (), text: str | None = None, repeated: str = "refuse"
+) -> CsvTable:
     """Read a CSV into rows keyed by cleaned header names, each with its line number.
 
     Header names are cleaned (``"PROD_EST_ 2024"`` -> ``"PROD_EST_ 2024"`` with folded spaces); a trailing empty
     column (a comma at the end of every line) is dropped. Missing ``required`` columns, a column name given twice
-    and a last line cut off mid-way (the file ends without a line break and the line is shorter than the header,
-    or ends in a cell that may have been cut) are errors naming the file, line and field.
+    (unless ``repeated="number"``: then each of its columns is named ``name#1``, ``name#2`` ... for the importer
+    to resolve) and a last line cut off mid-way (the file ends without a line break and the line is shorter than
+    the header, or ends in a cell that may have been cut) are errors naming the file, line and field.
     """
     path = Path(path)
     text = read_text(path) if text is None else text
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         raw_header = next(reader)
-        header = _header(raw_header, path, required)
+        header = _header(raw_header, path, required, repeated)
         rows: list[tuple[int, dict[str, str]]] = []
         cells: list[str] = []
         for cells in reader:
@@ -326,18 +333,23 @@ def read_csv_table(path: str | Path, *, required: Sequence[str] = (), text: str 
     return CsvTable(path, [h for h in header if h], rows)
 
 
-def _header(raw_header: list[str], path: Path, required: Sequence[str]) -> list[str]:
-    """Cleaned header names (empty names kept in place so that cells stay aligned); duplicates are an error."""
+def _header(raw_header: list[str], path: Path, required: Sequence[str], repeated: str) -> list[str]:
+    """Cleaned header names (empty names kept in place so that cells stay aligned); a name given twice is an
+    error or, with ``repeated="number"``, numbered."""
     header = [clean_cell(h) for h in raw_header]
     while header and header[-1] == "":
         header.pop()
-    seen: set[str] = set()
-    for name in header:
-        if name and name in seen:
-            raise InputError(
-                "column name given twice", path=path, line=1, field=name, expected="each column named once"
-            )
-        seen.add(name)
+    counts = Counter(name for name in header if name)
+    twice = [name for name, n in counts.items() if n > 1]
+    if twice and repeated != "number":
+        raise InputError(
+            "column name given twice", path=path, line=1, field=twice[0], expected="each column named once"
+        )
+    seen: Counter = Counter()
+    for i, name in enumerate(header):
+        if name in twice:
+            seen[name] += 1
+            header[i] = f"{name}#{seen[name]}"
     missing = [c for c in required if c not in header]
     if missing:
         raise InputError(f"missing column(s) {missing}", path=path, line=1, expected=f"a header with {list(required)}")
