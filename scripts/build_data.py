@@ -37,9 +37,11 @@ from oresight.io.tradeflows import TRADE_COLUMNS
 from oresight.io.usgs_mcs import read_mcs_long, read_mcs_world_wide
 from oresight.io.usgs_myb import read_myb_element_contents, read_myb_world_production
 from oresight.io.usgs_salient import read_mcs_salient
+from oresight.io.validate import check_values
 from oresight.io.wgi import read_wgi
 from oresight.io.wmd import read_wmd_sqlite
 from oresight.plan.projects import read_pipeline, write_projects
+from oresight.plausibility import review
 from oresight.sources import sources_frame
 
 REPO = Path(__file__).resolve().parent.parent
@@ -266,7 +268,7 @@ def build(raw: Path, out: Path) -> dict:
         skipped: Counter = Counter()
         rows = 0
         for path in files:
-            result = reader(path)
+            result = check_values(reader(path))
             results.append(result)
             rows += len(result.facts)
             skipped.update(s.reason for s in result.skipped)
@@ -289,6 +291,7 @@ def build(raw: Path, out: Path) -> dict:
     pipeline_folder = REPO / "data/curated/projects"
     pipeline = read_pipeline(pipeline_folder)
     sources = sources_frame([s for r in results for s in r.sources] + pipeline.sources + trade_sources)
+    facts, manifest["plausibility"] = reviewed(facts, sources)
     found = problems(facts, set(sources["id"]))
     if found:
         raise SystemExit("build_data: the facts break invariants:\n  " + "\n  ".join(found))
@@ -305,6 +308,31 @@ def build(raw: Path, out: Path) -> dict:
     manifest["sources"] = len(sources)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return manifest
+
+
+def reviewed(facts: pd.DataFrame, sources: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """The facts after the plausibility rules and errata (``flag`` set), and what they found and changed."""
+    editions = sources.set_index("id")[["series", "edition"]]
+    review_ = review(facts.join(editions, on="source"))
+    corrections = review_.corrections
+    summary = {
+        "flagged facts by rule": dict(review_.findings["rule"].value_counts().sort_index()),
+        "errata applied": [
+            {
+                "erratum": int(number),
+                "rule": group["rule"].iat[0],
+                "action": group["action"].iat[0],
+                "source": group["source"].iat[0],
+                "commodity": group["commodity"].iat[0],
+                "measure": group["measure"].iat[0],
+                "facts": len(group),
+                "countries": sorted(set(group["country"])),
+            }
+            for number, group in corrections.groupby("erratum")
+        ],
+    }
+    summary["flagged facts by rule"] = {k: int(v) for k, v in summary["flagged facts by rule"].items()}
+    return review_.facts.drop(columns=["series", "edition"]), summary
 
 
 def write_coverage(facts: pd.DataFrame, sources: pd.DataFrame, path: Path) -> None:

@@ -1,8 +1,6 @@
 """Checks on the bundled tables: provenance, consistency with the publishers' totals, and the figures the
 issue's users look up first."""
 
-import math
-
 import numpy as np
 import pytest
 
@@ -17,28 +15,6 @@ def test_every_bundled_fact_has_a_registered_source(world):
 def test_every_source_has_publisher_title_year_licence(world):
     for column in ("publisher", "title", "year", "licence"):
         assert (world.sources[column].astype(str).str.len() > 0).all(), column
-
-
-def test_country_values_match_usgs_world_totals_within_rounding(world):
-    """Sum of countries (incl. "other countries") against the published world total: within one unit of the
-    total's second significant digit, unless a value is withheld or bounded (then the sum is incomplete)."""
-    f = world.all_facts
-    f = f[f["source"].str.match(r"usgs-mcs-\d+-world") & (f["measure"] == "production")]
-    checked = 0
-    for key, group in f.groupby(["source", "commodity", "stage", "year"]):
-        world_rows = group[group["country"] == "WLD"]
-        if world_rows.empty:
-            continue
-        group = group[group["basis"].str.startswith(world_rows["basis"].iat[0])]
-        countries = group[group["country"] != "WLD"]
-        incomplete = countries["status"].isin(["withheld", "lower_bound", "upper_bound", "range"]).any()
-        if countries.empty or incomplete or group["note"].str.contains("suspected").any():
-            continue
-        total = world_rows["value"].iat[0]
-        tolerance = 0.1 * 10 ** math.floor(math.log10(total)) if total > 0 else 0
-        assert abs(countries["value"].sum() - total) <= tolerance + 1e-6, key
-        checked += 1
-    assert checked > 250
 
 
 def test_supply_shares_in_unit_interval_and_sum_to_at_most_one(world):

@@ -34,8 +34,13 @@ def test_wgi_estimates_with_confidence_interval(fixtures):
 
 
 def test_oecd_crc(fixtures):
-    f = read_oecd_crc(fixtures / "oecd/oecd_crc_2026.csv").facts
+    result = read_oecd_crc(fixtures / "oecd/oecd_crc_2026.csv")
+    f = result.facts
     assert one(f, country="COD").value == 7 and one(f, country="DEU").value == 0
+    assert "Category 0 pricing" in one(f, country="DEU").note
+    # a very small country the OECD does not classify is missing, never 0 (the third party wrote '-' as 0)
+    assert f[f.country == "MCO"].empty
+    assert any(s.line == 4 and "not classified" in s.reason for s in result.skipped)
 
 
 def test_oecd_out_of_range_is_an_error(tmp_path):

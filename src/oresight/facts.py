@@ -17,7 +17,9 @@ basis      what the quantity is of ("t REO", "t Co content", "compounds and meta
 status     reported | estimated | projected | withheld | lower_bound | upper_bound | range | net_exporter | target
 low, high  bounds where the source gives a range or a bound
 source     id of the source in the sources registry
-note       the publisher's qualifier or footnote, if any
+note       the publisher's qualifier or footnote, if any; the evidence of an erratum that corrected the number
+flag       what the plausibility rules say (``taxonomy/plausibility.csv``): ``corrected`` (an erratum was applied,
+           see the note) and/or the ids of the rules the number fails (kept as published); empty when it passes
 ========== ===========================================================================================
 """
 
@@ -51,6 +53,7 @@ STRING_COLUMNS = (
     "status",
     "source",
     "note",
+    "flag",
 )
 FACT_COLUMNS: tuple[str, ...] = (
     "commodity",
@@ -69,6 +72,7 @@ FACT_COLUMNS: tuple[str, ...] = (
     "high",
     "source",
     "note",
+    "flag",
 )
 #: Columns of the sources registry (the fields of :class:`oresight.sources.Source`).
 SOURCE_COLUMNS: tuple[str, ...] = (
@@ -163,8 +167,11 @@ def problems(facts: pd.DataFrame, source_ids: set[str] | None = None) -> list[st
     """Invariant violations of a facts table (empty list when it is sound).
 
     Checks: known statuses; a year on every row; a number unless the status says there is none; a source
-    on every row that the registry knows; shares within [0, 1]; no exact duplicate rows.
+    on every row that the registry knows; numbers that can be true (finite, within their measure's bounds, a
+    year in range: :func:`oresight.io.validate.calc_value_problems`); no exact duplicate rows.
     """
+    from oresight.io.validate import calc_value_problems
+
     found: list[str] = []
     bad_status = sorted(set(facts["status"]) - set(STATUSES))
     if bad_status:
@@ -182,10 +189,10 @@ def problems(facts: pd.DataFrame, source_ids: set[str] | None = None) -> list[st
         unknown = sorted(set(facts["source"]) - source_ids - {""})
         if unknown:
             found.append(f"sources missing from the registry: {unknown[:10]}")
-    shares = facts[facts["unit"] == "share"]
-    outside = shares[(shares["value"] < 0) | (shares["value"] > 1)]
-    if len(outside):
-        found.append(f"{len(outside)} shares outside [0, 1]")
+    impossible = calc_value_problems(facts)
+    impossible = impossible[impossible != ""]
+    if len(impossible):
+        found.append(f"{len(impossible)} rows with numbers that cannot be true (first: {impossible.iat[0]})")
     dupes = facts.duplicated([*list(KEY_COLUMNS), "source"], keep=False)
     if dupes.any():
         found.append(f"{int(dupes.sum())} rows share key and source with another row")

@@ -28,6 +28,7 @@ from .text import read_text
 from .tradeflows import as_import_result
 from .usgs_mcs import read_mcs_long, read_mcs_world_wide
 from .usgs_salient import read_mcs_salient
+from .validate import check_values
 from .wgi import read_wgi
 from .wmd import read_wmd_sqlite
 
@@ -155,8 +156,9 @@ def detect_format(path: str | Path) -> str:
 
 
 def read(path: str | Path, fmt: str = "auto", **options) -> ImportResult:
-    """Import a file with the named (or detected) format."""
+    """Import a file with the named (or detected) format; facts whose numbers cannot be true are taken out and
+    reported as skipped (:func:`oresight.io.validate.check_values`)."""
     name = detect_format(path) if fmt == "auto" else fmt
     if name not in FORMATS:
         raise InputError(f"unknown format {fmt!r}", expected=f"one of {', '.join(FORMATS)}")
-    return FORMATS[name].reader(path, **options)
+    return check_values(FORMATS[name].reader(path, **options))

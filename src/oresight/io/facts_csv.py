@@ -144,7 +144,7 @@ class _RowValidator:
             self.fail(line, "value", f"value {value:g} outside [{low:g}, {high:g}]", "low <= value <= high")
         if cell["unit"] == "share" and any(v < 0 or v > 1 for v in (low, value, high) if not math.isnan(v)):
             self.fail(line, "value", "share outside [0, 1]", "a share between 0 and 1")
-        out.update(numbers, status=status)
+        out.update(numbers, status=status, flag="")  # flags are the plausibility rules' to set, not the file's
         return out
 
     def number(self, line: int, field: str, text: str) -> float:

@@ -39,6 +39,9 @@ class ImportResult:
     format: str = ""
     path: str = ""
     origins: pd.DataFrame | None = None
+    #: what the plausibility rules found and what the errata changed (:func:`oresight.plausibility.review_import`)
+    findings: pd.DataFrame | None = None
+    corrections: pd.DataFrame | None = None
 
     def skipped_summary(self, top: int = 10) -> list[tuple[str, int]]:
         """The most common reasons for skipping, with counts."""

@@ -193,38 +193,6 @@ _MEASURE_OF = {"PROD": "production", "CAP": "capacity", "RESERVES": "reserves"}
 _NOTES_OF = {"PROD": "PROD_NOTES", "CAP": "CAP_NOTES", "RESERVES": "RESERVE_NOTES"}
 
 
-@functools.cache
-def _errata() -> tuple[dict, ...]:
-    """Known errors of USGS releases (taxonomy/usgs_errata.csv)."""
-    text = resources.files("oresight.taxonomy").joinpath("usgs_errata.csv").read_text(encoding="utf-8")
-    return tuple(csv.DictReader(ln for ln in text.splitlines() if not ln.startswith("#")))
-
-
-def _unit_erratum(edition: int, commodity_key: str) -> dict | None:
-    return next(
-        (
-            e
-            for e in _errata()
-            if e["action"] == "unit" and int(e["edition"]) == edition and e["commodity"] == commodity_key
-        ),
-        None,
-    )
-
-
-def _flag_erratum(edition: int, commodity_key: str, type_key: str, country: str, column: str) -> str:
-    found = next(
-        (
-            e
-            for e in _errata()
-            if e["action"] == "flag"
-            and int(e["edition"]) == edition
-            and (e["commodity"], e["type"], e["country"], e["column"]) == (commodity_key, type_key, country, column)
-        ),
-        None,
-    )
-    return found["note"] if found else ""
-
-
 def _edition_of(values: set[str], path: Path) -> int:
     years = {int(m.group(1)) for v in values if (m := re.search(r"(20\d\d)", v))}
     if len(years) != 1:
@@ -248,12 +216,13 @@ def read_mcs_world_wide(path: str | Path, *, obtained_from: str = "") -> ImportR
     source = mcs_source(edition, "world", obtained_from=obtained_from)
     ctx = _Context(path)
     units_of_type = _units_by_type(table)
+    units_of_type.update(_reserve_units(table))
     for line, row in table:
-        _wide_row(ctx, line, row, value_columns, source.id, edition, units_of_type)
+        _wide_row(ctx, line, row, value_columns, source.id, units_of_type)
     return ctx.out.result([source], "usgs-mcs-world")
 
 
-def _units_by_type(table) -> dict[tuple[str, str], str]:
+def _units_by_type(table) -> dict[tuple[str, ...], str]:
     """The unit each commodity x type uses, to fill rows where the unit cell was left empty."""
     units: dict[tuple[str, str], str] = {}
     for _, row in table:
@@ -262,7 +231,44 @@ def _units_by_type(table) -> dict[tuple[str, str], str]:
     return units
 
 
-def _wide_row(ctx: _Context, line, row, value_columns, source_id, edition, units_of_type) -> None:
+#: a reserves note that declares the unit of the series' reserves ("Crude Ore, million metric tons",
+#: "(Reserve data is thousand metric tons)."); the JORC notes ("... were 10 million tons") declare none
+_RESERVE_UNIT = re.compile(r"(?:reserve data is|^[a-z ]+,)\s*((?:thousand|million) metric tons)", re.I)
+#: a production note that withholds cells left empty ("W for 23-24")
+_WITHHELD_YEARS = re.compile(r"^W for (\d\d)\s*[-–]\s*(\d\d)$")
+
+
+def _reserve_units(table) -> dict[tuple[str, str, str], str]:
+    """The unit of each series' reserves where a row's RESERVE_NOTES declares one that differs from UNIT_MEAS:
+    it holds for every row of the series (MCS 2025 states it on some rows only, e.g. molybdenum's world total)."""
+    units: dict[tuple[str, str, str], str] = {}
+    for _, row in table:
+        if match := _RESERVE_UNIT.search(clean_cell(row.get("RESERVE_NOTES", ""))):
+            units.setdefault((usgs_key(row["COMMODITY"]), usgs_key(row["TYPE"]), "RESERVES"), match.group(1).lower())
+    return units
+
+
+def _withheld(cell: str, notes: str, year: int) -> str:
+    """An empty production cell whose note withholds its year ("W for 23-24") is a withheld value."""
+    match = _WITHHELD_YEARS.match(notes)
+    if cell.strip() or not match:
+        return cell
+    first, last = (2000 + int(y) for y in match.groups())
+    return "W" if first <= year <= last else cell
+
+
+def _row_units(ctx: _Context, line: int, row: dict, units_of_type: dict) -> dict[str, tuple]:
+    """The unit of a row's values ("": all columns) and of its reserves where the series declares another one,
+    each with the note that says so."""
+    key = (usgs_key(row["COMMODITY"]), usgs_key(row["TYPE"]))
+    units = {"": (ctx.unit(clean_cell(row["UNIT_MEAS"]) or units_of_type.get(key, ""), line, "UNIT_MEAS"), "")}
+    if reserve_unit := units_of_type.get((*key, "RESERVES")):
+        note = f"reserves in {reserve_unit} (as the RESERVE_NOTES of the series say)"
+        units["RESERVES"] = (ctx.unit(reserve_unit, line, "RESERVE_NOTES"), note)
+    return units
+
+
+def _wide_row(ctx: _Context, line, row, value_columns, source_id, units_of_type) -> None:
     country, qualifier = ctx.country(row["COUNTRY"])
     if country is None:
         ctx.out.skip(line, f"not a single country: {clean_cell(row['COUNTRY'])!r}")
@@ -272,19 +278,16 @@ def _wide_row(ctx: _Context, line, row, value_columns, source_id, edition, units
     if rule is None or rule.skips:
         ctx.out.skip(line, rule.basis if rule else f"no series rule for {usgs_key(row['COMMODITY'])} | {detail}")
         return
-    key = (usgs_key(row["COMMODITY"]), usgs_key(row["TYPE"]))
-    unit_text = clean_cell(row["UNIT_MEAS"]) or units_of_type.get(key, "")
-    erratum = _unit_erratum(edition, key[0])
-    unit_text, unit_note = (erratum["value"], erratum["note"]) if erratum else (unit_text, "")
-    unit = ctx.unit(unit_text, line, "UNIT_MEAS")
-    country_key = usgs_key(split_country(row["COUNTRY"])[0])
+    units = _row_units(ctx, line, row, units_of_type)
     for column, match in value_columns:
         prefix, est, year = match.group(1), match.group(2), int(match.group(3))
         notes = clean_cell(row.get(_NOTES_OF[prefix], ""))
         estimated = bool(est) or bool(re.search(rf"estimated(?! (?!{year})\d{{4}})", notes, re.I))
-        parsed = ctx.out.value(row[column], line, column, estimated=estimated)
+        cell = _withheld(row[column], notes, year) if prefix == "PROD" else row[column]
+        parsed = ctx.out.value(cell, line, column, estimated=estimated)
         if parsed is None:
             continue
+        unit, unit_note = units.get(prefix, units[""])
         parsed = parsed.scaled(unit.factor)
         measure = _MEASURE_OF[prefix] + (f"_{rule.variant}" if rule.variant else "")
         note = "; ".join(
@@ -294,7 +297,6 @@ def _wide_row(ctx: _Context, line, row, value_columns, source_id, edition, units
                 parsed.note,
                 notes if notes.lower() not in ("estimated", "reported") else "",
                 unit_note,
-                _flag_erratum(edition, key[0], key[1], country_key, clean_cell(column).lower()),
             )
             if n
         )

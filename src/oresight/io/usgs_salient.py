@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from oresight.errata import column_renames
 from oresight.errors import InputError
 from oresight.taxonomy import load_taxonomy, normalise_name
 
@@ -94,7 +95,7 @@ def parse_salient_column(name: str) -> tuple[str, str, str, float] | None:
 def read_mcs_salient(path: str | Path, *, obtained_from: str = "") -> ImportResult:
     """Read one 2025-style salient-statistics file."""
     path = Path(path)
-    table = read_csv_table(path, required=("Commodity", "Year"))
+    table = read_csv_table(path, required=("Commodity", "Year"), repeated="number")
     tax = load_taxonomy()
     out = FactRows(path)
     names = {clean_cell(r["Commodity"]) for _, r in table if r["Commodity"].strip()}
@@ -114,19 +115,30 @@ def read_mcs_salient(path: str | Path, *, obtained_from: str = "") -> ImportResu
         edition, "salient", note="per-commodity files mcs2025-*_salient.csv", obtained_from=obtained_from
     )
     columns = []
+    renames = column_renames(source.id, commodity)
     for col in table.header:
         if col in ("DataSource", "Source", "Commodity", "Year"):
             continue
-        parsed = parse_salient_column(col)
+        name, evidence = renames.get(col, (col, ""))
+        if "#" in name:
+            raise InputError(
+                "column name given twice and no erratum says which is which",
+                path=path,
+                line=1,
+                field=col.partition("#")[0],
+                expected="each column named once (or a rename in taxonomy/usgs_errata.csv)",
+            )
+        parsed = parse_salient_column(name)
         if parsed is None:
             out.skip(1, f"salient column name not understood: {col!r}")
         else:
-            columns.append((col, parsed))
+            note = f"column {col.partition('#')[0]}" + (f", holding {name} (erratum: {evidence})" if evidence else "")
+            columns.append((col, parsed, note))
     for line, row in table:
         year_text = clean_cell(row["Year"])
         if not re.fullmatch(r"\d{4}", year_text):
             raise InputError(f"not a year: {year_text!r}", path=path, line=line, field="Year", expected="YYYY")
-        for col, (measure, basis, unit, factor) in columns:
+        for col, (measure, basis, unit, factor), column_note in columns:
             parsed = out.value(row[col], line, col)
             if parsed is None:
                 continue
@@ -143,7 +155,7 @@ def read_mcs_salient(path: str | Path, *, obtained_from: str = "") -> ImportResu
                 low=parsed.low,
                 high=parsed.high,
                 source=source.id,
-                note="; ".join(n for n in (f"column {col}", parsed.note) if n),
+                note="; ".join(n for n in (column_note, parsed.note) if n),
             )
     return out.result([source], "usgs-salient")
 

@@ -285,6 +285,13 @@ class Taxonomy:
         """HS codes listed for a commodity."""
         return [row["hs"] for row in self.hs_codes.values() if row["commodity"] == commodity_id]
 
+    def base_measure(self, measure: str) -> str | None:
+        """The measure of measures.csv that ``measure`` is, or is a variant of (``production_gross_weight`` ->
+        ``production``); None for a measure it does not know."""
+        while measure and measure not in self.measures:
+            measure = measure.rpartition("_")[0]
+        return measure or None
+
     def convert_unit(self, publisher_unit: str | None) -> UnitSpec:
         """Our unit and the factor that turns a publisher's unit into it ("thousand metric tons" -> t, 1000)."""
         key = (publisher_unit or "").strip().casefold()
