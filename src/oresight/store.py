@@ -10,6 +10,7 @@ Every import runs in one transaction: a failing import leaves the store as it wa
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from datetime import UTC, datetime
@@ -36,6 +37,8 @@ _SCHEMA = [
         for c in FACT_COLUMNS
     )
     + ")",
+    # stores made before facts had a flag column get it (empty for their facts until they are imported again)
+    "ALTER TABLE facts ADD COLUMN IF NOT EXISTS flag VARCHAR",
     "CREATE TABLE IF NOT EXISTS sources (import_id INTEGER, "
     + ", ".join(f'"{c}" {"INTEGER" if c == "year" else "VARCHAR"}' for c in SOURCE_COLUMNS)
     + ")",
@@ -44,6 +47,16 @@ _SCHEMA = [
         horizon INTEGER, importers VARCHAR, data_version VARCHAR, oresight_version VARCHAR,
         scenario_yaml VARCHAR, summary_json VARCHAR, results_path VARCHAR)""",
 ]
+
+
+def _refuse_impossible(facts: pd.DataFrame, path: Path) -> None:
+    from oresight.errors import InputError
+    from oresight.io.validate import calc_value_problems
+
+    reasons = calc_value_problems(facts)
+    bad = reasons[reasons != ""]
+    if len(bad):
+        raise InputError(f"{len(bad)} facts with numbers that cannot be true, e.g. {bad.iat[0]}", path=path)
 
 
 def default_home() -> Path:
@@ -94,10 +107,12 @@ class Store:
 
     # -- imported data ---------------------------------------------------------------------------------------
     def add_import(self, path: str | Path, fmt: str, facts: pd.DataFrame, sources: list[Source], skipped: int) -> int:
-        """Store one import atomically; returns its id (the load order of its facts)."""
+        """Store one import atomically; returns its id (the load order of its facts). Facts whose numbers
+        cannot be true are refused before anything is written (the importers take them out already)."""
         path = Path(path)
         digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
         facts = normalise_facts(facts)
+        _refuse_impossible(facts, path)
         frame_sources = pd.DataFrame([s.model_dump() for s in sources], columns=list(SOURCE_COLUMNS))
         self.con.execute("BEGIN TRANSACTION")
         try:
@@ -120,19 +135,52 @@ class Store:
             self._insert("sources", frame_sources.assign(import_id=import_id)[["import_id", *SOURCE_COLUMNS]])
             self.con.execute("COMMIT")
         except Exception:
-            self.con.execute("ROLLBACK")
+            self._rollback()
             raise
         return int(import_id)
+
+    def _rollback(self) -> None:
+        """Roll back the open transaction; an error of the rollback itself must not hide the one that caused it."""
+        import duckdb
+
+        with contextlib.suppress(duckdb.Error):
+            self.con.execute("ROLLBACK")
 
     def _insert(self, table: str, frame: pd.DataFrame) -> None:
         self.con.register("incoming", frame)
         try:
-            self.con.execute(f"INSERT INTO {table} SELECT * FROM incoming")
+            self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
         finally:
             self.con.unregister("incoming")
 
     def imports(self) -> pd.DataFrame:
-        return self.con.execute("SELECT * FROM imports ORDER BY id").df() if self._has("imports") else pd.DataFrame()
+        """The import log, one row per import: id, path, format, sha256, imported_at, facts, skipped, and how many
+        of its facts the plausibility rules flagged."""
+        if not self._has("imports"):
+            return pd.DataFrame()
+        return self.con.execute(
+            """SELECT i.*, count(f.import_id) FILTER (WHERE coalesce(f.flag, '') <> '') AS flagged
+               FROM imports i LEFT JOIN facts f ON f.import_id = i.id GROUP BY ALL ORDER BY i.id"""
+        ).df()
+
+    def remove_import(self, import_id: int) -> dict:
+        """Take one import back: its facts, its sources and its log row, in one transaction, so the store is as it
+        was before that import. Returns the log row; an unknown id is an error naming the ids there are."""
+        known = self.imports()
+        row = known[known["id"] == import_id] if not known.empty else known
+        if row.empty:
+            ids = ", ".join(str(i) for i in known.get("id", [])) or "none"
+            raise OresightError(f"no import {import_id} in {self.path} (imports: {ids})")
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            for table in ("facts", "sources"):
+                self.con.execute(f"DELETE FROM {table} WHERE import_id = ?", [import_id])
+            self.con.execute("DELETE FROM imports WHERE id = ?", [import_id])
+            self.con.execute("COMMIT")
+        except Exception:
+            self._rollback()
+            raise
+        return row.iloc[0].to_dict()
 
     # -- simulation runs ---------------------------------------------------------------------------------------
     def add_run(self, row: dict, results: pd.DataFrame) -> Path:

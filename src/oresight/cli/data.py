@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Annotated
 
@@ -101,18 +102,23 @@ def sources(fmt: FormatOption = OutputFormat.table) -> None:
         emit_frame(frame, fmt)
 
 
+StoreOption = Annotated[
+    Path | None, typer.Option("--store", help="Store file (default $ORESIGHT_HOME/oresight.duckdb).")
+]
+
+
 @app.command("import")
 def import_(
     path: Annotated[Path, typer.Argument(help="File to import (a newer release of a supported publication).")],
     fmt: Annotated[str, typer.Option("--format", help="Importer (auto: detect from the header).")] = "auto",
-    store: Annotated[
-        Path | None, typer.Option("--store", help="Store file (default $ORESIGHT_HOME/oresight.duckdb).")
-    ] = None,
+    store: StoreOption = None,
     output: Annotated[OutputFormat, typer.Option("--output", "-o", help="Report format.")] = OutputFormat.table,
 ) -> None:
-    """Load a newer release into your local store; the bundled data stay untouched."""
+    """Load a newer release into your local store; the bundled data stay untouched. Every number is checked:
+    impossible ones are not imported, implausible ones are corrected by a documented erratum or flagged."""
     from oresight import io as importers
     from oresight.errors import InputError
+    from oresight.plausibility import review_import
     from oresight.store import Store
 
     if fmt != "auto" and fmt not in importers.FORMATS:
@@ -121,6 +127,7 @@ def import_(
     result = importers.read(path, name)
     if result.facts.empty:
         raise InputError("no facts could be read", path=path, expected=importers.FORMATS[name].description)
+    result = review_import(result, _world_at(store).all_facts)
     with Store.open(store) as db:
         import_id = db.add_import(path, name, result.facts, result.sources, len(result.skipped))
         store_path = db.path
@@ -132,6 +139,8 @@ def import_(
         "sources": [s.id for s in result.sources],
         "skipped": len(result.skipped),
         "skipped_reasons": dict(result.skipped_summary()),
+        "flagged": dict(result.findings["rule"].value_counts()) if len(result.findings) else {},
+        "corrected": int((result.corrections["action"] != "drop").sum()),
     }
     if output == OutputFormat.json:
         emit_json(report)
@@ -140,10 +149,143 @@ def import_(
         f"imported [bold]{len(result.facts)}[/] facts from {path} as [bold]{name}[/] into {store_path} "
         f"(import #{import_id}); sources: {', '.join(report['sources'])}"
     )
+    if report["corrected"] or report["flagged"]:
+        flags = ", ".join(f"{count} {rule}" for rule, count in report["flagged"].items()) or "none"
+        err_console.print(
+            f"plausibility: {report['corrected']} facts corrected by errata, flagged: {flags} "
+            f"(oresight data problems lists them)"
+        )
     if result.skipped:
         err_console.print(f"{len(result.skipped)} rows skipped:")
         for reason, count in result.skipped_summary():
             err_console.print(f"  {count:5d}  {reason}")
+
+
+def _world_at(store: Path | None):
+    """The World of the bundled data and the given (or default) store, to check an import against."""
+    import oresight
+
+    return oresight.load(store=store or True)
+
+
+@app.command("imports")
+def imports(store: StoreOption = None, fmt: FormatOption = OutputFormat.table) -> None:
+    """Your imports: id, file, format, when, how many facts, skipped rows and flagged facts."""
+    import pandas as pd
+
+    from oresight.store import Store
+
+    local = Store.open(store, create=False)
+    columns = ["id", "file", "format", "imported_at", "facts", "skipped", "flagged"]
+    if local is None:
+        frame = pd.DataFrame(columns=[*columns, "path", "sha256"])
+    else:
+        with local:
+            frame = local.imports()
+        frame["imported_at"] = frame["imported_at"].dt.strftime("%Y-%m-%d %H:%M:%S UTC")
+        frame.insert(1, "file", [Path(p).name for p in frame["path"]])
+    if fmt != OutputFormat.table:
+        emit_frame(frame, fmt)
+        return
+    console.print(
+        rich_table(frame, title="Imports in your local store", columns=columns, keep_whole=("id", "file", "format"))
+    )
+
+
+@app.command("remove")
+def remove(
+    import_id: Annotated[int, typer.Argument(help="Id of the import (see `oresight data imports`).")],
+    store: StoreOption = None,
+    output: Annotated[OutputFormat, typer.Option("--output", "-o", help="Report format.")] = OutputFormat.table,
+) -> None:
+    """Take one import back: its facts and sources leave the store, which is then as it was before it."""
+    from oresight.errors import OresightError
+    from oresight.store import Store
+
+    local = Store.open(store, create=False)
+    if local is None:
+        raise OresightError(f"no local store at {store or 'the default location'}: nothing was imported")
+    with local:
+        row = local.remove_import(import_id)
+    report = {"removed": import_id, "path": row["path"], "facts": int(row["facts"]), "store": str(local.path)}
+    if output == OutputFormat.json:
+        emit_json(report)
+    else:
+        console.print(f"removed import #{import_id} ({row['path']}, {int(row['facts'])} facts) from {local.path}")
+
+
+@app.command("problems")
+def problems(
+    commodity: Annotated[str | None, typer.Option("--commodity", "-c", help="Only this commodity.")] = None,
+    rule: Annotated[
+        str | None, typer.Option("--rule", "-r", help="Only this rule (see taxonomy/plausibility.csv).")
+    ] = None,
+    store: StoreOption = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """What the plausibility rules find in the bundled data and in your imports: facts kept but flagged, facts
+    an erratum corrected or dropped, each with its rule and what was found."""
+    from oresight.plausibility import load_rules, problems_table
+
+    known = {r.rule for r in load_rules()}
+    if rule and rule not in known:
+        from oresight.errors import UnknownNameError
+
+        raise UnknownNameError("rule", rule, difflib.get_close_matches(rule, sorted(known)))
+    world = _world_at(store)
+    frame = problems_table(world, _bundled_corrections())
+    if commodity:
+        frame = frame[frame["commodity"] == world.resolve(commodity)[0]]
+    if rule:
+        frame = frame[frame["rule"] == rule]
+    if fmt != OutputFormat.table:
+        emit_frame(frame, fmt)
+        return
+    counts = frame.groupby(["status", "rule"]).size()
+    summary = "; ".join(f"{n} {status} ({r})" for (status, r), n in counts.items()) or "no problems found"
+    grouped = _grouped(frame)
+    columns = ["origin"] * bool((grouped["origin"] != "bundled").any()) + [
+        "status",
+        "rule",
+        "commodity",
+        "measure",
+        "facts",
+        "example",
+    ]
+    console.print(
+        rich_table(
+            grouped,
+            title="Plausibility: what the rules found (a row per table; --format json lists every fact)",
+            caption=summary,
+            columns=columns,
+            keep_whole=("status", "rule"),
+        )
+    )
+
+
+def _grouped(frame):
+    """One row per origin, status, rule, commodity, measure and source: how many facts, where, and one example."""
+    import pandas as pd
+
+    keys = ["origin", "status", "rule", "commodity", "measure", "source"]
+    frame = frame.fillna({k: "" for k in keys})
+    rows = []
+    for key, group in frame.groupby(keys, sort=False):
+        row = dict(zip(keys, key, strict=True))
+        places = sorted({str(c) for c in group["country"].dropna() if c})
+        where = ", ".join(places[:3]) + (f" +{len(places) - 3}" if len(places) > 3 else "")
+        example = "; ".join(t for t in (row["source"], where, str(group["detail"].iat[0])) if t)
+        rows.append({**row, "facts": len(group), "example": example})
+    return pd.DataFrame(rows, columns=[*keys, "facts", "example"])
+
+
+def _bundled_corrections() -> list[dict]:
+    """The errata the build applied to the bundled data (from its manifest)."""
+    import json
+    from importlib import resources
+
+    text = resources.files("oresight").joinpath("data/manifest.json").read_text(encoding="utf-8")
+    return json.loads(text).get("plausibility", {}).get("errata applied", [])
 
 
 __all__ = ["app", "records"]
