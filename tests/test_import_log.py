@@ -132,3 +132,9 @@ def test_a_store_made_before_flags_existed_is_migrated(tmp_path, fixtures):
     with Store.open(path) as store:
         store.add_import(fixtures / "wgi/WGIData.csv", "wgi", result.facts, result.sources, 0)
     assert len(oresight.load(store=path).all_facts) == len(oresight.load(store=False).all_facts) + len(result.facts)
+
+
+def test_data_show_carries_each_facts_flag():
+    rows = json.loads(run("data", "show", "vanadium", "--measure", "reserves", "--format", "json").stdout)
+    assert rows and {r["flag"] for r in rows} == {"corrected"}
+    assert all(r["value"] >= 50_000 for r in rows if r["country"] != "USA")

@@ -152,3 +152,11 @@ def test_wgi_rows_that_disagree_are_an_error(tmp_path, fixtures):
     path.write_text("".join([*lines, lines[1].replace('"-0.3"', '"1.5"')]))
     with pytest.raises(InputError, match=r"PV 2022 of CHN is 1\.5 here and -0\.3 on line 2"):
         read(path, "wgi")
+
+
+def test_an_iea_year_beyond_any_calendar_is_an_error_not_a_database_failure(tmp_path, fixtures):
+    text = (fixtures / "iea/iea_supply_test.csv").read_text().replace(",2024,200.0,", ",3000000000,200.0,", 1)
+    path = tmp_path / "iea.csv"
+    path.write_text(text)
+    with pytest.raises(InputError, match=r"iea\.csv, line 2, field 'year': not a year: '3000000000'"):
+        read(path, "iea")

@@ -170,7 +170,18 @@ def _finish(world: World, frame: pd.DataFrame, commodity: str, stage: str) -> pd
     ]
     if "note" in frame:
         columns.append("note")
-    return frame[columns].reset_index(drop=True)
+    return _with_flags(world, frame, commodity, stage)[[*columns, "flag"]].reset_index(drop=True)
+
+
+def _with_flags(world: World, frame: pd.DataFrame, commodity: str, stage: str) -> pd.DataFrame:
+    """The rows with the plausibility flag of the fact each shows ('' for none, and for combined shares)."""
+    if "flag" in frame:
+        return frame
+    keys = ["country", "source", "year", "measure"]
+    facts = world.select(commodity=commodity, stage=stage)
+    flagged = facts[facts["flag"] != ""].drop_duplicates(keys)[[*keys, "flag"]]
+    merged = frame.merge(flagged.astype({"year": "int64"}), on=keys, how="left").set_axis(frame.index)
+    return merged.fillna({"flag": ""})
 
 
 def commodity_list(world: World) -> pd.DataFrame:

@@ -71,6 +71,7 @@ def show(
             part = part.assign(source=part["source"].str.count(";").add(1).astype(str) + " sources, below")
         if role == "published":
             columns = ["country", "country_name", "year", "value", "low", "high", "status", "source", "note"]
+        columns += ["flag"] * bool((part["flag"] != "").any())  # plausibility flags, where a fact has one
         console.print(
             rich_table(
                 part,
