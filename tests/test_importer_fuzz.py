@@ -65,7 +65,7 @@ HOSTILE_NUMBERS = [
 ]
 NUMBER = re.compile(rb"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])")
 FUZZ = settings(
-    max_examples=160,
+    max_examples=100,
     derandomize=True,
     deadline=None,
     database=None,
@@ -256,7 +256,7 @@ def test_mutated_publisher_files_are_refused_cleanly_or_imported_true(data, fixt
 
 
 @settings(
-    max_examples=12,
+    max_examples=8,
     derandomize=True,
     deadline=None,
     database=None,
@@ -368,7 +368,7 @@ BINARY = {
 
 
 @settings(
-    max_examples=45,
+    max_examples=18,
     derandomize=True,
     deadline=None,
     database=None,
