@@ -6,12 +6,13 @@ JSON of the wrong shape or nested deep, one line in another encoding, columns in
 it. Either the importer refuses it with one line naming the file (and line and field where there is one), or
 every fact it returns can be true; an accepted file then goes into a store and is taken out again, leaving the
 store exactly as it was. Never a traceback. Examples are bounded and derandomised, so CI stays fast and
-reproducible.
+reproducible; ``ORESIGHT_FUZZ_SCALE=N`` multiplies them for a deeper run.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 
@@ -23,6 +24,7 @@ from hypothesis import strategies as st
 
 from oresight.errors import OresightError
 from oresight.facts import problems
+from oresight.io import geopolrisk as geopolrisk_io
 from oresight.io import read
 from oresight.io.usgs_myb import read_myb_world_production
 from oresight.io.validate import calc_value_problems, check_values
@@ -64,13 +66,18 @@ HOSTILE_NUMBERS = [
     "1,2,3",
 ]
 NUMBER = re.compile(rb"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])")
-FUZZ = settings(
-    max_examples=100,
-    derandomize=True,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
+
+
+def bounded(examples: int) -> settings:
+    """Hypothesis settings for CI: a fixed number of examples, the same ones every run, no deadline.
+    ``ORESIGHT_FUZZ_SCALE=10`` runs ten times as many (a deeper search than CI's)."""
+    return settings(
+        max_examples=examples * int(os.environ.get("ORESIGHT_FUZZ_SCALE", "1")),
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
 
 
 # -- mutations: bytes -> bytes, their parameters drawn by hypothesis ---------------------------------------------
@@ -239,7 +246,7 @@ def imported_or_refused(path, fmt, store_path, reader=read, *, round_trip=True):
     return result
 
 
-@FUZZ
+@bounded(100)
 @given(data=st.data())
 def test_mutated_publisher_files_are_refused_cleanly_or_imported_true(data, fixtures, tmp_path, store_path):
     name, fmt = data.draw(st.sampled_from(TEXT_FIXTURES), label="fixture")
@@ -255,13 +262,7 @@ def test_mutated_publisher_files_are_refused_cleanly_or_imported_true(data, fixt
     imported_or_refused(path, fmt, store_path, round_trip=data.draw(st.integers(0, 2), label="store") == 0)
 
 
-@settings(
-    max_examples=8,
-    derandomize=True,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+@bounded(8)
 @given(data=st.data())
 def test_the_plausibility_review_takes_whatever_an_importer_accepts(data, fixtures, tmp_path):
     name, fmt = data.draw(st.sampled_from(TEXT_FIXTURES[:6]), label="fixture")
@@ -315,19 +316,7 @@ def _geopolrisk(path, cells):
     book = _workbook(
         path,
         "Trade Data",
-        [
-            [
-                "Year",
-                "Exporting Country",
-                "Importing Country",
-                "rawMaterial",
-                "Resource HSCODE",
-                "Trade Value (1000 USD)",
-                "Quantity (mTonnes)",
-                "WGI",
-            ],
-            [2022, 710, 842, "Manganese", 260200, cells[0], cells[1], 0.6],
-        ],
+        [list(geopolrisk_io._TRADE_COLUMNS), [2022, 710, 842, "Manganese", 260200, cells[0], cells[1], 0.6]],
     )
     results = book.create_sheet("GeoPolRisk")
     results.append(
@@ -367,13 +356,7 @@ BINARY = {
 }
 
 
-@settings(
-    max_examples=18,
-    derandomize=True,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+@bounded(18)
 @given(data=st.data())
 def test_binary_formats_with_hostile_values_or_bytes(data, tmp_path, store_path):
     pytest.importorskip("openpyxl")
