@@ -96,6 +96,8 @@ def test_a_repeated_iea_row_is_kept_once_and_reported(tmp_path, fixtures):
         ('{"supply": {"Cobalt": {"mining": {"countries": {"China": {"20x4": 1}}}}}}', "not a year: '20x4'"),
         ('{"supply": {"Cobalt": {"mining": {"countries": {"China": {"2024": "many"}}}}}}', "not a number: 'many'"),
         ('{"totalDemand": {"Cobalt": {"totalDemand": [1]}}}', "list where an object belongs"),
+        ('{"totalDemand": {"Cobalt": []}}', r"field 'totalDemand.Cobalt': list where an object belongs"),
+        ('{"supply": {"Cobalt": {"mining": "x"}}}', r"field 'supply.Cobalt.mining': str where an object belongs"),
         ('{"supply": ' + "[" * 5000 + "]" * 5000 + "}", "nested too deeply"),
     ],
 )

@@ -158,7 +158,8 @@ def _read_json(reader: _Reader, path: Path, text: str) -> None:
     for mineral, stages in json.items(data.get("supply", {}), "supply"):
         for stage, block in json.items(stages, f"supply.{mineral}"):
             where = f"supply.{mineral}.{stage}"
-            countries = dict(json.items(block.get("countries", {}) if isinstance(block, dict) else block, where))
+            block = json.mapping(block, where)
+            countries = dict(json.items(block.get("countries", {}), f"{where}.countries"))
             countries["Total"] = block.get("total", {})
             for country, by_year in countries.items():
                 for year, value in json.items(by_year, f"{where}.{country}"):
@@ -168,6 +169,7 @@ def _read_json(reader: _Reader, path: Path, text: str) -> None:
                     )
     for mineral, block in json.items(data.get("totalDemand", {}), "totalDemand"):
         where = f"totalDemand.{mineral}"
+        block = json.mapping(block, where)
         series = {f"sector:{k}": v for k, v in json.items(block.get("sectors", {}), f"{where}.sectors")}
         series.update({k: block[k] for k in ("otherUses", "totalClean", "totalDemand") if k in block})
         for name, values in series.items():
@@ -182,12 +184,15 @@ class _Json:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def items(self, value, where: str):
+    def mapping(self, value, where: str) -> dict:
         if not isinstance(value, dict):
             raise InputError(
                 f"{type(value).__name__} where an object belongs", path=self.path, field=where, expected="an object"
             )
-        return value.items()
+        return value
+
+    def items(self, value, where: str):
+        return self.mapping(value, where).items()
 
     def year(self, key, where: str) -> int:
         text = str(key).strip()
