@@ -109,7 +109,7 @@ def test_problems_lists_the_bundled_findings_and_the_users(store_with_one_import
     assert ("bundled", "corrected", "reserves-cover-output", "vanadium") in statuses
     assert ("bundled", "dropped", "reserves-not-capacity", "magnesium") in statuses
     assert ("bundled", "flagged", "world-total-matches-countries", "kaolin") in statuses
-    assert ("import 1", "flagged", "world-total-matches-countries", "molybdenum") in statuses
+    assert ("import 1", "flagged", "edition-change", "rare-earths") in statuses
     table = run("data", "problems", "--commodity", "Vanadium", "--rule", "reserves-cover-output")
     assert table.exit_code == 0 and "vanadium" in table.stdout and "kaolin" not in table.stdout
 

@@ -44,6 +44,8 @@ TEXT_FIXTURES = [
     ("eu_crm/eu_crm_trade_parameters_demo.csv", "eu-crm"),
     ("comtrade/usa_850511_2024.json", "comtrade"),
     ("comtrade/chn_2846_flat.csv", "comtrade"),
+    ("bgs/bgs_wms_demo_long.csv", "bgs"),
+    ("bgs/cobalt-refined.json", "bgs"),
     ("facts/demo_facts.csv", "facts"),
 ]
 HOSTILE_NUMBERS = [

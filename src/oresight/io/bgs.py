@@ -18,7 +18,6 @@ a few countries report it does not, so no share of world output is made from the
 from __future__ import annotations
 
 import functools
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +27,7 @@ from oresight.sources import Source
 from oresight.taxonomy import load_taxonomy, normalise_name, read_taxonomy_csv
 
 from .result import FactRows, ImportResult
-from .text import clean_cell, read_csv_table, read_text
+from .text import clean_cell, parse_json, read_csv_table, read_text
 
 __all__ = ["BGS_SERIES", "bgs_source", "read_bgs"]
 
@@ -185,10 +184,7 @@ def read_bgs(path: str | Path, *, edition: int | None = None, obtained_from: str
 
 def _json_records(path: Path, text: str):
     """(series, statistic, year, code, quantity, line) from ``{statistic: {year: {code: quantity}}}``."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON: {exc.msg}", path=path, line=exc.lineno) from None
+    data = parse_json(text, path)  # strict: no NaN/Infinity, no repeated keys, deep nesting an error
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
         raise InputError("not a BGS series file", path=path, expected='{"Production": {"2024": {"CHN": 1.0}}}')
     name = path.name.split(".")[0]
