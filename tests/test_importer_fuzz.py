@@ -46,6 +46,10 @@ TEXT_FIXTURES = [
     ("comtrade/chn_2846_flat.csv", "comtrade"),
     ("bgs/bgs_wms_demo_long.csv", "bgs"),
     ("bgs/cobalt-refined.json", "bgs"),
+    ("trade/BACI_HS92_Y2018_V202601.csv", "baci"),
+    ("trade/comtrade_2024_raw.csv", "comtrade-raw"),
+    ("trade/eu27_extra_eu_imports_cn85051110_by_origin_2024.csv", "comext"),
+    ("trade/customs_press_figures.csv", "press-trade"),
     ("facts/demo_facts.csv", "facts"),
 ]
 HOSTILE_NUMBERS = [
@@ -257,9 +261,9 @@ def test_mutated_publisher_files_are_refused_cleanly_or_imported_true(data, fixt
     mutated = mutate(original, lambda strategy: data.draw(strategy))
     path = tmp_path / (fixtures / name).name
     path.write_bytes(mutated)
-    sources = (fixtures / name).with_suffix(".sources.yaml")
-    if sources.exists():
-        (tmp_path / sources.name).write_bytes(sources.read_bytes())
+    for companion in (fixtures / name).parent.iterdir():  # a facts file's sources, BACI's country codes
+        if companion.name != path.name and companion.suffix in (".yaml", ".csv"):
+            (tmp_path / companion.name).write_bytes(companion.read_bytes())
     fmt = data.draw(st.sampled_from([fmt, "auto"]), label="format")
     imported_or_refused(path, fmt, store_path, round_trip=data.draw(st.integers(0, 2), label="store") == 0)
 

@@ -162,3 +162,15 @@ def test_an_iea_year_beyond_any_calendar_is_an_error_not_a_database_failure(tmp_
     path.write_text(text)
     with pytest.raises(InputError, match=r"iea\.csv, line 2, field 'year': not a year: '3000000000'"):
         read(path, "iea")
+
+
+def test_a_trade_file_with_every_row_twice_does_not_double_its_trade(tmp_path, fixtures):
+    for companion in (fixtures / "trade").iterdir():
+        (tmp_path / companion.name).write_bytes(companion.read_bytes())
+    path = tmp_path / "BACI_HS92_Y2018_V202601.csv"
+    once = read(path, "baci").facts
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join([lines[0], *lines[1:], *lines[1:]]))
+    twice = read(path, "baci")
+    assert len(twice.facts) == len(once) and twice.facts["value"].sum() == once["value"].sum()
+    assert sum("the same fact as" in s.reason for s in twice.skipped) == len(once)

@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from oresight.facts import FACT_COLUMNS, KEY_COLUMNS, normalise_facts
@@ -13,7 +14,7 @@ from oresight.sources import Source
 
 from .values import ParsedValue, parse_value
 
-__all__ = ["FactRows", "ImportResult", "Skipped"]
+__all__ = ["FactRows", "ImportResult", "Skipped", "calc_repeats"]
 
 #: where each fact came from in its file: line number (None where the format has none) and field
 ORIGIN_COLUMNS = ("line", "field")
@@ -98,17 +99,28 @@ class FactRows:
         return ImportResult(normalise_facts(frame), sources, self.skipped, fmt, self.path, origins)
 
     def _without_repeats(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """One row for a fact a file gives twice, identically (a repeated row must not double the data); the
-        repeat is reported as skipped."""
-        same = [c for c in (*FACT_COLUMNS, "qualifier") if c in frame]
-        repeated = frame.duplicated(same, keep="first")
-        if not repeated.any():
-            return frame
-        first_line = frame.groupby(same, dropna=False, sort=False)["_line"].transform("first")
-        for line, original in zip(frame.loc[repeated, "_line"], first_line[repeated], strict=True):
-            where = "an earlier row" if pd.isna(original) else f"line {int(original)}"
-            self.skip(None if pd.isna(line) else int(line), f"the same fact as {where} (kept once)")
+        columns = [c for c in (*FACT_COLUMNS, "qualifier") if c in frame]
+        repeated, skipped = calc_repeats(frame, columns, frame["_line"], self.path)
+        self.skipped.extend(skipped)
         return frame[~repeated].reset_index(drop=True)
+
+
+def calc_repeats(frame: pd.DataFrame, columns: list[str], lines: pd.Series, path: str) -> tuple[np.ndarray, list]:
+    """Which rows repeat an earlier one in every one of ``columns`` (a repeated row must not double the data),
+    and a skipped entry for each naming the line it repeats."""
+    repeated = frame.duplicated(columns, keep="first").to_numpy()
+    if not repeated.any():
+        return repeated, []
+    first_line = lines.groupby([frame[c] for c in columns], dropna=False, sort=False).transform("first")
+    skipped = [
+        Skipped(
+            path,
+            None if pd.isna(line) else int(line),
+            f"the same fact as {'an earlier row' if pd.isna(original) else f'line {int(original)}'} (kept once)",
+        )
+        for line, original in zip(lines[repeated], first_line[repeated], strict=True)
+    ]
+    return repeated, skipped
 
 
 def _separate_clashes(frame: pd.DataFrame) -> pd.DataFrame:

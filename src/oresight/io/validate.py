@@ -15,9 +15,10 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
+from oresight.facts import FACT_COLUMNS
 from oresight.taxonomy import load_taxonomy
 
-from .result import ImportResult, Skipped
+from .result import ImportResult, Skipped, calc_repeats
 
 __all__ = ["YEARS", "calc_value_problems", "check_values"]
 
@@ -92,14 +93,18 @@ def _kind(facts: pd.DataFrame, i: int) -> str:
 
 
 def check_values(result: ImportResult) -> ImportResult:
-    """``result`` without the facts whose numbers cannot be true; each is reported as skipped with its line
-    and field."""
+    """``result`` without the facts whose numbers cannot be true and without facts that repeat another one
+    exactly (whatever importer made them: a file with every row twice must not double its data); each is
+    reported as skipped with its line and field."""
+    lines = result.origins["line"] if result.origins is not None else pd.Series([None] * len(result.facts))
+    repeated, skipped = calc_repeats(result.facts, list(FACT_COLUMNS), lines.reset_index(drop=True), result.path)
     reasons = calc_value_problems(result.facts)
-    bad = (reasons != "").to_numpy()
+    impossible = (reasons != "").to_numpy() & ~repeated
+    bad = impossible | repeated
     if not bad.any():
         return result
-    skipped = list(result.skipped)
-    for position in np.flatnonzero(bad):
+    skipped = [*result.skipped, *skipped]
+    for position in np.flatnonzero(impossible):
         line, field = result.origin(int(position))
         where = f"field {field!r}: " if field else ""
         skipped.append(Skipped(result.path, line, f"{where}{reasons.iat[position]}"))
