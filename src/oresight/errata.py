@@ -12,14 +12,25 @@ from __future__ import annotations
 
 import csv
 import functools
+import re
 from dataclasses import dataclass, fields
 from importlib import resources
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["CORRECTION_COLUMNS", "Erratum", "apply_errata", "column_renames", "load_errata"]
+__all__ = [
+    "CORRECTED",
+    "CORRECTION_COLUMNS",
+    "Erratum",
+    "apply_errata",
+    "cited_correction",
+    "column_renames",
+    "load_errata",
+]
 
+#: the flag of a fact an erratum corrected
+CORRECTED = "corrected"
 #: the fact fields an erratum can name (empty: any)
 MATCH_FIELDS = ("source", "commodity", "stage", "country", "measure", "basis", "year")
 #: one row per fact an erratum changed
@@ -113,6 +124,20 @@ def apply_errata(facts: pd.DataFrame, findings: pd.DataFrame) -> tuple[pd.DataFr
     return facts[~drop].reset_index(drop=True), corrections
 
 
+#: how a corrected fact's note cites its erratum (read back by :func:`cited_correction`)
+_CITED = re.compile(r"corrected ×([\d.e+-]+) by erratum (\d+) of usgs_errata\.csv \(([^)]+)\)")
+
+
+def cited_correction(note: str) -> tuple[str, int, str] | None:
+    """(factor, erratum number, rule) of the correction a fact's note cites, or None.
+
+    >>> cited_correction("Crude ore; corrected ×1000 by erratum 2 of usgs_errata.csv (edition-change): ...")
+    ('1000', 2, 'edition-change')
+    """
+    match = _CITED.search(note)
+    return (match.group(1), int(match.group(2)), match.group(3)) if match else None
+
+
 def _apply(erratum: Erratum, facts: pd.DataFrame, mask: np.ndarray) -> np.ndarray:
     """Change the named facts in place; their values afterwards (NaN for dropped facts)."""
     cite = f"erratum {erratum.number} of usgs_errata.csv ({erratum.rule}): {erratum.evidence}"
@@ -120,7 +145,7 @@ def _apply(erratum: Erratum, facts: pd.DataFrame, mask: np.ndarray) -> np.ndarra
         factor = float(erratum.value)
         for column in ("value", "low", "high"):
             facts.loc[mask, column] = facts.loc[mask, column] * factor
-        facts.loc[mask, "flag"] = "corrected"
+        facts.loc[mask, "flag"] = CORRECTED
         cite = f"corrected ×{factor:g} by {cite}"
     elif erratum.action == "drop":
         return np.full(int(mask.sum()), np.nan)

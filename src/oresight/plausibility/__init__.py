@@ -22,6 +22,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
+from oresight.errata import CORRECTED
 from oresight.facts import KEY_COLUMNS
 from oresight.taxonomy import load_taxonomy
 
@@ -42,8 +43,6 @@ __all__ = [
 
 #: the columns of a findings table: rule id, position of the fact in the table checked, what was found
 FINDING_COLUMNS = ("rule", "position", "detail")
-#: the flag of a fact an erratum corrected
-CORRECTED = "corrected"
 #: masses are compared in tonnes
 _TONNES = {"t": 1.0, "kg": 1e-3, "g": 1e-6}
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
+
+from oresight.errata import cited_correction
 
 from . import CORRECTED, find_problems_against
 
@@ -24,14 +24,13 @@ PROBLEM_COLUMNS = (
     "source",
     "detail",
 )
-_ERRATUM_NOTE = re.compile(r"corrected ×([\d.e+]+) by erratum (\d+) of usgs_errata\.csv \(([^)]+)\)")
 
 
 def problems_table(world, dropped: list[dict] = ()) -> pd.DataFrame:
     """What the rules find in a World's facts (the bundled data and every import), and what the errata
     corrected: one row per fact, ``status`` ``flagged`` (kept as published, fails ``rule``) or ``corrected``,
-    ``origin`` ``bundled`` or ``import N``. ``dropped`` adds the facts errata took out at build (manifest
-    entries), one row per erratum."""
+    ``origin`` ``bundled`` or ``import N``. ``dropped`` adds the facts errata took out at build (the
+    manifest's entries), one row per country an erratum dropped facts of."""
     facts = world.all_facts.reset_index(drop=True)
     flagged = pd.concat(
         [
@@ -43,13 +42,11 @@ def problems_table(world, dropped: list[dict] = ()) -> pd.DataFrame:
         ignore_index=True,
     ).assign(status="flagged")
     corrected = facts[facts["flag"].str.split(";").map(lambda f: CORRECTED in f)]
-    matches = corrected["note"].str.extract(_ERRATUM_NOTE)
+    cited = [cited_correction(note) or ("", 0, "") for note in corrected["note"]]
     corrected = corrected.assign(
         status="corrected",
-        rule=matches[2].fillna(""),
-        detail=[
-            f"×{f} (erratum {n})" if isinstance(n, str) else "" for f, n in zip(matches[0], matches[1], strict=True)
-        ],
+        rule=[rule for _, _, rule in cited],
+        detail=[f"×{factor} (erratum {number})" if number else "" for factor, number, _ in cited],
     )
     rows = pd.concat([flagged, corrected], ignore_index=True)
     rows["origin"] = np.where(rows["load_order"] == 0, "bundled", "import " + rows["load_order"].astype(str))
