@@ -42,6 +42,9 @@ def plan(
         list[str] | None, typer.Option("--set", help="KEY=VALUE override of the plan file (repeatable).")
     ] = None,
     validate: Annotated[bool, typer.Option(help="Run the out-of-sample validation with the simulator.")] = True,
+    separate: Annotated[
+        bool, typer.Option("--separate", help="Also plan each member alone and show what planning together saves.")
+    ] = False,
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format (table or json).")] = (
         OutputFormat.table
     ),
@@ -77,6 +80,7 @@ def plan(
             seed=seed,
             settings=settings or [],
             validate=validate,
+            separate=separate,
             progress=progress,
         )
     data = result.to_dict()
@@ -147,9 +151,32 @@ def _render(result, data: dict) -> None:
             caption="E = expected, P95 = 95th percentile over sampled years; empty = not simulated",
         )
     )
-    slack = {c: v for c, v in data["target_slack"].items() if v > 1e-6}
+    if not result.floors.empty:
+        console.print(
+            rich_table(
+                result.floors,
+                title="Price floors offered (contracts for difference)",
+                columns=["project", "commodity", "share", "floor_usd_per_kg", "years", "expected_payout_usd"],
+                formatters={"expected_payout_usd": _usd, "share": lambda v: f"{100 * v:.0f}%"},
+            )
+        )
+    _render_comparison(data.get("joint_vs_separate"))
+    slack = [(m, c, v) for m, by in data["target_slack"].items() for c, v in by.items() if v > 1e-6]
     if slack:
         err_console.print(
             "risk target not reachable for: "
-            + ", ".join(f"{c} (CVaR above target by {v:.3f})" for c, v in slack.items())
+            + ", ".join(f"{m} {c} (CVaR above target by {v:.3f})" for m, c, v in slack)
         )
+
+
+def _render_comparison(comparison: dict | None) -> None:
+    """Joint against separate plans: what planning together saves."""
+    if not comparison:
+        return
+    parts = ", ".join(f"{m} {_usd(s['cost_usd'])}" for m, s in comparison["separate"].items())
+    share = comparison["saving_share"]
+    console.print(
+        f"Planned separately on the same network: USD {_usd(comparison['separate_cost_usd'])} ({parts}); "
+        f"jointly USD {_usd(comparison['joint_cost_usd'])}: planning together saves "
+        f"USD {_usd(comparison['saving_usd'])}" + (f" ({100 * share:.1f}%)." if share is not None else ".")
+    )

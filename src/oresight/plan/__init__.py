@@ -2,8 +2,8 @@
 what cost — a two-stage stochastic program on linopy and HiGHS, validated out of sample by the simulator.
 
 >>> import oresight
->>> result = oresight.plan.plan(members="USA", settings=["until=2028", "samples=4", "commodities=[gallium]"],
-...                             validate=False)
+>>> result = oresight.plan.plan(members="USA", settings=["until=2027", "samples=2", "commodities=[gallium]"],
+...                             validate=False, marginals=False)
 >>> sorted(result.to_dict())[:4]
 ['budget_usd', 'capacity_by_year', 'cost_by_financier', 'cost_by_member']
 
@@ -25,10 +25,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from oresight.plan.model import MILLION
 from oresight.plan.projects import load_projects
 from oresight.plan.spec import PlanError, PlanSpec, load_plan_spec
 
-__all__ = ["PlanError", "PlanSpec", "frontier", "load_plan_spec", "load_projects", "plan"]
+__all__ = ["PlanError", "PlanSpec", "compare_separate", "frontier", "load_plan_spec", "load_projects", "plan"]
 
 
 def _spec(source, members, budget_usd, risk_target, until, seed, settings) -> PlanSpec:
@@ -71,65 +72,122 @@ def plan(
     progress: Callable[[str, int, int], None] | None = None,
     floor=None,
     marginals: bool = True,
+    separate: bool = False,
+    no_plan=None,
 ):
     """Solve a plan (a library name, a YAML file or a :class:`PlanSpec`) against the World's data.
 
     ``members`` ("US+JP"), ``budget_usd``, ``risk_target`` (share of demand the 95th percentile of annual
     shortfall may reach), ``until`` and ``seed`` override the file's. ``progress(step, done, total)`` reports each
     step. ``marginals``: re-solve the LP with the projects fixed for their marginal values. ``floor``: a plan
-    whose projects and purchases this one keeps (the frontier's ladder). Returns a
-    :class:`oresight.plan.results.PlanResult`.
+    whose projects and purchases this one keeps (the frontier's ladder). ``separate``: also plan each member
+    alone on the same network and report what planning together saves (``result.comparison``). ``no_plan``: the
+    no-plan risk when already known (the frontier reuses it). Returns a :class:`oresight.plan.results.PlanResult`.
     """
+    if world is None:
+        from oresight.world import load
+
+        world = load()
+    spec = _spec(source, members, budget_usd, risk_target, until, seed, settings)
+    total = 6 if separate else 5
+
+    def step(name: str, done: int) -> None:
+        if progress is not None:
+            progress(name, done, total)
+
+    started = time.perf_counter()
+    result, plan_model, timings = _solve(world, spec, floor, marginals, no_plan, step)
+    if validate:
+        from oresight.plan.validate import out_of_sample
+
+        step("out-of-sample validation", 4)
+        result.risk_out_of_sample, result.no_plan_out_of_sample = out_of_sample(
+            world,
+            result.inputs,
+            result.portfolio,
+            result.stockpiles,
+            timelines=validation_timelines,
+            samples=validation_samples,
+            seed=spec.seed + 1_000_003,
+        )
+    if separate and len(result.inputs.members) > 1:
+        step("each member's plan alone", 5)
+        result.comparison = compare_separate(world, result)
+    timings["total_s"] = time.perf_counter() - started
+    result.metadata = _metadata(world, spec, plan_model, timings, validate, validation_timelines, validation_samples)
+    step("done", total)
+    return result
+
+
+def _solve(world, spec: PlanSpec, floor, marginals: bool, no_plan, step):
+    """Inputs, futures, the program and its solve; the marginal values and the no-plan risk."""
     from oresight.plan.inputs import gather_inputs
     from oresight.plan.model import build_model
     from oresight.plan.results import PlanResult, extract
     from oresight.plan.scenarios import draw_futures
     from oresight.plan.solve import marginal_values, solve, solve_no_plan
 
-    def step(name: str, done: int, total: int) -> None:
-        if progress is not None:
-            progress(name, done, total)
-
-    if world is None:
-        from oresight.world import load
-
-        world = load()
-    spec = _spec(source, members, budget_usd, risk_target, until, seed, settings)
-    timings = {}
     started = time.perf_counter()
-    step("reading the data", 0, 5)
+    step("reading the data", 0)
     inputs = gather_inputs(world, spec)
     futures = draw_futures(inputs, spec.samples, spec.seed)
-    step("building the program", 1, 5)
+    step("building the program", 1)
     plan_model = build_model(inputs, futures, floor=floor)
-    timings["build_s"] = time.perf_counter() - started
-    step("solving (HiGHS)", 2, 5)
+    timings = {"build_s": time.perf_counter() - started}
+    step("solving (HiGHS)", 2)
     solve(plan_model)
     timings["solve_s"] = time.perf_counter() - started - timings["build_s"]
     built = plan_model.model.solution["build"].to_series().round()
-    step("marginal values and the no-plan case", 3, 5)
+    step("marginal values and the no-plan case", 3)
     marginal = marginal_values(inputs, futures, built) if marginals and built.sum() > 0 else None
     parts = extract(plan_model, marginal)
-    no_plan = extract(solve_no_plan(inputs, futures))["risk_in_sample"]
-    result = PlanResult(inputs=inputs, no_plan_in_sample=no_plan, **parts)
-    if validate:
-        from oresight.plan.validate import out_of_sample
+    if no_plan is None and spec.budget_usd == 0 and floor is None:
+        no_plan = parts["risk_in_sample"]  # nothing can be bought: the plan is the no-plan case
+    if no_plan is None:
+        no_plan = extract(solve_no_plan(inputs, futures))["risk_in_sample"]
+    return PlanResult(inputs=inputs, no_plan_in_sample=no_plan, **parts), plan_model, timings
 
-        step("out-of-sample validation", 4, 5)
-        result.risk_out_of_sample, result.no_plan_out_of_sample = out_of_sample(
-            world,
-            inputs,
-            result.portfolio,
-            result.stockpiles,
-            timelines=validation_timelines,
-            samples=validation_samples,
-            seed=spec.seed + 1_000_003,
-            progress=lambda d, t: step("out-of-sample validation", 4, 5),
-        )
-    timings["total_s"] = time.perf_counter() - started
-    result.metadata = _metadata(world, spec, plan_model, timings, validate, validation_timelines, validation_samples)
-    step("done", 5, 5)
-    return result
+
+def compare_separate(world, joint) -> dict:
+    """Each member's plan made alone for the same risk target or budget, on the same network (the other members
+    become partners: their chains are modelled, they neither plan nor count), the same futures and the same
+    candidates — except that a project an earlier member's plan supports is not offered to a later one (one
+    project's output cannot be promised to two national plans). The union of these plans is feasible for the
+    joint plan (docs/methods.md), so the joint optimum costs at most their sum; the solver's bound on the joint
+    objective proves it within the MIP gap."""
+    spec = joint.inputs.spec
+    members = list(joint.inputs.members)
+    outside = [p for p in joint.inputs.network if p not in members]
+    taken = list(spec.exclude_projects)
+    alone = {}
+    for member in members:
+        partners = [m for m in members if m != member] + outside
+        member_spec = spec.model_copy(update={"members": [member], "partners": partners, "exclude_projects": taken})
+        result, plan_model, _ = _solve(world, member_spec, None, False, {}, lambda *_: None)
+        result.metadata = {"objective_bound_usd": plan_model.dual_bound * MILLION, "mip_gap": plan_model.gap}
+        alone[member] = result
+        taken = taken + [p for p in result.portfolio["project"] if p not in taken]
+    separate_cost = sum(r.cost_usd for r in alone.values())
+    separate_objective = sum(r.objective_usd for r in alone.values())
+    return {
+        "separate": {
+            m: {
+                "cost_usd": r.cost_usd,
+                "objective_usd": r.objective_usd,
+                "projects": list(r.portfolio["project"]),
+                "stockpiles_t": {f"{s.commodity}/{s.stage}": s.tonnes for s in r.stockpiles.itertuples()},
+                "target_slack": r.target_slack.get(m, {}),
+            }
+            for m, r in alone.items()
+        },
+        "joint_cost_usd": joint.cost_usd,
+        "separate_cost_usd": separate_cost,
+        "saving_usd": separate_cost - joint.cost_usd,
+        "saving_share": (separate_cost - joint.cost_usd) / separate_cost if separate_cost > 0 else None,
+        "joint_objective_usd": joint.objective_usd,
+        "separate_objective_usd": separate_objective,
+        "order": members,
+    }
 
 
 def frontier(
@@ -141,10 +199,10 @@ def frontier(
         from oresight.world import load
 
         world = load()
-    rows, floor = [], None
+    rows, floor, no_plan = [], None, None
     for budget in sorted(budgets_usd):
-        result = plan(source, world, budget_usd=budget, floor=floor, **options)
-        floor = result
+        result = plan(source, world, budget_usd=budget, floor=floor, no_plan=no_plan, **options)
+        floor, no_plan = result, result.no_plan_in_sample
         for commodity, risk in result.risk_in_sample.items():
             oos = result.risk_out_of_sample.get(commodity, {})
             rows.append(
@@ -176,6 +234,9 @@ def _metadata(world, spec, plan_model, timings, validate, timelines, samples) ->
         "variables": int(plan_model.model.nvars),
         "constraints": int(plan_model.model.ncons),
         "binaries": len(plan_model.inputs.project_ids),
+        "mip_gap": plan_model.gap,
+        "objective_usd": float(plan_model.model.objective.value) * MILLION,
+        "objective_bound_usd": plan_model.dual_bound * MILLION,
         "in_sample_futures": spec.samples,
         "out_of_sample": {"timelines": timelines, "samples_each": samples} if validate else None,
         "timings_s": {k: round(v, 2) for k, v in timings.items()},

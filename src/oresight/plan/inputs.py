@@ -12,6 +12,7 @@ integrated with their own mine (docs/methods.md, limits).
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,40 +23,55 @@ from oresight.plan.projects import PLAN_COMMODITIES, load_projects
 from oresight.plan.spec import PlanError, PlanSpec
 from oresight.world import World
 
-__all__ = ["Chain", "PlanInputs", "calc_growth", "gather_inputs"]
+__all__ = [
+    "Chain",
+    "PlanInputs",
+    "calc_growth",
+    "calc_member_flows",
+    "calc_volatility",
+    "chain_source",
+    "gather_inputs",
+]
 
 RARE_EARTH_ELEMENTS = ("ndpr", "dysprosium", "terbium")
 CHINA = "CHN"
-#: t of each element (as oxide) per t of magnet: projects/conversions.yaml, magnet row (kept in one place)
 _LB_PER_KG = 2.20462
 
 
 @dataclass
 class Chain:
-    """One planned commodity's chain for the alliance, yearly tonnes in the chain's basis."""
+    """One planned commodity's chain, yearly tonnes in the chain's basis, per member of the alliance.
+
+    Each member has its own sub-network: its plants (``own``: production less what it exports to the other
+    countries of the network, which those count as imports), its imports from China and from everyone else
+    (partners included), its final demand by sector."""
 
     commodity: str
     basis: str
     stages: tuple[str, ...]
-    final_demand: np.ndarray  # [K] base-year final demand of the members
-    own: np.ndarray  # [K] members' own production (existing plants)
+    final_demand: np.ndarray  # [K, M] base-year final demand of each member
+    own: np.ndarray  # [K, M] each member's own production (existing plants) that it does not export to the network
     china: np.ndarray  # [K, M] imports from China by member
-    other: np.ndarray  # [K] imports from everyone else outside the alliance
+    other: np.ndarray  # [K, M] imports from everyone else (partners and other members included)
     coefficient: np.ndarray  # [K] t of the stage before per t of this stage, for existing plants
     china_share: np.ndarray  # [K] China's share of world output of the stage (knock-on on other suppliers)
-    sector_share: dict[str, float]  # sector -> share of final demand
+    sectors: tuple[str, ...]
+    sector_share: np.ndarray  # [K, M, sector] share of each member's final demand at a stage by sector
     price: np.ndarray  # [K] USD per t (outside China) of the stage's product, NaN where not attested
     notes: list[str] = field(default_factory=list)
 
     @property
     def final_stage(self) -> int:
-        return int(np.flatnonzero(self.final_demand > 0)[-1]) if (self.final_demand > 0).any() else len(self.stages) - 1
+        """The last stage with final demand: the one whose shortfall the risk measures."""
+        demand = self.final_demand.sum(axis=1)
+        return int(np.flatnonzero(demand > 0)[-1]) if (demand > 0).any() else len(self.stages) - 1
 
 
 @dataclass
 class PlanInputs:
     spec: PlanSpec
-    members: tuple[str, ...]
+    members: tuple[str, ...]  # who plans, holds stocks and has risk counted
+    network: tuple[str, ...]  # members and partners: the countries the chains are calibrated for
     years: tuple[int, ...]
     chains: dict[str, Chain]
     growth: dict[str, np.ndarray]  # commodity -> [T] demand index (1 in the base year)
@@ -65,6 +81,8 @@ class PlanInputs:
     magnet_content: dict[str, float]  # element -> t oxide per t magnet
     magnet_price: float  # USD per t magnet outside China
     financiers: pd.DataFrame
+    floors: pd.DataFrame  # price-floor terms: commodity, usd_per_t, years, stages, failure_reduction, volatility,
+    #                       price_usd_per_t (the price outside China the paths start from)
     notes: list[str]
     sources: list[str]
 
@@ -86,7 +104,9 @@ def calc_growth(years: list[int], points: dict[int, float]) -> np.ndarray:
 
 def gather_inputs(world: World, spec: PlanSpec) -> PlanInputs:
     """Everything a plan needs, read once from the World and the bundled pipeline."""
-    members = tuple(_members(world, spec.members))
+    members = tuple(_members(world, spec.members, "members"))
+    partners = tuple(p for p in _members(world, spec.partners, "partners") if p not in members)
+    network = members + partners
     unknown = [c for c in spec.commodities if c not in PLAN_COMMODITIES]
     if unknown:
         raise PlanError(
@@ -98,15 +118,15 @@ def gather_inputs(world: World, spec: PlanSpec) -> PlanInputs:
     chains: dict[str, Chain] = {}
     baselines = {}
     for commodity in spec.commodities:
-        source = "rare-earths" if commodity in RARE_EARTH_ELEMENTS else commodity
+        source = chain_source(commodity)
         if source not in baselines:
-            baselines[source] = _baseline(world, source, members)
+            baselines[source] = _baseline(world, source, network)
         baseline = baselines[source]
         if baseline is None:
             notes.append(f"{commodity}: no baseline could be calibrated; not planned")
             continue
         sources.update(baseline.sources)
-        chain = _chain(world, commodity, baseline, members, content)
+        chain = _chain(world, commodity, baseline, members, network, content)
         if chain.final_demand.sum() <= 0:
             notes.append(f"{commodity}: the members' demand is not attested in the data; not planned")
             continue
@@ -120,20 +140,13 @@ def gather_inputs(world: World, spec: PlanSpec) -> PlanInputs:
     sources.update(projects["capacity_source"])
     capex, imputed = _capex(projects)
     support = capex * spec.support_share
-    financiers = pd.DataFrame([f.model_dump() for f in spec.financiers])
-    bad = sorted(set(financiers["member"]) - set(members) - _member_aliases(world, financiers["member"]))
-    financiers = financiers[financiers["member"].map(lambda m: _resolve_member(world, m)).isin(members)]
-    financiers = financiers.assign(member=financiers["member"].map(lambda m: _resolve_member(world, m)))
-    if financiers.empty:
-        raise PlanError(
-            f"no financier belongs to a member ({', '.join(members)})", field="financiers", expected="member: ISO3"
-        )
-    if bad:
-        notes.append(f"financiers of non-members left out: {', '.join(bad)}")
+    financiers = _financiers(world, spec, members, notes)
     magnet_price = _price(world, "rare-earths", "magnet", notes, sources)
+    floors = _floor_terms(world, spec, chains, notes, sources)
     return PlanInputs(
         spec=spec,
         members=members,
+        network=network,
         years=years,
         chains=chains,
         growth=growth,
@@ -142,41 +155,61 @@ def gather_inputs(world: World, spec: PlanSpec) -> PlanInputs:
         capex_imputed=imputed,
         magnet_content=content,
         magnet_price=magnet_price,
-        financiers=financiers.reset_index(drop=True),
+        financiers=financiers,
+        floors=floors,
         notes=notes,
         sources=sorted(sources),
     )
 
 
-# -- members and baselines -------------------------------------------------------------------------------------
-def _resolve_member(world: World, name: str) -> str:
-    importer = world.tax.importer(name)
-    return importer.members[0] if len(importer.members) == 1 else importer.id
+def chain_source(commodity: str) -> str:
+    """The simulator's chain a planned commodity comes from (rare-earth elements: the rare-earth chain)."""
+    return "rare-earths" if commodity in RARE_EARTH_ELEMENTS else commodity
 
 
-def _member_aliases(world: World, names) -> set[str]:
-    return {n for n in names if _resolve_member(world, n) != n}
+# -- members, financiers and baselines --------------------------------------------------------------------------
+def _member(world: World, name: str, field_name: str) -> str:
+    """A member is one country or one bloc (a bloc plans as one, its countries pooled)."""
+    try:
+        return world.tax.importer(name).label
+    except OresightError as exc:
+        raise PlanError(str(exc), field=field_name) from None
 
 
-def _members(world: World, names: list[str]) -> list[str]:
-    out: list[str] = []
-    for name in names:
-        try:
-            importer = world.tax.importer(name)
-        except OresightError as exc:
-            raise PlanError(str(exc), field="members") from None
-        out.extend(m for m in importer.members if m not in out)
-    return out
+def _members(world: World, names: list[str], field_name: str) -> list[str]:
+    return list(dict.fromkeys(_member(world, name, field_name) for name in names))
 
 
-def _baseline(world: World, commodity: str, members: tuple[str, ...]):
+def _financiers(world: World, spec: PlanSpec, members: tuple[str, ...], notes: list[str]) -> pd.DataFrame:
+    """The financiers of the members (others are left out with a note)."""
+    table = pd.DataFrame([f.model_dump() for f in spec.financiers])
+    table["member"] = [_member(world, m, "financiers") for m in table["member"]]
+    left_out = sorted(set(table.loc[~table["member"].isin(members), "id"]))
+    table = table[table["member"].isin(members)]
+    if table.empty:
+        raise PlanError(
+            f"no financier belongs to a member ({', '.join(members)})", field="financiers", expected="member: ISO3"
+        )
+    if left_out:
+        notes.append(f"financiers of non-members left out: {', '.join(left_out)}")
+    return table.reset_index(drop=True)
+
+
+#: calibrated baselines per World (a World is fixed once loaded; plans of a frontier or a comparison share them)
+_BASELINES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _baseline(world: World, commodity: str, network: tuple[str, ...]):
     from oresight.simulate import calibrate
 
-    importers = [world.tax.importer(m) for m in members]
-    try:
-        return calibrate(world, commodity, importers, None)
-    except DataNotAttestedError:
-        return None
+    known = _BASELINES.setdefault(world, {})
+    key = (commodity, tuple(sorted(network)))
+    if key not in known:
+        try:
+            known[key] = calibrate(world, commodity, [world.tax.importer(m) for m in key[1]], None)
+        except DataNotAttestedError:
+            known[key] = None
+    return known[key]
 
 
 def _magnet_content() -> dict[str, float]:
@@ -194,27 +227,51 @@ def _stage_factors(commodity: str, stages: tuple[str, ...], content: dict[str, f
     return np.array([per_stage[s] for s in stages])
 
 
-def _chain(world: World, commodity: str, baseline, members: tuple[str, ...], content: dict[str, float]) -> Chain:
+def calc_member_flows(
+    production: np.ndarray, imports: np.ndarray, members: list[int], network: list[int], china: int | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each member's own supply, imports from China and imports from everyone else, [K, M] each.
+
+    A member's own supply is its production less what it sells to the other countries of the network (they count
+    it among their imports), so no tonne is counted twice.
+
+    >>> production = np.array([[10.0, 5.0, 0.0]])            # one stage; nodes USA, JPN, CHN
+    >>> imports = np.array([[[0, 2, 3], [1, 0, 4], [0, 0, 0.0]]])  # [stage, consumer, producer]
+    >>> own, china, other = calc_member_flows(production, imports, [0, 1], [0, 1], 2)
+    >>> own.tolist(), china.tolist(), other.tolist()
+    ([[9.0, 3.0]], [[3.0, 4.0]], [[2.0, 1.0]])
+    """
+    sold_to_network = np.stack([imports[:, [n for n in network if n != m], m].sum(axis=1) for m in members], axis=1)
+    own = production[:, members] - sold_to_network
+    nodes = imports.shape[1]
+    from_china = imports[:, members, china] if china is not None else np.zeros((imports.shape[0], len(members)))
+    others = [[n for n in range(nodes) if n != m and n != china] for m in members]
+    from_others = np.stack([imports[:, m, o].sum(axis=1) for m, o in zip(members, others, strict=True)], axis=1)
+    return np.maximum(own, 0.0), from_china, from_others
+
+
+def _chain(
+    world: World,
+    commodity: str,
+    baseline,
+    members: tuple[str, ...],
+    network: tuple[str, ...],
+    content: dict[str, float],
+) -> Chain:
     stages = tuple(baseline.stages)
     keep = [i for i, s in enumerate(stages) if not (commodity in RARE_EARTH_ELEMENTS and s == "mining")]
     factor = _stage_factors(commodity, stages, content)
     member_idx = [baseline.index(m) for m in members]
-    others = [i for i, n in enumerate(baseline.nodes) if n not in members and n != CHINA]
-    year = 12.0  # the baseline is monthly
-    fd = baseline.final_demand[:, member_idx].sum(axis=1) * year * factor
-    own = baseline.production[:, member_idx].sum(axis=1) * year * factor
     china_idx = baseline.index(CHINA) if CHINA in baseline.nodes else None
-    china = (
-        baseline.imports[:, member_idx, china_idx] * year * factor[:, None]
-        if china_idx is not None
-        else np.zeros((len(stages), len(members)))
+    year = 12.0  # the baseline is monthly
+    own, china, other = calc_member_flows(
+        baseline.production, baseline.imports, member_idx, [baseline.index(n) for n in network], china_idx
     )
-    other = baseline.imports[:, member_idx][:, :, others].sum(axis=(1, 2)) * year * factor
+    scale = year * factor[:, None]
     coefficient = baseline.coefficient * np.divide(
         np.roll(factor, 1), factor, out=np.zeros_like(factor), where=factor > 0
     )
     coefficient[0] = 0.0
-    sectors = _sector_shares(baseline, member_idx, fd)
     world_output = baseline.production.sum(axis=1)
     china_share = np.divide(
         baseline.production[:, china_idx] if china_idx is not None else np.zeros(len(stages)),
@@ -222,18 +279,21 @@ def _chain(world: World, commodity: str, baseline, members: tuple[str, ...], con
         out=np.zeros(len(stages)),
         where=world_output > 0,
     )
+    importer_idx = [baseline.importers.index(m) for m in members]
+    sector_share = _sector_shares(baseline, importer_idx)
     prices = np.array([_price(world, commodity, s, [], set()) for s in stages])
     chain = Chain(
         commodity=commodity,
         basis=PLAN_COMMODITIES[commodity],
         stages=tuple(stages[i] for i in keep),
-        final_demand=fd[keep],
-        own=own[keep],
-        china=china[keep],
-        other=other[keep],
+        final_demand=(baseline.final_demand[:, member_idx] * scale)[keep],
+        own=(own * scale)[keep],
+        china=(china * scale)[keep],
+        other=(other * scale)[keep],
         coefficient=coefficient[keep] if keep[0] == 0 else np.concatenate([[0.0], coefficient[keep][1:]]),
-        sector_share=sectors,
         china_share=china_share[keep],
+        sectors=tuple(baseline.sectors) or ("other",),
+        sector_share=sector_share[keep],
         price=prices[keep],
     )
     if commodity in RARE_EARTH_ELEMENTS:
@@ -244,23 +304,21 @@ def _chain(world: World, commodity: str, baseline, members: tuple[str, ...], con
     return chain
 
 
-def _sector_shares(baseline, member_idx: list[int], final_demand: np.ndarray) -> dict[str, float]:
-    last = int(np.flatnonzero(final_demand > 0)[-1]) if (final_demand > 0).any() else len(final_demand) - 1
-    weights = baseline.final_demand[last, member_idx]
-    if weights.sum() <= 0 or not baseline.sectors:
-        return {"other": 1.0}
-    positions = [baseline.importers.index(n) for n in baseline.nodes if n in baseline.importers]
-    shares = baseline.sector_share[last][[positions[i] for i in range(len(member_idx))]]
-    combined = (shares * weights[:, None]).sum(axis=0) / weights.sum()
-    total = combined.sum()
-    if total <= 0:
-        return {"other": 1.0}
-    return {s: float(v / total) for s, v in zip(baseline.sectors, combined, strict=True) if v > 0}
+def _sector_shares(baseline, importer_idx: list[int]) -> np.ndarray:
+    """[K, M, sector] shares of final demand; a stage without sector data goes whole to "other"."""
+    if not baseline.sectors:
+        return np.ones((len(baseline.stages), len(importer_idx), 1))
+    shares = np.array(baseline.sector_share[:, importer_idx, :], dtype=float)
+    total = shares.sum(axis=2, keepdims=True)
+    other = list(baseline.sectors).index("other") if "other" in baseline.sectors else len(baseline.sectors) - 1
+    fallback = np.zeros_like(shares)
+    fallback[..., other] = 1.0
+    return np.where(total > 0, shares / np.where(total > 0, total, 1.0), fallback)
 
 
 # -- growth, prices, capex -------------------------------------------------------------------------------------
 def _growth(world: World, commodity: str, spec: PlanSpec, years: tuple[int, ...], notes: list[str]) -> np.ndarray:
-    source = "rare-earths" if commodity in RARE_EARTH_ELEMENTS else commodity
+    source = chain_source(commodity)
     rows = world.select(commodity=source, measure="demand", scenario=None, sector="")
     rows = rows[rows["scenario"].isin(["", spec.demand_scenario])]
     points = {int(y): float(v) for y, v in zip(rows["year"], rows["value"], strict=True) if not math.isnan(v)}
@@ -290,6 +348,80 @@ def _price(world: World, commodity: str, stage: str, notes: list[str], sources: 
                 return per_t / 0.850 if metal else per_t
     notes.append(f"{commodity} {stage}: no price attested; it cannot be stockpiled")
     return math.nan
+
+
+#: yearly price series (USGS, free on board outside China) that stand for a planned commodity's price history
+PRICE_SERIES = {"ndpr": ("neodymium", "praseodymium"), "dysprosium": ("dysprosium",), "terbium": ("terbium",)}
+
+
+def _price_history(world: World, commodity: str, sources: set[str]) -> pd.Series:
+    """USD/kg by year outside China (the mean of the series that stand for the commodity), for the volatility of
+    the price paths; empty where the data hold none."""
+    rows = world.select(measure="price", country="USA")
+    rows = rows[rows["commodity"].isin(PRICE_SERIES.get(commodity, (commodity,))) & (rows["unit"] == "USD/kg")]
+    rows = rows[rows["stage"].isin(["", "refining"]) & rows["value"].notna()]
+    sources.update(rows["source"])
+    return rows.groupby("year")["value"].mean().sort_index()
+
+
+def calc_volatility(prices: pd.Series) -> float:
+    """Annual volatility of the log price: the standard deviation of its yearly changes.
+
+    >>> round(calc_volatility(pd.Series([100.0, 110.0, 99.0, 120.0])), 3)
+    0.152
+    """
+    changes = np.diff(np.log(prices.to_numpy(float)))
+    return float(np.std(changes, ddof=1)) if len(changes) >= 2 else math.nan
+
+
+def _floor_terms(world: World, spec: PlanSpec, chains: dict, notes: list[str], sources: set[str]) -> pd.DataFrame:
+    """Each price floor's level (from the data unless the plan gives it), term, eligible stages and the price
+    model its payouts are drawn from: the price outside China and the volatility of the yearly history."""
+    rows = []
+    for floor in spec.price_floors:
+        if floor.commodity not in chains:
+            continue
+        level = floor.usd_per_kg
+        if level is None:
+            facts = world.select(commodity=floor.commodity, measure="price_floor")
+            facts = facts[facts["value"].notna()].sort_values("year")
+            if facts.empty:
+                raise PlanError(
+                    f"no price floor of {floor.commodity} in the data", field="price_floors", expected="usd_per_kg"
+                )
+            level = _per_tonne(float(facts["value"].iat[-1]), str(facts["unit"].iat[-1])) / 1000.0
+            sources.add(str(facts["source"].iat[-1]))
+        volatility = floor.volatility
+        if volatility is None:
+            history = _price_history(world, floor.commodity, sources)
+            volatility = calc_volatility(history)
+            if math.isnan(volatility):
+                raise PlanError(
+                    f"no yearly price history of {floor.commodity} to draw prices from",
+                    field="price_floors",
+                    expected="volatility",
+                )
+            notes.append(
+                f"{floor.commodity} price paths: lognormal, volatility {volatility:.2f} a year from the yearly prices "
+                f"{int(history.index[0])}-{int(history.index[-1])}"
+            )
+        chain = chains[floor.commodity]
+        start = chain.price[chain.stages.index("refining")] if "refining" in chain.stages else chain.price[0]
+        sources.add(floor.source)
+        rows.append(
+            {
+                "commodity": floor.commodity,
+                "usd_per_t": level * 1000.0,
+                "years": floor.years,
+                "stages": tuple(floor.stages),
+                "failure_reduction": floor.failure_reduction,
+                "volatility": volatility,
+                "price_usd_per_t": float(start),
+                "source": floor.source,
+            }
+        )
+    columns = ["commodity", "usd_per_t", "years", "stages", "failure_reduction", "volatility", "price_usd_per_t"]
+    return pd.DataFrame(rows, columns=[*columns, "source"])
 
 
 def _per_tonne(value: float, unit: str) -> float:

@@ -1,35 +1,44 @@
 """Sampled futures of a plan: which disruptions start in which year, how much they block and for how long
-(drawn from the stress-test library's own distributions), and when supported projects start or whether they
-fail. Pure numpy; one random stream per purpose so in-sample and out-of-sample draws never share numbers.
+(drawn from the stress-test library's own distributions), when supported projects start or whether they fail
+(with and without a price floor), and the price paths outside China that price floors pay against. Pure numpy;
+one random stream per purpose so in-sample and out-of-sample draws never share numbers.
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
-from oresight.plan.inputs import PlanInputs
+from oresight.plan.inputs import PlanInputs, chain_source
 from oresight.simulate.distributions import central
 
-__all__ = ["Futures", "Timeline", "calc_availability", "draw_futures"]
+__all__ = ["Futures", "Timeline", "calc_availability", "calc_price_paths", "draw_futures", "project_floors"]
 
 
 @dataclass
 class Timeline:
-    """Events of one future: (library scenario, start year index, start month within the year, blocked share,
-    months at full strength) per event."""
+    """Events of one future: (library scenario, start year index) per event."""
 
-    events: list[tuple[str, int, float, float, float]]
+    events: list[tuple[str, int]]
 
 
 @dataclass
 class Futures:
     """``blocked[commodity]``: [S, K, M, T] share of China's exports to each member withheld in each year;
-    ``availability``: [S, P, T] share of each project's nameplate it can run at (0 before start or on failure)."""
+    ``blocked_world[commodity]``: [S, K, T] the part withheld from everyone (it cuts other suppliers' feed);
+    ``availability``: [S, P, T] share of each project's nameplate it can run at (0 before start or on failure),
+    ``availability_floor`` the same with a price floor; ``start``: [S, P] start year; ``price[commodity]``:
+    [S, T] USD per t outside China, for the commodities with a price floor."""
 
     blocked: dict[str, np.ndarray]
+    blocked_world: dict[str, np.ndarray]
     availability: np.ndarray
+    availability_floor: np.ndarray
+    start: np.ndarray
+    price: dict[str, np.ndarray]
     timelines: list[Timeline]
 
     @property
@@ -48,55 +57,115 @@ def calc_availability(start: np.ndarray, ramp: np.ndarray, failed: np.ndarray, y
     return np.where(failed[:, :, None], 0.0, share)
 
 
+def calc_price_paths(start: float, volatility: float, normals: np.ndarray) -> np.ndarray:
+    """Yearly prices from ``start`` as a driftless lognormal walk (the expected price stays ``start``):
+    ``P_t = P_0 exp(sigma W_t - sigma^2 t / 2)`` with ``W`` the cumulative sum of ``normals`` [S, T].
+
+    >>> calc_price_paths(100.0, 0.0, np.ones((1, 3))).tolist()
+    [[100.0, 100.0, 100.0]]
+    >>> paths = calc_price_paths(100.0, 0.4, np.random.default_rng(0).standard_normal((20000, 2)))
+    >>> bool(abs(paths[:, 1].mean() / 100.0 - 1) < 0.03)
+    True
+    """
+    steps = np.arange(1, normals.shape[1] + 1)
+    return start * np.exp(volatility * np.cumsum(normals, axis=1) - volatility**2 * steps / 2)
+
+
+def project_floors(inputs: PlanInputs) -> pd.DataFrame:
+    """The price floor each candidate project may get (index project): the commodity, the project's capacity of
+    it (t/yr), the floor (USD/t), its term (years) and the share of the failure risk it removes."""
+    columns = ["commodity", "capacity_t", "usd_per_t", "years", "failure_reduction"]
+    rows = []
+    for floor in inputs.floors.itertuples():
+        eligible = inputs.projects[
+            (inputs.projects["commodity"] == floor.commodity) & inputs.projects["stage"].isin(floor.stages)
+        ]
+        for row in eligible.itertuples():
+            rows.append(
+                {
+                    "project": row.project,
+                    "commodity": floor.commodity,
+                    "capacity_t": float(row.capacity_t),
+                    "usd_per_t": floor.usd_per_t,
+                    "years": floor.years,
+                    "failure_reduction": floor.failure_reduction,
+                }
+            )
+    table = pd.DataFrame(rows, columns=["project", *columns])
+    return table.drop_duplicates("project").set_index("project")
+
+
 def draw_futures(inputs: PlanInputs, samples: int, seed: int, *, stream: str = "in-sample") -> Futures:
+    years = np.array(inputs.years)
+    rng = np.random.default_rng([seed, _key(stream)])
+    blocked, blocked_world, timelines = _disruptions(inputs, samples, rng)
+    availability, availability_floor, start = _availability(inputs, samples, rng, years)
+    prices = np.random.default_rng([seed, _key(stream), _key("prices")])
+    price = {
+        f.commodity: calc_price_paths(f.price_usd_per_t, f.volatility, prices.standard_normal((samples, len(years))))
+        for f in inputs.floors.itertuples()
+    }
+    return Futures(blocked, blocked_world, availability, availability_floor, start, price, timelines)
+
+
+def _disruptions(inputs: PlanInputs, samples: int, rng: np.random.Generator):
+    """Blocked shares by commodity, stage, member and year; a library event starts in a year with its
+    probability, blocks its drawn share for its drawn duration (easing counted half); events combine as
+    1 - prod(1 - b)."""
     from oresight.simulate import load_scenario
 
-    years = np.array(inputs.years)
-    T = len(years)
-    rng = np.random.default_rng([seed, _key(stream)])
+    T = len(inputs.years)
     members = inputs.members
     blocked = {c: np.zeros((samples, len(ch.stages), len(members), T)) for c, ch in inputs.chains.items()}
+    blocked_world = {c: np.zeros((samples, len(ch.stages), T)) for c, ch in inputs.chains.items()}
     timelines = [Timeline([]) for _ in range(samples)]
     for disruption in inputs.spec.disruptions:
         scenario = load_scenario(disruption.scenario)
         starts = rng.random((samples, T)) < disruption.probability
+        for s, t in zip(*np.nonzero(starts), strict=True):
+            timelines[s].events.append((disruption.scenario, int(t)))
         for shock in scenario.shocks:
             if shock.kind != "export_restriction" or shock.exporter not in ("CHN", "China"):
                 continue
-            planned = {c for c in disruption.covers if _chain_source(c) == shock.commodity}
+            planned = [c for c in disruption.covers if c in blocked and chain_source(c) == shock.commodity]
             if not planned:
                 continue
-            b = _sample(shock.blocked, rng, (samples, T))
+            share = _sample(shock.blocked, rng, (samples, T))
             months = shock.duration_months
-            d = _sample(months, rng, (samples, T)) if months is not None else np.full((samples, T), 12.0 * T)
-            d = d + _sample(shock.ease_months, rng, (samples, T)) / 2  # the easing counts half
-            targets = members if shock.targets == "all" else [m for m in members if m in _targets(shock.targets)]
-            for s, t in zip(*np.nonzero(starts), strict=True):
-                timelines[s].events.append((disruption.scenario, int(t), 0.0, float(b[s, t]), float(d[s, t])))
-                for commodity, stages in disruption.covers.items():
-                    if commodity not in blocked or commodity not in planned:
-                        continue
-                    chain = inputs.chains[commodity]
-                    hit = [i for i, k in enumerate(chain.stages) if k in stages and k in (shock.stages or chain.stages)]
-                    cols = [members.index(m) for m in targets]
-                    year_share = _year_shares(d[s, t], t, T)
-                    for k in hit:
-                        for m in cols:
-                            current = blocked[commodity][s, k, m]
-                            blocked[commodity][s, k, m] = 1 - (1 - current) * (1 - b[s, t] * year_share)
-    availability = _availability(inputs, samples, rng, years)
-    return Futures(blocked=blocked, availability=availability, timelines=timelines)
+            length = _sample(months, rng, (samples, T)) if months is not None else np.full((samples, T), 12.0 * T)
+            length = length + _sample(shock.ease_months, rng, (samples, T)) / 2  # the easing counts half
+            kept = np.prod(1 - share[:, :, None] * calc_year_shares(length, T) * starts[:, :, None], axis=1)  # [S, T]
+            everyone = shock.targets == "all"
+            targets = members if everyone else [m for m in members if m in _targets(shock.targets)]
+            columns = [members.index(m) for m in targets]
+            for commodity in planned:
+                chain = inputs.chains[commodity]
+                hit = [
+                    k
+                    for k, stage in enumerate(chain.stages)
+                    if stage in disruption.covers[commodity] and stage in (shock.stages or chain.stages)
+                ]
+                region = np.ix_(range(samples), hit, columns, range(T))
+                blocked[commodity][region] = 1 - (1 - blocked[commodity][region]) * kept[:, None, None, :]
+                if everyone:
+                    world = blocked_world[commodity][:, hit, :]
+                    blocked_world[commodity][:, hit, :] = 1 - (1 - world) * kept[:, None, :]
+    return blocked, blocked_world, timelines
 
 
-def _chain_source(commodity: str) -> str:
-    from oresight.plan.inputs import RARE_EARTH_ELEMENTS
+def calc_year_shares(months: np.ndarray, T: int) -> np.ndarray:
+    """[S, T0, T] share of year T an event starting at the beginning of year T0 and lasting ``months`` [S, T0]
+    covers.
 
-    return "rare-earths" if commodity in RARE_EARTH_ELEMENTS else commodity
+    >>> calc_year_shares(np.array([[18.0, 6.0]]), 2).tolist()
+    [[[1.0, 0.5], [0.0, 0.5]]]
+    """
+    offset = 12.0 * (np.arange(T)[None, :] - np.arange(T)[:, None])  # [T0, T] months from the start to year T
+    covered = np.clip(months[:, :, None] - offset[None], 0.0, 12.0) / 12.0
+    return np.where(offset[None] >= 0, covered, 0.0)
 
 
 def _key(stream: str) -> int:
-    import zlib
-
     return zlib.crc32(stream.encode())
 
 
@@ -113,14 +182,9 @@ def _sample(number, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndar
     return np.full(shape, central(number))
 
 
-def _year_shares(months: float, start: int, T: int) -> np.ndarray:
-    """Share of each year an event lasting ``months`` from the start of year ``start`` covers."""
-    covered = np.clip(months - 12.0 * (np.arange(T) - start), 0.0, 12.0) / 12.0
-    covered[:start] = 0.0
-    return covered
-
-
-def _availability(inputs: PlanInputs, samples: int, rng: np.random.Generator, years: np.ndarray) -> np.ndarray:
+def _availability(inputs: PlanInputs, samples: int, rng: np.random.Generator, years: np.ndarray):
+    """Availability without and with a price floor (the same draws: a floor removes part of the failure risk),
+    and the start years."""
     spec = inputs.spec
     first = inputs.projects.drop_duplicates("project").set_index("project").loc[inputs.project_ids]
     earliest = np.maximum(first["start_year"].to_numpy(float), years[0])
@@ -130,6 +194,10 @@ def _availability(inputs: PlanInputs, samples: int, rng: np.random.Generator, ye
     delay_high = np.maximum(delay_high, stated)
     delay = np.floor(delay_low + rng.random((samples, len(first))) * (delay_high - delay_low + 1))
     fail_p = np.array([spec.failure_probability.get(s, 0.0) for s in first["status"]])
-    failed = rng.random((samples, len(first))) < fail_p
+    reduction = project_floors(inputs)["failure_reduction"].astype(float).reindex(first.index).fillna(0.0).to_numpy()
+    draw = rng.random((samples, len(first)))
     ramp = np.nan_to_num(first["ramp_years"].to_numpy(float), nan=2.0)
-    return calc_availability(earliest[None, :] + delay, ramp, failed, years)
+    start = earliest[None, :] + delay
+    plain = calc_availability(start, ramp, draw < fail_p, years)
+    floored = calc_availability(start, ramp, draw < fail_p * (1 - reduction), years)
+    return plain, floored, start

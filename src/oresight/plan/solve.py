@@ -56,6 +56,11 @@ def solve(plan_model: PlanModel, *, mip_gap: float = MIP_GAP, time_limit: float 
         )
     if status != "ok":
         raise SolveError(f"HiGHS found no plan: {condition}")
+    info = plan_model.model.solver_model.getInfo()
+    objective = float(plan_model.model.objective.value)
+    is_mip = not plan_model.fixed and len(plan_model.inputs.project_ids) > 0
+    plan_model.dual_bound = float(info.mip_dual_bound) if is_mip else objective
+    plan_model.gap = float(info.mip_gap) if is_mip else 0.0
     return plan_model
 
 

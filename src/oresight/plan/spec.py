@@ -54,12 +54,35 @@ class Financier(_Model):
     #: project countries it may finance ("all" or ISO3 codes)
     projects: Literal["all"] | list[str] = "all"
     stockpiles: bool = False
+    #: may pay price-floor contracts (contracts for difference)
+    floors: bool = False
+
+
+class PriceFloor(_Model):
+    """A contract for difference a financier may offer a project: it pays ``(floor - price)`` per kg on the
+    project's output whenever the price outside China is below the floor, for ``years`` from the project's start.
+    The floor's level is read from the data (measure ``price_floor``) unless ``usd_per_kg`` is given."""
+
+    commodity: str
+    usd_per_kg: float | None = Field(default=None, gt=0)
+    years: int = Field(ge=1, le=30)
+    #: stages whose projects may get the floor (sellers of the product the floor is on)
+    stages: list[Literal["mining", "refining", "metal", "magnet"]] = ["refining", "metal"]
+    #: share of a project's failure probability a floor removes (it makes financing close; assumption)
+    failure_reduction: float = Field(default=0.5, ge=0, le=1)
+    #: annual volatility of the log price; None: from the yearly price history in the data
+    volatility: float | None = Field(default=None, ge=0, le=3)
+    #: the source of the contract terms (years)
+    source: str
 
 
 class PlanSpec(_Model):
     name: str = Field(default="plan", pattern=r"^[a-z0-9][a-z0-9-]*$")
     description: str = ""
     members: list[str] = Field(min_length=1)
+    #: countries whose chains are modelled beside the members' but who do not plan (a member's plan alone on
+    #: the alliance's network: ``members: [USA], partners: [JPN]``)
+    partners: list[str] = []
     start_year: int = Field(default=2026, ge=2020, le=2100)
     until: int = Field(default=2035, ge=2020, le=2100)
     seed: int = Field(default=1, ge=0, lt=2**32)
@@ -77,10 +100,13 @@ class PlanSpec(_Model):
     failure_probability: dict[str, float]
     disruptions: list[Disruption]
     financiers: list[Financier] = Field(min_length=1)
+    price_floors: list[PriceFloor] = []
+    #: candidate projects this plan may not support (e.g. promised to another plan)
+    exclude_projects: list[str] = []
     budgets_by_member: dict[str, float] = {}
     budgets_by_financier: dict[str, float] = {}
 
-    @field_validator("members", "commodities", mode="before")
+    @field_validator("members", "partners", "commodities", "exclude_projects", mode="before")
     @classmethod
     def _as_list(cls, value):
         return [value] if isinstance(value, str) else value
@@ -109,6 +135,8 @@ class PlanSpec(_Model):
             raise ValueError("at most 30 years from start_year to until")
         if len(set(self.members)) != len(self.members):
             raise ValueError("members: each member at most once")
+        if set(self.members) & set(self.partners):
+            raise ValueError("partners: a member cannot also be a partner")
         return self
 
     @property

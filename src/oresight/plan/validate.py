@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from oresight.plan.inputs import RARE_EARTH_ELEMENTS, PlanInputs
+from oresight.plan.inputs import RARE_EARTH_ELEMENTS, PlanInputs, chain_source
 from oresight.plan.results import calc_risk
 from oresight.plan.scenarios import Futures, draw_futures
 from oresight.world import World
@@ -23,10 +23,7 @@ from oresight.world import World
 __all__ = ["out_of_sample"]
 
 METAL_PER_OXIDE = 0.850
-
-
-def _source(commodity: str) -> str:
-    return "rare-earths" if commodity in RARE_EARTH_ELEMENTS else commodity
+_source = chain_source
 
 
 def out_of_sample(
@@ -62,6 +59,8 @@ def out_of_sample(
                 )
                 if scenario is not None:
                     bucket[source].append(_annual(world, scenario, inputs))
+                else:  # a quiet future: nothing is short, with or without the plan
+                    bucket[source].append(np.zeros((samples, len(inputs.years))))
                 done += 1
                 if progress:
                     progress(done, total)
@@ -88,7 +87,7 @@ def _scenario(
     from oresight.simulate import load_scenario, parse_scenario
 
     shocks = []
-    for name, year, _, _, _ in futures.timelines[j].events:
+    for name, year in futures.timelines[j].events:
         library = load_scenario(name)
         for shock in library.shocks:
             if shock.commodity != source:
@@ -97,13 +96,12 @@ def _scenario(
             data["start_month"] = 1 + 12 * year + float(data.get("start_month", 1)) - 1
             shocks.append(data)
     if not shocks:
-        # a quiet future: no shock, no shortfall (the engine needs a shock to run)
-        return None
+        return None  # a quiet future: no shock, no shortfall (the engine needs a shock to run)
     responses = _responses(inputs, futures, j, source, portfolio, stockpiles)
     return parse_scenario(
         {
             "name": f"plan-oos-{source}-{j}",
-            "importers": list(inputs.members),
+            "importers": list(inputs.network),
             "horizon_months": 12 * len(inputs.years),
             "samples": samples,
             "seed": seed,
@@ -145,16 +143,19 @@ def _responses(inputs, futures, j, source, portfolio, stockpiles) -> dict:
         if _source(row.commodity) != source:
             continue
         tonnes = row.tonnes * (METAL_PER_OXIDE if row.stage == "metal" and source == "rare-earths" else 1.0)
-        stocks.append(
-            {
-                "name": f"{row.holder} {row.commodity} {row.stage}",
-                "holder": row.holder,
-                "commodity": source,
-                "stage": row.stage,
-                "tonnes": tonnes,
-                "start_month": 1 + 12 * (row.first_year - inputs.years[0]),
-            }
-        )
+        # the plan's stocks are one pool; the simulator's release only to their holder, so the pool is shared out
+        # in the proportions the plan released it to each member
+        for member, share in (row.released_to or {row.holder: 1.0}).items():
+            stocks.append(
+                {
+                    "name": f"{row.holder} {row.commodity} {row.stage} for {member}",
+                    "holder": member,
+                    "commodity": source,
+                    "stage": row.stage,
+                    "tonnes": tonnes * share,
+                    "start_month": 1 + 12 * (row.first_year - inputs.years[0]),
+                }
+            )
     return {"new_capacity": capacity, "stockpiles": stocks}
 
 
