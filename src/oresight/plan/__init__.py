@@ -194,13 +194,17 @@ def frontier(
     budgets_usd: list[float], source: str | Path | PlanSpec = "default", world=None, **options
 ) -> pd.DataFrame:
     """The cost–risk frontier: a plan per budget, each extending the one before (a ladder of tranches: what a
-    smaller budget buys stays bought), with in-sample and out-of-sample risk per commodity."""
+    smaller budget buys stays bought), with in-sample and out-of-sample risk per commodity. ``progress(step,
+    done, total)`` reports each budget solved."""
     if world is None:
         from oresight.world import load
 
         world = load()
+    progress = options.pop("progress", None)
     rows, floor, no_plan = [], None, None
-    for budget in sorted(budgets_usd):
+    for i, budget in enumerate(sorted(budgets_usd)):
+        if progress is not None:
+            progress(f"budget USD {budget / 1e9:g}bn", i, len(budgets_usd))
         result = plan(source, world, budget_usd=budget, floor=floor, no_plan=no_plan, **options)
         floor, no_plan = result, result.no_plan_in_sample
         for commodity, risk in result.risk_in_sample.items():
