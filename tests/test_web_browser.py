@@ -154,3 +154,16 @@ def test_the_html_brief_opens_offline(browser, world, tmp_path):
     page.screenshot(path=ARTIFACTS / "brief.png", full_page=True)
     context.close()
     assert all(url.startswith(("file:", "data:", "blob:")) for url in requested), requested
+
+
+def test_the_plan_page_solves_on_the_worker_and_shows_its_charts(server, page):
+    # a small plan: the page starts its job, polls it and reloads itself with the charts when it is solved
+    page.goto(server + "/plan?for=USA&until=2027&commodities=gallium&samples=2")
+    expect(page.locator("#job-progress")).to_be_visible()
+    expect(page.locator("#chart-frontier .main-svg").first).to_be_visible(timeout=180_000)
+    charts_rendered(page, 2)
+    expect(page.locator("#download-csv")).to_be_visible()
+    page.screenshot(path=ARTIFACTS / "page-plan.png", full_page=True)
+    with page.expect_download() as download:
+        page.click("#download-parquet")
+    assert download.value.suggested_filename.endswith(".parquet")

@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from oresight.errors import DataNotAttestedError, InputError, OresightError, UnknownNameError
-from oresight.web import api, pages
+from oresight.web import api, pages, plans
 from oresight.web.jobs import JobQueue, QueueFullError
 from oresight.web.service import Service
 
@@ -51,6 +51,7 @@ def create_app(world=None, store: str | Path | None = None) -> FastAPI:
     app.state.service = Service(world, store_path, jobs)
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(plans.router)
     app.add_api_route("/static/{name}", _static, include_in_schema=False)
     _add_error_handlers(app)
     return app

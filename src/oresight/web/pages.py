@@ -33,7 +33,7 @@ __all__ = ["error_page", "router"]
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 NAV = [("/", "Overview"), ("/commodity/rare-earths", "Commodity"), ("/country/CHN", "Country"),
-       ("/scenarios", "Scenarios"), ("/sweeps", "Sweeps"), ("/news", "News")]  # fmt: skip
+       ("/scenarios", "Scenarios"), ("/sweeps", "Sweeps"), ("/plan", "Plan"), ("/news", "News")]  # fmt: skip
 
 
 @cache
