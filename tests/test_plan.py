@@ -186,3 +186,17 @@ def test_a_plan_file_with_a_control_character_is_a_clean_error(tmp_path):
     path.write_text("extends: default\nname: a\x1fb\n", encoding="utf-8")
     with pytest.raises(InputError, match="not valid YAML"):
         load_plan_spec(path)
+
+
+def test_the_brief_states_what_planning_together_saves(joint_dysprosium):
+    from oresight.plan.figures import plan_charts
+    from oresight.report.html import template_environment
+
+    bundle = joint_dysprosium.to_dict()
+    section = template_environment().get_template("plan_section.html.j2")
+    html = section.render(plan=bundle, plan_charts=plan_charts(bundle, "chart-plan"))
+    saving = bundle["joint_vs_separate"]["saving_usd"]
+    assert 'id="plan-saving"' in html and f"planning together saves <b>USD {saving / 1e6:,.0f}m</b>" in html
+    assert "USA" in html and "JPN" in html and 'id="chart-plan-frontier"' in html
+    assert all(p["source"] in html for p in bundle["projects"])
+    assert "oresight brief --html FILE --plan" in section.render(plan=None, plan_charts={})

@@ -22,6 +22,14 @@ def brief(
             "--html", help="Write the brief with its charts to this self-contained HTML file instead.", dir_okay=False
         ),
     ] = None,
+    plan: Annotated[
+        bool | None,
+        typer.Option(
+            "--plan/--no-plan",
+            help="HTML brief: solve the importer's default plan if need be (--plan) or leave it out (--no-plan); "
+            "by default a plan solved before is shown.",
+        ),
+    ] = None,
 ) -> None:
     """The main job: where the rare-earth chain is concentrated, stage by stage, and which stages of all
     commodities are the most concentrated — every figure with its source."""
@@ -30,7 +38,7 @@ def brief(
 
     world = oresight.load(year, edition=edition)
     if html is not None:
-        _write_html(world, html, importer, year)
+        _write_html(world, html, importer, year, plan)
         return
     content = make_brief(world, year, importer)
     if fmt == OutputFormat.json:
@@ -41,14 +49,18 @@ def brief(
     _render(content)
 
 
-def _write_html(world, path: Path, importer: str, year: int | None) -> None:
+def _write_html(world, path: Path, importer: str, year: int | None, plan: bool | None) -> None:
     from oresight.errors import OresightError
+    from oresight.plan.cache import brief_bundle
     from oresight.report.html import write_brief_html
+    from oresight.store import default_home
 
     if not path.parent.is_dir():
         raise OresightError(f"cannot write {path}: the folder {path.parent} does not exist")
+    with console.status("Solving the plan (once; it is kept in the oresight home)…" if plan else "Reading the plan…"):
+        bundle = brief_bundle(world, importer, default_home(), plan)
     with console.status("Writing the HTML brief (stress test: 1,000 samples)…"):
-        written = write_brief_html(world, path, importer, year)
+        written = write_brief_html(world, path, importer, year, plan=bundle)
     console.print(f"Wrote {written} ({written.stat().st_size / 1e6:.1f} MB); it opens in a browser without a network.")
 
 

@@ -82,6 +82,19 @@ def sweep_section(world, importer: str, store=None) -> tuple[dict | None, dict[s
     return found, charts
 
 
+def plan_section(world, content: dict, plan: dict | None) -> tuple[dict | None, dict[str, str]]:
+    """The plan bundle (:mod:`oresight.plan.cache`) the brief shows, its charts, and its sources added to the
+    brief's; (None, {}) when no plan was solved (the section then says how to solve one)."""
+    if not plan:
+        return None, {}
+    from oresight.plan.figures import plan_charts
+
+    cited = {source["id"] for source in content["sources"]}
+    content["sources"] += [world.source(s) for s in sorted(set(plan["sources"]) - cited) if s in world.sources.index]
+    charts = plan_charts(plan, "chart-plan")
+    return plan, {f"plan-{key}": chart for key, chart in charts.items() if chart}
+
+
 def render_brief_html(content: dict, charts: dict[str, str], events: list[dict], plotly_js: str) -> str:
     template = template_environment().get_template("brief.html.j2")
     return template.render(
@@ -93,8 +106,13 @@ def render_brief_html(content: dict, charts: dict[str, str], events: list[dict],
     )
 
 
-def write_brief_html(world, path: str | Path, importer: str = "US+JP", year: int | None = None, store=None) -> Path:
-    """Write the brief for an importer to ``path``: one HTML file with every chart, table and source."""
+def write_brief_html(
+    world, path: str | Path, importer: str = "US+JP", year: int | None = None, store=None, plan=False
+) -> Path:
+    """Write the brief for an importer to ``path``: one HTML file with every chart, table and source.
+
+    ``plan``: a plan bundle (:mod:`oresight.plan.cache`) to show in a plan section, None for a section saying
+    how to solve one, False (default) for no plan section."""
     from plotly.offline import get_plotlyjs
 
     from oresight.briefing import chain_flows, make_brief, recent_events
@@ -106,6 +124,9 @@ def write_brief_html(world, path: str | Path, importer: str = "US+JP", year: int
     content["sources"] += [world.source(s) for s in sorted(set(link_sources) - cited)]
     content["sweep"], sweep_charts = sweep_section(world, importer, store)
     charts.update(sweep_charts)
+    if plan is not False:
+        content["plan"], plan_charts = plan_section(world, content, plan)
+        charts.update(plan_charts)
     html = render_brief_html(content, charts, recent_events(store), get_plotlyjs())
     path = Path(path)
     path.write_text(html, encoding="utf-8")
