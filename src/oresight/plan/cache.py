@@ -23,7 +23,15 @@ from pathlib import Path
 
 from oresight.plan.spec import PlanSpec
 
-__all__ = ["FRONTIER_BUDGETS", "brief_bundle", "bundle_path", "cached_bundle", "plan_bundle", "plan_key"]
+__all__ = [
+    "FRONTIER_BUDGETS",
+    "brief_bundle",
+    "bundle_key",
+    "bundle_path",
+    "cached_bundle",
+    "plan_bundle",
+    "plan_key",
+]
 
 #: budgets of the frontier the web page and the brief draw (issue 11's acceptance budgets)
 FRONTIER_BUDGETS = (0.0, 1e9, 5e9, 20e9)
@@ -45,14 +53,15 @@ def bundle_path(home: Path, key: str) -> Path:
     return Path(home) / "plans" / f"{key}.json"
 
 
-def _options(frontier_budgets) -> dict:
-    return {"frontier": [float(b) for b in frontier_budgets], "validation": list(VALIDATION), "separate": True}
+def bundle_key(spec: PlanSpec, world, frontier_budgets=FRONTIER_BUDGETS) -> str:
+    """The key of ``spec``'s bundle on this World's data."""
+    options = {"frontier": [float(b) for b in frontier_budgets], "validation": list(VALIDATION), "separate": True}
+    return plan_key(spec.model_dump(mode="json"), world.data_version, options)
 
 
 def cached_bundle(spec: PlanSpec, world, home: Path, frontier_budgets=FRONTIER_BUDGETS) -> dict | None:
     """The bundle of ``spec`` on this World's data if one was solved before, else None (never solves)."""
-    key = plan_key(spec.model_dump(mode="json"), world.data_version, _options(frontier_budgets))
-    path = bundle_path(home, key)
+    path = bundle_path(home, bundle_key(spec, world, frontier_budgets))
     if not path.is_file():
         return None
     try:
@@ -96,7 +105,7 @@ def plan_bundle(
         **validation,
     )
     bundle["frontier"] = records(table)
-    bundle["key"] = plan_key(spec.model_dump(mode="json"), world.data_version, _options(frontier_budgets))
+    bundle["key"] = bundle_key(spec, world, frontier_budgets)
     _write(bundle_path(home, bundle["key"]), bundle)
     step(steps)
     return bundle

@@ -92,17 +92,11 @@ def _spec(svc: Service, members: str, until, risk, commodities, samples):
     return load_plan_spec("default", settings)
 
 
-def _key(svc: Service, spec) -> str:
-    from oresight.plan.cache import FRONTIER_BUDGETS, _options, plan_key
-
-    return plan_key(spec.model_dump(mode="json"), svc.world.data_version, _options(FRONTIER_BUDGETS))
-
-
 def _bundle(svc: Service, plans: _Plans, spec) -> tuple[str, dict | None]:
     """The bundle of a plan if this app holds it or finds it on disk; never solves."""
-    from oresight.plan.cache import cached_bundle
+    from oresight.plan.cache import bundle_key, cached_bundle
 
-    key = _key(svc, spec)
+    key = bundle_key(spec, svc.world)
     if key not in plans.bundles:
         found = cached_bundle(spec, svc.world, svc.store.parent)
         if found is None:
