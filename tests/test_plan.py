@@ -200,3 +200,22 @@ def test_the_brief_states_what_planning_together_saves(joint_dysprosium):
     assert "USA" in html and "JPN" in html and 'id="chart-plan-frontier"' in html
     assert all(p["source"] in html for p in bundle["projects"])
     assert "oresight brief --html FILE --plan" in section.render(plan=None, plan_charts={})
+
+
+def test_a_members_plan_alone_sees_the_futures_of_the_joint_plan(world):
+    from oresight.plan.inputs import gather_inputs
+    from oresight.plan.scenarios import draw_futures
+
+    settings = ["until=2028", "samples=4", "commodities=[dysprosium, gallium]"]
+    joint = gather_inputs(world, load_plan_spec("default", ["members=[USA, JPN]", *settings]))
+    alone = gather_inputs(world, load_plan_spec("default", ["members=[JPN]", "partners=[USA]", *settings]))
+    assert "gallium" in joint.chains and "gallium" not in alone.chains  # Japan's gallium demand is not attested
+    both, one = draw_futures(joint, 4, 7), draw_futures(alone, 4, 7)
+    shared = [p for p in alone.project_ids if p in joint.project_ids]
+    assert shared and len(shared) < len(joint.project_ids)
+    pick = [joint.project_ids.index(p) for p in shared]
+    assert np.array_equal(both.availability[:, pick], one.availability)
+    assert np.array_equal(both.blocked["dysprosium"][:, :, [1]], one.blocked["dysprosium"])
+    # the networks are one: Japan's chain is the same whether the US plans beside it or not
+    assert np.allclose(joint.chains["dysprosium"].final_demand[:, 1], alone.chains["dysprosium"].final_demand[:, 0])
+    assert np.allclose(joint.chains["dysprosium"].own[:, 1], alone.chains["dysprosium"].own[:, 0])

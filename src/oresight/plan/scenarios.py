@@ -1,7 +1,11 @@
 """Sampled futures of a plan: which disruptions start in which year, how much they block and for how long
 (drawn from the stress-test library's own distributions), when supported projects start or whether they fail
-(with and without a price floor), and the price paths outside China that price floors pay against. Pure numpy;
-one random stream per purpose so in-sample and out-of-sample draws never share numbers.
+(with and without a price floor), and the price paths outside China that price floors pay against. Pure numpy.
+
+One random stream per purpose — per disruption, per project, per price — keyed by the seed, the stream
+(in-sample or out-of-sample) and the purpose's name: in-sample and out-of-sample draws never share numbers, and a
+project's or a disruption's draws do not depend on which other projects, commodities or members a plan has (a
+member's plan alone sees the very futures of the joint plan).
 """
 
 from __future__ import annotations
@@ -97,18 +101,22 @@ def project_floors(inputs: PlanInputs) -> pd.DataFrame:
 
 def draw_futures(inputs: PlanInputs, samples: int, seed: int, *, stream: str = "in-sample") -> Futures:
     years = np.array(inputs.years)
-    rng = np.random.default_rng([seed, _key(stream)])
+
+    def rng(purpose: str) -> np.random.Generator:
+        return np.random.default_rng([seed, _key(stream), _key(purpose)])
+
     blocked, blocked_world, timelines = _disruptions(inputs, samples, rng)
     availability, availability_floor, start = _availability(inputs, samples, rng, years)
-    prices = np.random.default_rng([seed, _key(stream), _key("prices")])
     price = {
-        f.commodity: calc_price_paths(f.price_usd_per_t, f.volatility, prices.standard_normal((samples, len(years))))
+        f.commodity: calc_price_paths(
+            f.price_usd_per_t, f.volatility, rng(f"price:{f.commodity}").standard_normal((samples, len(years)))
+        )
         for f in inputs.floors.itertuples()
     }
     return Futures(blocked, blocked_world, availability, availability_floor, start, price, timelines)
 
 
-def _disruptions(inputs: PlanInputs, samples: int, rng: np.random.Generator):
+def _disruptions(inputs: PlanInputs, samples: int, streams):
     """Blocked shares by commodity, stage, member and year; a library event starts in a year with its
     probability, blocks its drawn share for its drawn duration (easing counted half); events combine as
     1 - prod(1 - b)."""
@@ -119,21 +127,22 @@ def _disruptions(inputs: PlanInputs, samples: int, rng: np.random.Generator):
     blocked = {c: np.zeros((samples, len(ch.stages), len(members), T)) for c, ch in inputs.chains.items()}
     blocked_world = {c: np.zeros((samples, len(ch.stages), T)) for c, ch in inputs.chains.items()}
     timelines = [Timeline([]) for _ in range(samples)]
-    for disruption in inputs.spec.disruptions:
+    for number, disruption in enumerate(inputs.spec.disruptions):
         scenario = load_scenario(disruption.scenario)
+        rng = streams(f"disruption:{number}:{disruption.scenario}")
         starts = rng.random((samples, T)) < disruption.probability
         for s, t in zip(*np.nonzero(starts), strict=True):
             timelines[s].events.append((disruption.scenario, int(t)))
         for shock in scenario.shocks:
             if shock.kind != "export_restriction" or shock.exporter not in ("CHN", "China"):
                 continue
-            planned = [c for c in disruption.covers if c in blocked and chain_source(c) == shock.commodity]
-            if not planned:
-                continue
             share = _sample(shock.blocked, rng, (samples, T))
             months = shock.duration_months
             length = _sample(months, rng, (samples, T)) if months is not None else np.full((samples, T), 12.0 * T)
             length = length + _sample(shock.ease_months, rng, (samples, T)) / 2  # the easing counts half
+            planned = [c for c in disruption.covers if c in blocked and chain_source(c) == shock.commodity]
+            if not planned:
+                continue
             kept = np.prod(1 - share[:, :, None] * calc_year_shares(length, T) * starts[:, :, None], axis=1)  # [S, T]
             everyone = shock.targets == "all"
             targets = members if everyone else [m for m in members if m in _targets(shock.targets)]
@@ -182,9 +191,9 @@ def _sample(number, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndar
     return np.full(shape, central(number))
 
 
-def _availability(inputs: PlanInputs, samples: int, rng: np.random.Generator, years: np.ndarray):
+def _availability(inputs: PlanInputs, samples: int, streams, years: np.ndarray):
     """Availability without and with a price floor (the same draws: a floor removes part of the failure risk),
-    and the start years."""
+    and the start years; each project's delay and failure from its own stream."""
     spec = inputs.spec
     first = inputs.projects.drop_duplicates("project").set_index("project").loc[inputs.project_ids]
     earliest = np.maximum(first["start_year"].to_numpy(float), years[0])
@@ -192,10 +201,11 @@ def _availability(inputs: PlanInputs, samples: int, rng: np.random.Generator, ye
     delay_high = np.array([spec.delay_years.get(s, (0.0, 0.0))[1] for s in first["status"]])
     stated = np.nan_to_num(first["start_high"].to_numpy(float) - first["start_year"].to_numpy(float), nan=0.0)
     delay_high = np.maximum(delay_high, stated)
-    delay = np.floor(delay_low + rng.random((samples, len(first))) * (delay_high - delay_low + 1))
+    draws = np.stack([streams(f"project:{p}").random((2, samples)) for p in first.index], axis=2)  # [2, S, P]
+    delay = np.floor(delay_low + draws[0] * (delay_high - delay_low + 1))
     fail_p = np.array([spec.failure_probability.get(s, 0.0) for s in first["status"]])
     reduction = project_floors(inputs)["failure_reduction"].astype(float).reindex(first.index).fillna(0.0).to_numpy()
-    draw = rng.random((samples, len(first)))
+    draw = draws[1]
     ramp = np.nan_to_num(first["ramp_years"].to_numpy(float), nan=2.0)
     start = earliest[None, :] + delay
     plain = calc_availability(start, ramp, draw < fail_p, years)
