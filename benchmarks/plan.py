@@ -37,6 +37,7 @@ def main() -> None:
                 "constraints": meta["constraints"],
                 "binaries": meta["binaries"],
                 "futures": meta["in_sample_futures"],
+                "inputs_s": meta["timings_s"]["inputs_s"],
                 "build_s": meta["timings_s"]["build_s"],
                 "solve_s": meta["timings_s"]["solve_s"],
                 "mip_gap": round(meta["mip_gap"], 4),

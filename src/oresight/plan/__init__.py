@@ -127,16 +127,23 @@ def _solve(world, spec: PlanSpec, floor, marginals: bool, no_plan, step):
     from oresight.plan.scenarios import draw_futures
     from oresight.plan.solve import marginal_values, solve, solve_no_plan
 
-    started = time.perf_counter()
+    clock = time.perf_counter()
+    timings = {}
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        timings[name], clock = time.perf_counter() - clock, time.perf_counter()
+
     step("reading the data", 0)
     inputs = gather_inputs(world, spec)
     futures = draw_futures(inputs, spec.samples, spec.seed)
+    lap("inputs_s")
     step("building the program", 1)
     plan_model = build_model(inputs, futures, floor=floor)
-    timings = {"build_s": time.perf_counter() - started}
+    lap("build_s")
     step("solving (HiGHS)", 2)
     solve(plan_model)
-    timings["solve_s"] = time.perf_counter() - started - timings["build_s"]
+    lap("solve_s")
     built = plan_model.model.solution["build"].to_series().round()
     step("marginal values and the no-plan case", 3)
     marginal = marginal_values(inputs, futures, built) if marginals and built.sum() > 0 else None

@@ -208,9 +208,12 @@ def run_fan(svc: ServiceDep, run_id: RUN_ID) -> list[dict]:
     responses={200: {"content": {"text/csv": {}, "application/vnd.apache.parquet": {}}}},
 )
 def run_results(svc: ServiceDep, run_id: RUN_ID, fmt: Literal["csv", "parquet"]) -> Response:
-    frame = svc.run_results(run_id)
-    filename = f"oresight-run-{run_id}.{fmt}"
-    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    return table_download(svc.run_results(run_id), f"oresight-run-{run_id}", fmt)
+
+
+def table_download(frame, name: str, fmt: Literal["csv", "parquet"]) -> Response:
+    """A table as a CSV or Parquet attachment named ``name.fmt``."""
+    headers = {"Content-Disposition": f'attachment; filename="{name}.{fmt}"'}
     if fmt == "csv":
         return Response(frame.to_csv(index=False), media_type="text/csv", headers=headers)
     buffer = io.BytesIO()

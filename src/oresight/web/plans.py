@@ -9,15 +9,14 @@ itself when the bundle is ready.
 
 from __future__ import annotations
 
-import io
 import threading
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from oresight.web.api import ServiceDep, checked_importer, invalid
+from oresight.web.api import ServiceDep, checked_importer, invalid, table_download
 from oresight.web.service import Service
 
 __all__ = ["WEB_MAX_PLAN_SAMPLES", "router"]
@@ -39,6 +38,20 @@ COMMODITIES = Annotated[
     Query(pattern=r"^[A-Za-z][A-Za-z ,-]{0,199}$", description="Planned commodities, comma-separated (default all)"),
 ]
 SAMPLES = Annotated[int | None, Query(ge=2, le=WEB_MAX_PLAN_SAMPLES, description="In-sample futures")]
+
+
+def plan_query(
+    members: MEMBERS = "US+JP",
+    until: UNTIL = None,
+    risk_target: RISK = None,
+    commodities: COMMODITIES = None,
+    samples: SAMPLES = None,
+) -> dict:
+    """The plan a request asks for: the default plan with these changes (validated by FastAPI)."""
+    return {"members": members, "until": until, "risk": risk_target, "commodities": commodities, "samples": samples}
+
+
+PlanQuery = Annotated[dict, Depends(plan_query)]
 
 
 class _Plans:
@@ -124,17 +137,9 @@ def _start(svc: Service, plans: _Plans, spec, key: str) -> dict:
 
 
 @router.get("/plan", response_class=HTMLResponse, include_in_schema=False)
-async def plan_page(
-    request: Request,
-    svc: ServiceDep,
-    members: MEMBERS = "US+JP",
-    until: UNTIL = None,
-    risk_target: RISK = None,
-    commodities: COMMODITIES = None,
-    samples: SAMPLES = None,
-):
+async def plan_page(request: Request, svc: ServiceDep, query: PlanQuery):
     plans = _plans(request)
-    spec = _spec(svc, members, until, risk_target, commodities, samples)
+    spec = _spec(svc, **query)
     key, bundle = await run_in_threadpool(_bundle, svc, plans, spec)
     if bundle is not None and key in plans.pages:
         return HTMLResponse(plans.pages[key])
@@ -156,17 +161,9 @@ def _render(request: Request, spec, key: str, bundle: dict | None) -> str:
 
 
 @router.post("/api/plan/jobs", status_code=202, summary="Solve a plan bundle on the worker; poll /api/jobs/{id}")
-def start_plan(
-    request: Request,
-    svc: ServiceDep,
-    members: MEMBERS = "US+JP",
-    until: UNTIL = None,
-    risk_target: RISK = None,
-    commodities: COMMODITIES = None,
-    samples: SAMPLES = None,
-) -> dict:
+def start_plan(request: Request, svc: ServiceDep, query: PlanQuery) -> dict:
     plans = _plans(request)
-    spec = _spec(svc, members, until, risk_target, commodities, samples)
+    spec = _spec(svc, **query)
     key, bundle = _bundle(svc, plans, spec)
     if bundle is not None:
         return {"id": None, "status": "done", "progress": 1.0, "run_id": key, "error": None}
@@ -174,17 +171,8 @@ def start_plan(
 
 
 @router.get("/api/plan", summary="A solved plan bundle: the plan, each member alone, the frontier (JSON)")
-def plan_json(
-    request: Request,
-    svc: ServiceDep,
-    members: MEMBERS = "US+JP",
-    until: UNTIL = None,
-    risk_target: RISK = None,
-    commodities: COMMODITIES = None,
-    samples: SAMPLES = None,
-) -> dict:
-    spec = _spec(svc, members, until, risk_target, commodities, samples)
-    return _solved(svc, _plans(request), spec)
+def plan_json(request: Request, svc: ServiceDep, query: PlanQuery) -> dict:
+    return _solved(svc, _plans(request), _spec(svc, **query))
 
 
 def _solved(svc: Service, plans: _Plans, spec) -> dict:
@@ -200,25 +188,10 @@ def _solved(svc: Service, plans: _Plans, spec) -> dict:
     response_class=Response,
     responses={200: {"content": {"text/csv": {}, "application/vnd.apache.parquet": {}}}},
 )
-def portfolio(
-    request: Request,
-    svc: ServiceDep,
-    fmt: Literal["csv", "parquet"],
-    members: MEMBERS = "US+JP",
-    until: UNTIL = None,
-    risk_target: RISK = None,
-    commodities: COMMODITIES = None,
-    samples: SAMPLES = None,
-) -> Response:
-    spec = _spec(svc, members, until, risk_target, commodities, samples)
+def portfolio(request: Request, svc: ServiceDep, fmt: Literal["csv", "parquet"], query: PlanQuery) -> Response:
+    spec = _spec(svc, **query)
     frame = portfolio_table(_solved(svc, _plans(request), spec))
-    filename = f"oresight-plan-{'-'.join(spec.members)}-{spec.until}.{fmt}"
-    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
-    if fmt == "csv":
-        return Response(frame.to_csv(index=False), media_type="text/csv", headers=headers)
-    buffer = io.BytesIO()
-    frame.to_parquet(buffer, index=False)
-    return Response(buffer.getvalue(), media_type="application/vnd.apache.parquet", headers=headers)
+    return table_download(frame, f"oresight-plan-{'-'.join(spec.members)}-{spec.until}", fmt)
 
 
 def portfolio_table(bundle: dict):
