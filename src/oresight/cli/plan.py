@@ -180,3 +180,5 @@ def _render_comparison(comparison: dict | None) -> None:
         f"jointly USD {_usd(comparison['joint_cost_usd'])}: planning together saves "
         f"USD {_usd(comparison['saving_usd'])}" + (f" ({100 * share:.1f}%)." if share is not None else ".")
     )
+    split = ", ".join(f"{m} {_usd(v)}" for m, v in comparison["proportional_share_usd"].items())
+    console.print(f"Shared in proportion to what each would spend alone: {split}.")

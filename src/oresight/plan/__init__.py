@@ -176,7 +176,11 @@ def compare_separate(world, joint) -> dict:
         taken = taken + [p for p in result.portfolio["project"] if p not in taken]
     separate_cost = sum(r.cost_usd for r in alone.values())
     separate_objective = sum(r.objective_usd for r in alone.values())
+    # who pays inside the joint plan is open (financiers and holders are interchangeable): a split in proportion
+    # to what each member would spend alone leaves every member better off than alone whenever the joint plan saves
+    shares = {m: joint.cost_usd * r.cost_usd / separate_cost if separate_cost > 0 else 0.0 for m, r in alone.items()}
     return {
+        "proportional_share_usd": shares,
         "separate": {
             m: {
                 "cost_usd": r.cost_usd,
