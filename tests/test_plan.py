@@ -104,14 +104,14 @@ def test_a_price_floor_is_offered_where_it_pays_and_only_adds_options(world):
     # projects fail nine times in ten without a floor; a floor that (at USD 1/kg) never pays out removes that
     # risk, so the planner offers it, and a plan with floors costs no more than one without
     base = [
-        "until=2030",
-        "samples=6",
+        "until=2029",
+        "samples=4",
         "commodities=[ndpr]",
         "failure_probability={planned: 0.9, construction: 0.9, commissioning: 0.9, study: 0.9}",
         "disruptions=[{scenario: cn-2025-04-heavy-ree-controls, probability: 0.5, covers: {ndpr: [metal, magnet]}}]",
     ]
     floor = ["price_floors.0.usd_per_kg=1", "price_floors.0.failure_reduction=1", "price_floors.0.stages=[magnet]"]
-    options = {"world": world, "members": "USA", "validate": False, "marginals": False}
+    options = {"world": world, "members": "USA", "validate": False, "marginals": False, "no_plan": {}}
     with_floor = plan(settings=base + floor, **options)
     without = plan(settings=[*base, "price_floors=[]"], **options)
     assert not with_floor.floors.empty
