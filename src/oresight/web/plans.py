@@ -55,7 +55,10 @@ PlanQuery = Annotated[dict, Depends(plan_query)]
 
 
 class _Plans:
-    """The bundles this app has solved or read, and the job solving each one (one job per bundle)."""
+    """The bundles this app has solved or read, their pages, and the job solving each one (one job per bundle).
+    A bundle is a few hundred kB: at most :data:`KEPT` are held (the files stay on disk)."""
+
+    KEPT = 32
 
     def __init__(self) -> None:
         self.bundles: dict[str, dict] = {}
@@ -114,6 +117,9 @@ def _bundle(svc: Service, plans: _Plans, spec) -> tuple[str, dict | None]:
         found = cached_bundle(spec, svc.world, svc.store.parent)
         if found is None:
             return key, None
+        if len(plans.bundles) >= plans.KEPT:
+            plans.bundles.clear()
+            plans.pages.clear()
         plans.bundles[key] = found
     return key, plans.bundles[key]
 
@@ -160,8 +166,11 @@ def _render(request: Request, spec, key: str, bundle: dict | None) -> str:
     return bytes(render(request, "plan.html.j2", **context).body).decode("utf-8")
 
 
-@router.post("/api/plan/jobs", status_code=202, summary="Solve a plan bundle on the worker; poll /api/jobs/{id}")
+# Not in the API schema: one call starts minutes of solving on the app's single worker (the Plan page calls it;
+# a program may too, with the page's query), which a client exploring the schema should not set off by chance.
+@router.post("/api/plan/jobs", status_code=202, include_in_schema=False)
 def start_plan(request: Request, svc: ServiceDep, query: PlanQuery) -> dict:
+    """Solve a plan bundle on the worker thread; poll ``/api/jobs/{id}``, then read ``/api/plan``."""
     plans = _plans(request)
     spec = _spec(svc, **query)
     key, bundle = _bundle(svc, plans, spec)
