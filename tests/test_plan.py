@@ -197,12 +197,13 @@ def test_the_brief_states_what_planning_together_saves(joint_dysprosium):
 
     bundle = joint_dysprosium.to_dict()
     section = template_environment().get_template("plan_section.html.j2")
-    html = section.render(plan=bundle, plan_charts=plan_charts(bundle, "chart-plan"))
+    charts = {f"plan-{key}": chart for key, chart in plan_charts(bundle, "chart-plan").items()}
+    html = section.render(content={"plan": bundle}, charts=charts)
     saving = bundle["joint_vs_separate"]["saving_usd"]
     assert 'id="plan-saving"' in html and f"planning together saves <b>USD {saving / 1e6:,.0f}m</b>" in html
     assert "USA" in html and "JPN" in html and 'id="chart-plan-frontier"' in html
     assert all(p["source"] in html for p in bundle["projects"])
-    assert "oresight brief --html FILE --plan" in section.render(plan=None, plan_charts={})
+    assert "oresight brief --html FILE --plan" in section.render(content={"plan": None}, charts={})
 
 
 def test_a_members_plan_alone_sees_the_futures_of_the_joint_plan(world):
