@@ -70,7 +70,7 @@ def plan(
     validation_timelines: int = 8,
     validation_samples: int = 20,
     progress: Callable[[str, int, int], None] | None = None,
-    floor=None,
+    keep=None,
     marginals: bool = True,
     separate: bool = False,
     no_plan=None,
@@ -79,8 +79,8 @@ def plan(
 
     ``members`` ("US+JP"), ``budget_usd``, ``risk_target`` (share of demand the 95th percentile of annual
     shortfall may reach), ``until`` and ``seed`` override the file's. ``progress(step, done, total)`` reports each
-    step. ``marginals``: re-solve the LP with the projects fixed for their marginal values. ``floor``: a plan
-    whose projects and purchases this one keeps (the frontier's ladder). ``separate``: also plan each member
+    step. ``marginals``: re-solve the LP with the projects fixed for their marginal values. ``keep``: a plan
+    whose projects, floors and purchases this one keeps (the frontier's ladder). ``separate``: also plan each member
     alone on the same network and report what planning together saves (``result.comparison``). ``no_plan``: the
     no-plan risk when already known (the frontier reuses it). Returns a :class:`oresight.plan.results.PlanResult`.
     """
@@ -96,7 +96,7 @@ def plan(
             progress(name, done, total)
 
     started = time.perf_counter()
-    result, plan_model, timings = _solve(world, spec, floor, marginals, no_plan, step)
+    result, plan_model, timings = _solve(world, spec, keep, marginals, no_plan, step)
     if validate:
         from oresight.plan.validate import out_of_sample
 
@@ -119,7 +119,7 @@ def plan(
     return result
 
 
-def _solve(world, spec: PlanSpec, floor, marginals: bool, no_plan, step):
+def _solve(world, spec: PlanSpec, keep, marginals: bool, no_plan, step):
     """Inputs, futures, the program and its solve; the marginal values and the no-plan risk."""
     from oresight.plan.inputs import gather_inputs
     from oresight.plan.model import build_model
@@ -139,7 +139,7 @@ def _solve(world, spec: PlanSpec, floor, marginals: bool, no_plan, step):
     futures = draw_futures(inputs, spec.samples, spec.seed)
     lap("inputs_s")
     step("building the program", 1)
-    plan_model = build_model(inputs, futures, floor=floor)
+    plan_model = build_model(inputs, futures, keep=keep)
     lap("build_s")
     step("solving (HiGHS)", 2)
     solve(plan_model)
@@ -148,7 +148,7 @@ def _solve(world, spec: PlanSpec, floor, marginals: bool, no_plan, step):
     step("marginal values and the no-plan case", 3)
     marginal = marginal_values(inputs, futures, built) if marginals and built.sum() > 0 else None
     parts = extract(plan_model, marginal)
-    if no_plan is None and spec.budget_usd == 0 and floor is None:
+    if no_plan is None and spec.budget_usd == 0 and keep is None:
         no_plan = parts["risk_in_sample"]  # nothing can be bought: the plan is the no-plan case
     if no_plan is None:
         no_plan = extract(solve_no_plan(inputs, futures))["risk_in_sample"]
@@ -212,12 +212,12 @@ def frontier(
 
         world = load()
     progress = options.pop("progress", None)
-    rows, floor, no_plan = [], None, None
+    rows, kept, no_plan = [], None, None
     for i, budget in enumerate(sorted(budgets_usd)):
         if progress is not None:
             progress(f"budget USD {budget / 1e9:g}bn", i, len(budgets_usd))
-        result = plan(source, world, budget_usd=budget, floor=floor, no_plan=no_plan, **options)
-        floor, no_plan = result, result.no_plan_in_sample
+        result = plan(source, world, budget_usd=budget, keep=kept, no_plan=no_plan, **options)
+        kept, no_plan = result, result.no_plan_in_sample
         for commodity, risk in result.risk_in_sample.items():
             oos = result.risk_out_of_sample.get(commodity, {})
             rows.append(

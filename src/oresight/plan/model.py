@@ -230,9 +230,9 @@ def _floor_payouts(inputs: PlanInputs, futures: Futures) -> pd.DataFrame:
 
 
 # -- the program ----------------------------------------------------------------------------------------------
-def build_model(inputs: PlanInputs, futures: Futures, *, fixed_build: pd.Series | None = None, floor=None) -> PlanModel:
+def build_model(inputs: PlanInputs, futures: Futures, *, fixed_build: pd.Series | None = None, keep=None) -> PlanModel:
     """The deterministic equivalent over ``futures``. ``fixed_build`` fixes the projects (0/1 per project) with
-    an equality whose duals are the projects' marginal values (the LP re-solve of a MILP). ``floor``: a plan
+    an equality whose duals are the projects' marginal values (the LP re-solve of a MILP). ``keep``: a plan
     result whose projects, price floors and stockpile purchases must stay in this plan."""
     m = linopy.Model()
     data = node_data(inputs, futures)
@@ -247,8 +247,8 @@ def build_model(inputs: PlanInputs, futures: Futures, *, fixed_build: pd.Series 
     c["holder"] = pd.Index(list(holders.index), name="holder")
 
     cost, spend = _first_stage(m, inputs, c, eligible, forms, floors, holders, fixed_build)
-    if floor is not None:
-        _keep(m, floor)
+    if keep is not None:
+        _keep(m, keep)
     _budgets(m, inputs, spend, cost)
     short = _second_stage(m, inputs, futures, data, c, forms)
     _objective(m, inputs, data, c, short, cost)
@@ -307,22 +307,22 @@ def _first_stage(m, inputs, c, eligible, forms, floors, holders, fixed_build):
     return cost, spend
 
 
-def _keep(m: linopy.Model, floor) -> None:
+def _keep(m: linopy.Model, kept) -> None:
     """Constraints that keep a smaller plan's projects, floors and purchases (every tranche extends the last)."""
     build = m.variables["build"]
-    kept = [p for p in floor.portfolio["project"] if p in build.indexes["project"]]
+    kept = [p for p in kept.portfolio["project"] if p in build.indexes["project"]]
     if kept:
         m.add_constraints(build.sel(project=kept) >= 1, name="keep_projects")
-    if "floor" in m.variables and not floor.floors.empty:
-        shares = floor.floors.set_index("project")["share"]
+    if "floor" in m.variables and not kept.floors.empty:
+        shares = kept.floors.set_index("project")["share"]
         present = m.variables["floor"].indexes["project"]
         minimum = xr.DataArray(shares.reindex(present).fillna(0.0).to_numpy() * (1 - 1e-6), coords=[present])
         m.add_constraints(m.variables["floor"] >= minimum, name="keep_floors", mask=minimum > 0)
-    if "buy" not in m.variables or floor.stockpiles.empty:
+    if "buy" not in m.variables or kept.stockpiles.empty:
         return
     buy = m.variables["buy"]
     bought = xr.zeros_like(buy.lower.isel(year=0, drop=True))
-    for row in floor.stockpiles.itertuples():
+    for row in kept.stockpiles.itertuples():
         form = MAGNET if row.commodity == "rare-earths" else f"{row.commodity}/{row.stage}"
         if form in buy.indexes["form"] and row.holder in buy.indexes["holder"]:
             bought.loc[{"holder": row.holder, "form": form}] = row.tonnes * (1 - 1e-6)
