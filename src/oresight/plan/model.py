@@ -307,22 +307,22 @@ def _first_stage(m, inputs, c, eligible, forms, floors, holders, fixed_build):
     return cost, spend
 
 
-def _keep(m: linopy.Model, kept) -> None:
+def _keep(m: linopy.Model, smaller) -> None:
     """Constraints that keep a smaller plan's projects, floors and purchases (every tranche extends the last)."""
     build = m.variables["build"]
-    kept = [p for p in kept.portfolio["project"] if p in build.indexes["project"]]
+    kept = [p for p in smaller.portfolio["project"] if p in build.indexes["project"]]
     if kept:
         m.add_constraints(build.sel(project=kept) >= 1, name="keep_projects")
-    if "floor" in m.variables and not kept.floors.empty:
-        shares = kept.floors.set_index("project")["share"]
+    if "floor" in m.variables and not smaller.floors.empty:
+        shares = smaller.floors.set_index("project")["share"]
         present = m.variables["floor"].indexes["project"]
         minimum = xr.DataArray(shares.reindex(present).fillna(0.0).to_numpy() * (1 - 1e-6), coords=[present])
         m.add_constraints(m.variables["floor"] >= minimum, name="keep_floors", mask=minimum > 0)
-    if "buy" not in m.variables or kept.stockpiles.empty:
+    if "buy" not in m.variables or smaller.stockpiles.empty:
         return
     buy = m.variables["buy"]
     bought = xr.zeros_like(buy.lower.isel(year=0, drop=True))
-    for row in kept.stockpiles.itertuples():
+    for row in smaller.stockpiles.itertuples():
         form = MAGNET if row.commodity == "rare-earths" else f"{row.commodity}/{row.stage}"
         if form in buy.indexes["form"] and row.holder in buy.indexes["holder"]:
             bought.loc[{"holder": row.holder, "form": form}] = row.tonnes * (1 - 1e-6)
