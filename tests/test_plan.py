@@ -101,24 +101,29 @@ def test_every_chosen_project_is_in_the_pipeline_with_a_source(joint_dysprosium)
 
 
 def test_a_price_floor_is_offered_where_it_pays_and_only_adds_options(world):
-    # projects fail nine times in ten without a floor; a floor that (at USD 1/kg) never pays out removes that
-    # risk, so the planner offers it, and a plan with floors costs no more than one without
+    # projects fail nine times in ten without a floor; a floor at the DoD-MP level (USD 110/kg, from the data)
+    # removes that risk for a magnet plant at an expected payout the planner finds worth paying, and a plan that
+    # may offer floors costs no more than one that may not; a floor that lifts nothing is never offered
     base = [
         "until=2029",
         "samples=4",
         "commodities=[ndpr]",
         "failure_probability={planned: 0.9, construction: 0.9, commissioning: 0.9, study: 0.9}",
         "disruptions=[{scenario: cn-2025-04-heavy-ree-controls, probability: 0.5, covers: {ndpr: [metal, magnet]}}]",
+        "price_floors.0.stages=[magnet]",
     ]
-    floor = ["price_floors.0.usd_per_kg=1", "price_floors.0.failure_reduction=1", "price_floors.0.stages=[magnet]"]
     options = {"world": world, "members": "USA", "validate": False, "marginals": False, "no_plan": {}}
-    with_floor = plan(settings=base + floor, **options)
+    with_floor = plan(settings=[*base, "price_floors.0.failure_reduction=1"], **options)
+    useless = plan(settings=[*base, "price_floors.0.failure_reduction=0"], **options)
     without = plan(settings=[*base, "price_floors=[]"], **options)
-    assert not with_floor.floors.empty
-    assert set(with_floor.floors["project"]) <= set(with_floor.portfolio["project"])
-    assert (with_floor.floors["expected_payout_usd"] == 0).all() and with_floor.floors["paid_by"].map(len).eq(0).all()
+    floors = with_floor.floors
+    assert not floors.empty and useless.floors.empty
+    assert set(floors["project"]) <= set(with_floor.portfolio["project"])
+    assert (floors["expected_payout_usd"] > 0).all(), "the floor costs something: the price falls below it"
+    assert all(set(paid) <= {"dod"} for paid in floors["paid_by"])  # the only financier that may offer floors
+    assert floors["paid_by"].map(lambda p: sum(p.values())).to_numpy() == pytest.approx(floors["expected_payout_usd"])
     assert with_floor.objective_usd <= without.objective_usd / (1 - MIP_GAP) + 1.0
-    assert with_floor.to_dict()["price_floors"][0]["floor_usd_per_kg"] == 1.0
+    assert with_floor.to_dict()["price_floors"][0]["floor_usd_per_kg"] == pytest.approx(110.0)
 
 
 def test_the_default_floor_reads_the_dod_mp_terms_from_the_data(world):
