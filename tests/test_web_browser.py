@@ -28,6 +28,15 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]  # fmt: skip
 
 
+def screenshot_and_download(page, name: str) -> None:
+    """A page with a result: its screenshot, and its Parquet download arrives as a .parquet file."""
+    expect(page.locator("#download-csv")).to_be_visible()
+    page.screenshot(path=ARTIFACTS / name, full_page=True)
+    with page.expect_download() as download:
+        page.click("#download-parquet")
+    assert download.value.suggested_filename.endswith(".parquet")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -108,11 +117,7 @@ def test_a_scenario_runs_from_the_browser(server, page):
     expect(page.locator("#job")).to_be_visible()
     page.wait_for_url("**/scenarios/runs/**", timeout=120_000)
     charts_rendered(page, 1)
-    expect(page.locator("#download-csv")).to_be_visible()
-    page.screenshot(path=ARTIFACTS / "page-run.png", full_page=True)
-    with page.expect_download() as download:
-        page.click("#download-parquet")
-    assert download.value.suggested_filename.endswith(".parquet")
+    screenshot_and_download(page, "page-run.png")
 
 
 def test_a_scenario_with_parameters_runs_from_the_browser(server, page):
@@ -162,8 +167,4 @@ def test_the_plan_page_solves_on_the_worker_and_shows_its_charts(server, page):
     expect(page.locator("#job-progress")).to_be_visible()
     expect(page.locator("#chart-frontier .main-svg").first).to_be_visible(timeout=180_000)
     charts_rendered(page, 2)
-    expect(page.locator("#download-csv")).to_be_visible()
-    page.screenshot(path=ARTIFACTS / "page-plan.png", full_page=True)
-    with page.expect_download() as download:
-        page.click("#download-parquet")
-    assert download.value.suggested_filename.endswith(".parquet")
+    screenshot_and_download(page, "page-plan.png")
