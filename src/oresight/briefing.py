@@ -154,7 +154,7 @@ def recent_events(store=None, limit: int = 20) -> list[dict]:
     from oresight.news.store import events
     from oresight.store import Store
 
-    opened = Store.open(store, create=False)
+    opened = Store.open(store, read_only=True)
     if opened is None:
         return []
     with opened:

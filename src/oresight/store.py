@@ -6,6 +6,24 @@ are merged over them when the World loads, later imports taking precedence over 
 table of the same publication and edition.
 
 Every import runs in one transaction: a failing import leaves the store as it was.
+
+**Access.** DuckDB lets one process write a database file, or several processes read it, never both at once.
+So connections are short-lived: open, do one transaction, close. A reader opens read-only
+(``Store.open(read_only=True)``), a writer read-write; while another process holds the file either waits and
+tries again (backing off up to :data:`STORE_WAIT_SECONDS`) and then fails with :class:`StoreBusyError`.
+Nobody holds the store during long work (a simulation, a news extraction, a solve): read the inputs, close,
+compute, open again to save. Within one process, readers share a connection's database and a writer waits for
+them (and they for it) on an in-process lock, since DuckDB refuses a read-write and a read-only connection to
+one file in one process.
+
+>>> import tempfile
+>>> path = Path(tempfile.mkdtemp()) / "oresight.duckdb"
+>>> with Store.open(path) as store:          # a writer: creates the file and the tables
+...     store.has("runs")
+True
+>>> with Store.open(path, read_only=True) as store:
+...     store.read_only, len(store.runs())
+(True, 0)
 """
 
 from __future__ import annotations
@@ -13,6 +31,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import random
+import re
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,7 +47,10 @@ from oresight.facts import FACT_COLUMNS, SOURCE_COLUMNS, normalise_facts
 if TYPE_CHECKING:
     from oresight.sources import Source
 
-__all__ = ["Store", "default_home"]
+__all__ = ["STORE_WAIT_SECONDS", "Store", "StoreBusyError", "default_home"]
+
+#: how long opening the store waits for another process to let go of it, by default (``ORESIGHT_STORE_WAIT``)
+STORE_WAIT_SECONDS = 15.0
 
 _SCHEMA = [
     """CREATE TABLE IF NOT EXISTS imports (
@@ -48,6 +73,14 @@ _SCHEMA = [
         scenario_yaml VARCHAR, summary_json VARCHAR, results_path VARCHAR)""",
 ]
 
+#: what DuckDB says when another process holds the file, or this process holds it in the other mode
+_CONFLICT = re.compile(r"Conflicting lock|Could not set lock|different configuration", re.IGNORECASE)
+_HOLDER = re.compile(r"\(PID (\d+)\)")
+
+
+class StoreBusyError(OresightError):
+    """Another process kept the store for longer than oresight waits; trying again later will succeed."""
+
 
 def _refuse_impossible(facts: pd.DataFrame, path: Path) -> None:
     from oresight.errors import InputError
@@ -63,30 +96,137 @@ def default_home() -> Path:
     return Path(os.environ.get("ORESIGHT_HOME") or Path.home() / ".oresight")
 
 
+def wait_seconds() -> float:
+    """How long opening the store waits for another process: ``$ORESIGHT_STORE_WAIT`` or the default."""
+    try:
+        return max(0.0, float(os.environ.get("ORESIGHT_STORE_WAIT", STORE_WAIT_SECONDS)))
+    except ValueError:
+        return STORE_WAIT_SECONDS
+
+
+class _ReadersWriter:
+    """Many readers or one writer of a file within this process. A waiting writer goes before new readers,
+    except a thread that already reads (so that nested reads never wait for a writer that waits for them)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writing = False
+        self._writers_waiting = 0
+        self._mine = threading.local()  # reads held by the current thread
+
+    def acquire(self, write: bool, deadline: float) -> bool:
+        with self._cond:
+            if write:
+                self._writers_waiting += 1
+            try:
+                while not self._may_enter(write):
+                    if not self._cond.wait(timeout=max(0.0, deadline - time.monotonic())):
+                        return False
+                if write:
+                    self._writing = True
+                else:
+                    self._readers += 1
+                    self._mine.reads = getattr(self._mine, "reads", 0) + 1
+                return True
+            finally:
+                if write:
+                    self._writers_waiting -= 1
+
+    def _may_enter(self, write: bool) -> bool:
+        if self._writing:
+            return False
+        if write:
+            return self._readers == 0
+        return not self._writers_waiting or getattr(self._mine, "reads", 0) > 0
+
+    def release(self, write: bool) -> None:
+        with self._cond:
+            if write:
+                self._writing = False
+            else:
+                self._readers -= 1
+                self._mine.reads -= 1
+            self._cond.notify_all()
+
+
+_LOCKS: dict[Path, _ReadersWriter] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _lock_of(path: Path) -> _ReadersWriter:
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(path.resolve(), _ReadersWriter())
+
+
+def _connect(path: Path, read_only: bool, deadline: float):
+    """A DuckDB connection, trying again with growing pauses while another process holds the file."""
+    import duckdb
+
+    pause = 0.01
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.Error as exc:
+            if not _CONFLICT.search(str(exc)):
+                raise OresightError(f"cannot open the store {path}: {exc}") from None
+            if time.monotonic() + pause > deadline:
+                holder = _HOLDER.search(str(exc))
+                who = f"process {holder.group(1)}" if holder else "another oresight process"
+                raise StoreBusyError(
+                    f"the store {path} is busy: {who} kept it for longer than oresight waits; try again when it "
+                    "has finished (or set ORESIGHT_STORE_WAIT to wait longer)"
+                ) from None
+            time.sleep(pause * random.uniform(0.5, 1.0))  # jitter: waiting readers do not retry in lockstep
+            pause = min(pause * 2, 0.25)
+
+
 class Store:
     """A DuckDB file with oresight's tables. Use as a context manager."""
 
-    def __init__(self, path: Path, connection) -> None:
+    def __init__(self, path: Path, connection, *, read_only: bool = False, lock: _ReadersWriter | None = None) -> None:
         self.path = path
         self.con = connection
+        self.read_only = read_only
+        self._lock = lock
 
     @classmethod
-    def open(cls, path: str | Path | None = None, *, create: bool = True, read_only: bool = False) -> Store | None:
-        """Open the store at ``path`` (default ``$ORESIGHT_HOME/oresight.duckdb``); None if absent and not created."""
-        path = Path(path) if path else default_home() / "oresight.duckdb"
-        if not path.exists() and not create:
-            return None
-        import duckdb
+    def open(
+        cls,
+        path: str | Path | None = None,
+        *,
+        create: bool = True,
+        read_only: bool = False,
+        wait: float | None = None,
+    ) -> Store | None:
+        """Open the store at ``path`` (default ``$ORESIGHT_HOME/oresight.duckdb``) for one short transaction.
 
+        ``read_only``: a reader (never creates the file; None if it is absent). Otherwise a writer, which
+        creates the file and the tables unless ``create`` is False (then None if absent). While another process
+        holds the file, opening waits up to ``wait`` seconds (default :func:`wait_seconds`) and then raises
+        :class:`StoreBusyError`.
+        """
+        path = Path(path) if path else default_home() / "oresight.duckdb"
+        if not path.exists() and (read_only or not create):
+            return None
         path.parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + (wait_seconds() if wait is None else wait)
+        lock = _lock_of(path)
+        writing = not read_only
+        if not lock.acquire(writing, deadline):
+            raise StoreBusyError(f"the store {path} is busy in this process; try again when it has finished")
         try:
-            con = duckdb.connect(str(path), read_only=read_only and path.exists())
-        except duckdb.Error as exc:
-            raise OresightError(f"cannot open the store {path}: {exc}") from None
-        store = cls(path, con)
-        if not read_only:
-            for statement in _SCHEMA:
-                con.execute(statement)
+            store = cls(path, _connect(path, read_only, deadline), read_only=read_only, lock=lock)
+        except BaseException:
+            lock.release(writing)
+            raise
+        if writing:
+            try:
+                for statement in _SCHEMA:
+                    store.con.execute(statement)
+            except BaseException:
+                store.close()
+                raise
         return store
 
     def __enter__(self) -> Store:
@@ -96,9 +236,16 @@ class Store:
         self.close()
 
     def close(self) -> None:
-        self.con.close()
+        """Close the connection and let other readers and writers in (closing twice does nothing)."""
+        lock, self._lock = self._lock, None
+        try:
+            self.con.close()
+        finally:
+            if lock is not None:
+                lock.release(not self.read_only)
 
-    def _has(self, table: str) -> bool:
+    def has(self, table: str) -> bool:
+        """Whether the store has this table (a reader cannot create tables, so it asks first)."""
         return bool(
             self.con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchone()[
                 0
@@ -156,7 +303,7 @@ class Store:
     def imports(self) -> pd.DataFrame:
         """The import log, one row per import: id, path, format, sha256, imported_at, facts, skipped, and how many
         of its facts the plausibility rules flagged."""
-        if not self._has("imports"):
+        if not self.has("imports"):
             return pd.DataFrame()
         return self.con.execute(
             """SELECT i.*, count(f.import_id) FILTER (WHERE coalesce(f.flag, '') <> '') AS flagged
@@ -214,19 +361,19 @@ class Store:
         return target
 
     def runs(self) -> pd.DataFrame:
-        if not self._has("runs"):
+        if not self.has("runs"):
             return pd.DataFrame()
         return self.con.execute("SELECT * EXCLUDE (scenario_yaml, summary_json) FROM runs ORDER BY created").df()
 
     def run(self, run_id: str) -> dict | None:
-        if not self._has("runs"):
+        if not self.has("runs"):
             return None
         frame = self.con.execute("SELECT * FROM runs WHERE id = ?", [run_id]).df()
         return None if frame.empty else frame.iloc[0].to_dict()
 
     def facts_and_sources(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Imported facts and sources, each with ``load_order`` = import id (later imports rank higher)."""
-        if not self._has("facts"):
+        if not self.has("facts"):
             return pd.DataFrame(columns=[*FACT_COLUMNS, "load_order"]), pd.DataFrame(
                 columns=[*SOURCE_COLUMNS, "load_order"]
             )

@@ -108,13 +108,14 @@ def save_run(sim, store: str | Path | None = None) -> str:
         "scenario_yaml": attrs["scenario_yaml"],
         "summary_json": json.dumps(summarise(sim.dataset, sim.causes), default=str),
     }
+    results = results_frame(sim.dataset)  # computed before the store is opened: a writer holds it only briefly
     with _open(store) as opened:
-        opened.add_run(row, results_frame(sim.dataset))
+        opened.add_run(row, results)
     return run_id
 
 
 def list_runs(store: str | Path | None = None) -> pd.DataFrame:
-    opened = Store.open(store, create=False)
+    opened = Store.open(store, read_only=True)
     if opened is None:
         return pd.DataFrame()
     with opened:
@@ -123,7 +124,7 @@ def list_runs(store: str | Path | None = None) -> pd.DataFrame:
 
 def load_run(run_id: str, store: str | Path | None = None) -> dict:
     """The stored row of a run, with its summary parsed."""
-    opened = Store.open(store, create=False)
+    opened = Store.open(store, read_only=True)
     row = None
     if opened is not None:
         with opened:

@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from oresight.errors import DataNotAttestedError, InputError, OresightError, UnknownNameError
+from oresight.store import StoreBusyError
 from oresight.web import api, pages, plans
 from oresight.web.jobs import JobQueue, QueueFullError
 from oresight.web.service import Service
@@ -103,6 +104,10 @@ def _add_error_handlers(app: FastAPI) -> None:
             return _error(request, 404, str(exc))
         if isinstance(exc, QueueFullError):
             return _error(request, 429, str(exc))
+        if isinstance(exc, StoreBusyError):  # another process kept the store longer than the app waits
+            response = _error(request, 503, str(exc))
+            response.headers["Retry-After"] = "5"
+            return response
         if isinstance(exc, InputError):
             loc = ["body", *(exc.field.replace("[", ".").replace("]", "").split(".") if exc.field else [])]
             return _error(request, 422, [{"loc": loc, "msg": str(exc), "type": "value_error"}])

@@ -39,7 +39,6 @@ class Service:
         self.world = world
         self.store = Path(store)
         self.jobs = jobs or JobQueue()
-        self._store_lock = threading.Lock()
         self._memo: dict = {}
         self._key_locks: dict[tuple, threading.Lock] = {}
         self._locks_guard = threading.Lock()
@@ -195,8 +194,7 @@ class Service:
 
         def work(progress) -> str:
             sim = simulate(scenario, self.world, explain=True, progress=progress)
-            with self._store_lock:
-                run_id = save_run(sim, self.store)
+            run_id = save_run(sim, self.store)
             self.store_changed()
             return run_id
 
@@ -205,8 +203,7 @@ class Service:
     def runs(self) -> pd.DataFrame:
         from oresight.simulate.runs import list_runs
 
-        with self._store_lock:
-            runs = list_runs(self.store)
+        runs = list_runs(self.store)
         columns = ["id", "created", "scenario", "seed", "samples", "horizon", "importers", "data_version"]
         return runs[columns] if len(runs) else pd.DataFrame(columns=columns)
 
@@ -219,8 +216,7 @@ class Service:
             except OresightError:
                 raise UnknownNameError("saved run", run_id) from None
 
-        with self._store_lock:
-            return self.memo(("run", run_id), read)  # a saved run never changes
+        return self.memo(("run", run_id), read)  # a saved run never changes
 
     def run_results(self, run_id: str) -> pd.DataFrame:
         return pd.read_parquet(self.run(run_id)["results_path"])
@@ -256,11 +252,17 @@ class Service:
     def events(self, since: str | None = None, kind: str | None = None, commodity: str | None = None) -> list[dict]:
         from oresight.news.store import events
 
-        with self._store_lock, Store.open(self.store) as store:
+        store = Store.open(self.store, read_only=True)
+        if store is None:
+            return []
+        with store:
             return events(store, since=since, kind=kind, commodity=commodity)
 
     def article_texts(self, ids: list[str]) -> dict[str, str]:
         from oresight.news.store import article_texts
 
-        with self._store_lock, Store.open(self.store) as store:
+        store = Store.open(self.store, read_only=True)
+        if store is None:
+            return {}
+        with store:
             return article_texts(store, ids)

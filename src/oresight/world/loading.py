@@ -41,7 +41,7 @@ def load(year: int | None = None, *, edition: str | int | None = None, store: st
     if store:
         from oresight.store import Store
 
-        local = Store.open(None if store is True else store, create=False)
+        local = Store.open(None if store is True else store, read_only=True)
         if local is not None:
             with local:
                 imported, imported_sources = local.facts_and_sources()
