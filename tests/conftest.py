@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+# Before any fixture of any scope runs (module- and session-scoped ones run before the per-test home below):
+# the whole session's default home is a fresh folder, so no test can reach the user's ~/.oresight.
+_SESSION_HOME = Path(tempfile.mkdtemp(prefix="oresight-tests-")) / "home"
+os.environ["ORESIGHT_HOME"] = str(_SESSION_HOME)
 
 
 @pytest.fixture(autouse=True)

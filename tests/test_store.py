@@ -64,3 +64,18 @@ def test_missing_store_is_not_created_by_loading(isolated_home):
     oresight.load()
     assert not (isolated_home / "oresight.duckdb").exists()
     assert Store.open(create=False) is None
+
+
+@pytest.fixture(scope="module")
+def home_seen_by_a_module_fixture():
+    from oresight.store import default_home
+
+    return default_home()
+
+
+def test_no_fixture_of_any_scope_sees_the_users_home(home_seen_by_a_module_fixture):
+    """A module-scoped fixture runs before the per-test home; it still never reaches ~/.oresight."""
+    from pathlib import Path
+
+    assert not home_seen_by_a_module_fixture.is_relative_to(Path.home() / ".oresight")
+    assert home_seen_by_a_module_fixture.name == "home"
