@@ -112,11 +112,11 @@ def test_country_page_data_says_what_china_supplies(client):
 @pytest.mark.parametrize(
     ("path", "where"),
     [
-        ("/api/commodities/Rare%20Earths", ["path", "commodity"]),
+        ("/api/commodities/%24%7Bx%7D", ["path", "commodity"]),
         ("/api/assessments?importer=Narnia", ["query", "importer"]),
         ("/api/assessments?year=1800", ["query", "year"]),
         ("/api/assessments?limit=0", ["query", "limit"]),
-        ("/api/countries/chn", ["path", "country"]),
+        ("/api/countries/%3Cscript%3E", ["path", "country"]),
         ("/api/events?since=yesterday", ["query", "since"]),
         ("/api/events?kind=rumour", ["query", "kind"]),
         ("/api/runs/not-a-run", ["path", "run_id"]),

@@ -14,7 +14,14 @@ from oresight.errors import DataNotAttestedError
 from oresight.taxonomy.countries import AGGREGATES, REST_OF_WORLD, WORLD
 from oresight.world import World, calc_shares_from_volumes
 
-__all__ = ["calc_span_of_sources", "commodity_list", "concentration_ranking", "sources_table", "stage_table"]
+__all__ = [
+    "calc_span_of_sources",
+    "commodity_facts",
+    "commodity_list",
+    "concentration_ranking",
+    "sources_table",
+    "stage_table",
+]
 
 
 def stage_table(
@@ -206,6 +213,23 @@ def commodity_list(world: World) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def commodity_facts(world: World, commodity: str, limit: int = 200) -> pd.DataFrame:
+    """What the data hold on a commodity, whatever its stages: for each measure, stage, country and partner the
+    observed value of the latest year, with unit, basis, status and source; a value no source gives stays NaN.
+
+    >>> import oresight
+    >>> facts = commodity_facts(oresight.load(store=False), "neon")
+    >>> {"net_import_reliance", "production"} <= set(facts["measure"])
+    True
+    """
+    commodity, _ = world.resolve(commodity)
+    rows = world.select(commodity=commodity)
+    key = ["measure", "stage", "country", "partner", "sector"]
+    latest = rows.sort_values("year").drop_duplicates(key, keep="last")
+    columns = ["measure", "stage", "country", "partner", "year", "value", "unit", "basis", "status", "source"]
+    return latest.sort_values(["measure", "stage", "country", "partner"])[columns].head(limit).reset_index(drop=True)
 
 
 def sources_table(world: World) -> pd.DataFrame:

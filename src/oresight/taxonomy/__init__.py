@@ -176,7 +176,8 @@ class Taxonomy:
             row["hs"].replace(".", ""): row for row in _read_csv("hs_codes.csv")
         }
         self.countries = CountryResolver(_read_csv("country_names.csv"), _read_csv("country_codes.csv"))
-        self._commodity_index = self._index((name, c.id) for c in self.commodities.values() for name in c.names())
+        self._commodity_index = self._index(self._commodity_names_by_rank())
+        self._publisher_index = self._index((name, c.id) for c in self.commodities.values() for name in c.names())
         self._stage_index = self._index(
             (name, sid) for sid, spec in self.stages.items() for name in (sid, spec["en"], spec["de"])
         )
@@ -188,6 +189,20 @@ class Taxonomy:
         self._bloc_index = self._index(
             (name, bid) for bid, spec in self.blocs.items() for name in (bid, spec["en"], *spec.get("aliases", ()))
         )
+
+    def _commodity_names_by_rank(self):
+        """(name, id) pairs, a commodity's own id and names before anyone's aliases, aliases before publishers'
+        names: "Bentonite" is bentonite although the EU's list names its group (clays) so too."""
+        ranks = (
+            lambda c: (c.id,),
+            lambda c: (c.en, c.de),
+            lambda c: c.aliases,
+            lambda c: (*c.usgs, *c.iea, *c.eu),
+        )
+        for names_of in ranks:
+            for c in self.commodities.values():
+                for name in names_of(c):
+                    yield name, c.id
 
     @staticmethod
     def _index(pairs) -> dict[str, str]:
@@ -216,13 +231,41 @@ class Taxonomy:
 
     # -- commodities, stages, sectors --------------------------------------------------------------------
     def commodity(self, name: str) -> Commodity:
-        """The commodity a name (id, English or German name, alias, publisher name) refers to."""
+        """The commodity a name refers to: the one rule for every command, filter, page and the library.
+
+        A commodity's id, English or German name means that commodity; else an alias, else a publisher's name
+        (USGS, IEA, EU) of the commodity that lists it. Case, dashes and spacing do not matter.
+
+        >>> tax = load_taxonomy()
+        >>> [tax.commodity(n).id for n in ("Bentonite", "kaolin", "Kobalt", "LREE", "Seltene Erden", "NdFeB")]
+        ['bentonite', 'kaolin', 'cobalt', 'light-rare-earths', 'rare-earths', 'rare-earth-magnets']
+        """
         return self.commodities[self._lookup("commodity", name, self._commodity_index, self.commodities)]
 
     def find_commodity(self, name: str) -> Commodity | None:
-        """Like :meth:`commodity` but ``None`` for an unknown name."""
-        cid = self._commodity_index.get(normalise_name(name))
+        """The commodity a publisher's row names, or ``None``: importers map publishers' names to the commodity
+        that lists them first (the EU's "Bentonite" row is stored under clays), as the bundled data were built."""
+        cid = self._publisher_index.get(normalise_name(name))
         return self.commodities[cid] if cid else None
+
+    def members(self, commodity_id: str) -> tuple[str, ...]:
+        """A commodity and everything under it (a group's members, their members …): what a filter by the
+        commodity matches.
+
+        >>> load_taxonomy().members("clays")
+        ('clays', 'bentonite', 'fullers-earth', 'kaolin')
+        >>> "dysprosium" in load_taxonomy().members("rare-earths")
+        True
+        """
+        found, frontier = [commodity_id], [commodity_id]
+        while frontier:
+            frontier = [c.id for c in self.commodities.values() if c.parent in frontier and c.id not in found]
+            found += frontier
+        return tuple(found)
+
+    def matching_commodities(self, name: str) -> frozenset[str]:
+        """The ids a commodity filter given by name matches: the named commodity and its members."""
+        return frozenset(self.members(self.commodity(name).id))
 
     def stage(self, name: str) -> str:
         return self._lookup("stage", name, self._stage_index, self.stages)

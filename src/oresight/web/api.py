@@ -13,13 +13,27 @@ from oresight.news.lexicon import load_lexicon
 from oresight.web.caching import cached_json
 from oresight.web.service import WEB_MAX_HORIZON, WEB_MAX_SAMPLES, Service, plain
 
-__all__ = ["MAX_UPLOAD_BYTES", "router"]
+__all__ = ["MAX_UPLOAD_BYTES", "NO_SUPPLY_NOTE", "router"]
 
 #: largest scenario file accepted by upload; the library's largest scenario is under 4 kB
 MAX_UPLOAD_BYTES = 64 * 1024
 
-COMMODITY = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$", description="A commodity id, e.g. rare-earths")]
-COUNTRY = Annotated[str, Path(pattern=r"^[A-Z]{3}$", description="ISO 3166 alpha-3 code, e.g. CHN")]
+COMMODITY = Annotated[
+    str,
+    Path(
+        pattern=r"^[^\W_][\w .,'()+-]{0,59}$",
+        description="A commodity id or name, English or German: rare-earths, Seltene Erden, Kobalt",
+    ),
+]
+#: what a commodity's page and API say where no source gives its supply by country at any stage
+NO_SUPPLY_NOTE = (
+    "no source gives this commodity's supply by country at any stage, so concentration and risk scores are not "
+    "computed; the facts below are what the data hold"
+)
+COUNTRY = Annotated[
+    str,
+    Path(pattern=r"^[^\W_][\w .,'()-]{0,59}$", description="ISO 3166 alpha-3 code or a name: CHN, China, Japan"),
+]
 SCENARIO = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,79}$", description="A library scenario name")]
 RUN_ID_PATTERN = r"^\d{8}-\d{6}-[0-9a-f]{6}$"
 RUN_ID = Annotated[str, Path(pattern=RUN_ID_PATTERN, description="A saved run's id")]
@@ -68,13 +82,16 @@ def commodities(svc: ServiceDep) -> list[dict]:
 def commodity(svc: ServiceDep, commodity: COMMODITY, importer: IMPORTER = "US+JP", year: YEAR = None) -> dict:
     cid = svc.commodity_id(commodity)
     stages = svc.commodity_stages(cid, checked_importer(svc, importer), year)
+    facts = svc.commodity_facts(cid)
     spec = svc.world.tax.commodities[cid]
     return {
         "commodity": cid,
         "name": spec.en,
         "name_de": spec.de,
         "stages": plain(stages),
-        "sources": svc.sources(stages["source"].dropna()),
+        "note": None if len(stages) else NO_SUPPLY_NOTE,
+        "facts": plain(facts),
+        "sources": svc.sources([*stages["source"].dropna(), *facts["source"].dropna()]),
     }
 
 

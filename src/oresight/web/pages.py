@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from functools import cache
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
@@ -19,6 +20,7 @@ from oresight.web.api import (
     COUNTRY,
     EVENT_TYPES,
     IMPORTER,
+    NO_SUPPLY_NOTE,
     RUN_ID,
     RUN_ID_PATTERN,
     YEAR,
@@ -46,8 +48,23 @@ def _environment() -> Environment:
         autoescape=select_autoescape(default_for_string=True, default=True),
     )
     environment.filters.update(base.filters)
-    environment.globals["nav"] = NAV
+    environment.globals.update(nav=NAV, country_link=country_link)
     return environment
+
+
+def country_link(code) -> Markup:
+    """A link to a country's page, or the code as text where it names no country (WLD, ROW, the EU, blank).
+
+    >>> str(country_link("CHN")), str(country_link("ROW"))
+    ('<a href="/country/CHN">CHN</a>', 'ROW')
+    """
+    from oresight.taxonomy import load_taxonomy
+    from oresight.taxonomy.countries import AGGREGATES, EUROPEAN_UNION
+
+    code = "" if code is None else str(code)
+    if code in AGGREGATES or code == EUROPEAN_UNION or code not in load_taxonomy().countries.iso3_codes:
+        return escape(code)
+    return Markup('<a href="/country/{0}">{0}</a>').format(code)
 
 
 def render(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:
@@ -84,8 +101,18 @@ def overview(request: Request, svc: ServiceDep, importer: IMPORTER = "US+JP", ye
 
 
 @router.get("/commodity/{commodity}")
+async def commodity(
+    request: Request, svc: ServiceDep, commodity: COMMODITY, importer: IMPORTER = "US+JP", year: YEAR = None
+):
+    """A commodity's page; by any other of its names (Kobalt, Seltene Erden, NdFeB) it redirects to its id."""
+    cid = svc.commodity_id(commodity)
+    if cid != commodity:
+        return _redirect(request, f"/commodity/{quote(cid)}")
+    return await _commodity(request=request, svc=svc, commodity=cid, importer=importer, year=year)
+
+
 @cached_html()
-def commodity(request: Request, svc: ServiceDep, commodity: COMMODITY, importer: IMPORTER = "US+JP", year: YEAR = None):
+def _commodity(request: Request, svc, commodity: str, importer: str, year: int | None):
     from oresight.errors import OresightError
 
     cid = svc.commodity_id(commodity)
@@ -96,6 +123,7 @@ def commodity(request: Request, svc: ServiceDep, commodity: COMMODITY, importer:
         sankey, chain_note = _sankey(svc, cid, links, link_sources), None
     except OresightError as exc:  # a chain the simulator cannot calibrate still has its stage table
         sankey, link_sources, chain_note = None, [], str(exc)
+    facts = svc.commodity_facts(cid)
     return render(
         request,
         "commodity.html.j2",
@@ -104,10 +132,12 @@ def commodity(request: Request, svc: ServiceDep, commodity: COMMODITY, importer:
         spec=svc.world.tax.commodities[cid],
         importer=label,
         stages=stages,
+        no_supply_note=None if len(stages) else NO_SUPPLY_NOTE,
+        facts=facts,
         sankey=sankey,
         chain_note=chain_note,
-        explanation=svc.explanation(cid, label, year),
-        sources=svc.sources([*stages["source"].dropna(), *link_sources]),
+        explanation=svc.explained(cid, label, year),
+        sources=svc.sources([*stages["source"].dropna(), *link_sources, *facts["source"].dropna()]),
         commodities=svc.commodities()["commodity"].tolist(),
     )
 
@@ -118,9 +148,21 @@ def _sankey(svc, commodity: str, links, sources) -> str:
 
 
 @router.get("/country/{country}")
-@cached_html()
-def country(request: Request, svc: ServiceDep, country: COUNTRY, year: YEAR = None):
+async def country(request: Request, svc: ServiceDep, country: COUNTRY, year: YEAR = None):
+    """A country's page; by a name (Japan, Deutschland) or another code (JP) it redirects to its ISO3 code."""
     code = svc.country(country)
+    if code != country:
+        return _redirect(request, f"/country/{quote(code)}")
+    return await _country(request=request, svc=svc, code=code, year=year)
+
+
+def _redirect(request: Request, path: str) -> RedirectResponse:
+    query = f"?{request.url.query}" if request.url.query else ""
+    return RedirectResponse(path + query, status_code=307)
+
+
+@cached_html()
+def _country(request: Request, svc, code: str, year: int | None):
     supplies = svc.supplies(code, year)
     depends = svc.assessment(code, year).head(15)
     return render(

@@ -88,11 +88,14 @@ class Service:
     def commodity_id(self, name: str) -> str:
         return self.world.resolve(name)[0]
 
-    def country(self, code: str) -> str:
-        importer = self.world.tax.importer(code)
-        if importer.is_bloc:
-            raise UnknownNameError("country", code)
-        return importer.members[0]
+    def country(self, name: str) -> str:
+        """The ISO3 code of a country named by code or name (a bloc or a world total is no country page)."""
+        from oresight.taxonomy.countries import AGGREGATES, EUROPEAN_UNION
+
+        code = self.world.tax.country(name)
+        if code in AGGREGATES or code == EUROPEAN_UNION:
+            raise UnknownNameError("country", name)
+        return code
 
     # -- map and measure --------------------------------------------------------------------------------------
     def _commodities(self) -> pd.DataFrame:
@@ -116,11 +119,21 @@ class Service:
         return explain(self.world, commodity, self.importer(importer), year)
 
     def commodity_stages(self, commodity: str, importer: str, year: int | None) -> pd.DataFrame:
+        """The assessment's rows of one commodity: none where no source gives its supply by country."""
         table = self.assessment(importer, year)
-        rows = table[table["commodity"] == commodity]
-        if rows.empty:
-            raise DataNotAttestedError(f"no stage of {commodity} has supply data")
-        return rows
+        return table[table["commodity"] == commodity]
+
+    def commodity_facts(self, commodity: str) -> pd.DataFrame:
+        from oresight.tables import commodity_facts
+
+        return self.memo(("facts", commodity), lambda: commodity_facts(self.world, commodity))
+
+    def explained(self, commodity: str, importer: str, year: int | None) -> dict:
+        """:meth:`explanation`, or no stages and the reason where no stage has supply data."""
+        try:
+            return self.explanation(commodity, importer, year)
+        except DataNotAttestedError as exc:
+            return {"commodity": commodity, "stages": [], "sources": [], "note": str(exc)}
 
     def supplies(self, country: str, year: int | None) -> pd.DataFrame:
         """What a country supplies: its share of world output at every stage with data."""
