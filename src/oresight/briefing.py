@@ -9,7 +9,16 @@ from oresight.tables import concentration_ranking
 from oresight.taxonomy.countries import AGGREGATES
 from oresight.world import World
 
-__all__ = ["chain_flows", "chain_summary", "make_brief", "recent_events", "stress_test", "top_vulnerabilities"]
+__all__ = [
+    "STRESS_COLUMNS",
+    "chain_flows",
+    "chain_summary",
+    "make_brief",
+    "recent_events",
+    "stress_table",
+    "stress_test",
+    "top_vulnerabilities",
+]
 
 #: Monte Carlo samples of the brief's stress test: enough for stable P5/P95, fast enough for the main job
 BRIEF_SAMPLES = 1000
@@ -75,11 +84,57 @@ def stress_test(world: World, importer: str = "US+JP", samples: int = BRIEF_SAMP
     members = list(world.tax.importer(importer).members)
     sim = simulate(name, world, importers=members, samples=samples, explain=True)
     summary = sim.summary()
+    event = sim.scenario.event
+    return {
+        "scenario": name,
+        "description": sim.scenario.description,
+        "event_date": str(event.date) if event else "",
+        "event_sources": [c.model_dump(mode="json") for c in event.sources] if event else [],
+        "samples": samples,
+        "table": stress_table(summary),
+        "fan": shortfall_fan(results_frame(sim.dataset), demand_by_stage(summary)),
+        "summary": summary,
+        "sources": sorted({s for r in sim.runs for s in r.baseline.sources}),
+    }
+
+
+#: columns of the stress-test table; a figure the simulator did not model is NaN, and ``note`` says why
+STRESS_COLUMNS = [
+    "importer",
+    "commodity",
+    "stage",
+    "unit",
+    "demand_per_month",
+    "shortfall_p5",
+    "shortfall_p50",
+    "shortfall_p95",
+    "shortfall_share_p50",
+    "worst_month_share_p50",
+    "main_cause",
+    "main_cause_share",
+    "note",
+]
+
+
+def stress_table(summary: dict) -> pd.DataFrame:
+    """One row per importer, commodity and stage with demand: shortfall percentiles and the main cause. An
+    importer the simulator cannot model (no demand data) gets one row per commodity with its figures missing
+    and a note, never zeros.
+
+    >>> summary = {"importers": {"EU": {"commodities": {"rare-earths": {"modelled": False, "note": "no demand data"}}}}}
+    >>> stress_table(summary)[["importer", "shortfall_p50", "note"]].values.tolist()
+    [['EU', nan, 'not modelled: no demand data']]
+    """
     rows = []
     for member, entry in summary["importers"].items():
         for commodity, detail in entry["commodities"].items():
             causes = [c for c in entry.get("causes", []) if c["commodity"] == commodity]
-            for stage, figures in detail.get("by_stage", {}).items():
+            by_stage = detail.get("by_stage", {})
+            if not by_stage:
+                rows.append(
+                    {"importer": member, "commodity": commodity, "note": f"not modelled: {detail.get('note', '')}"}
+                )
+            for stage, figures in by_stage.items():
                 rows.append(
                     {
                         "importer": member,
@@ -90,26 +145,16 @@ def stress_test(world: World, importer: str = "US+JP", samples: int = BRIEF_SAMP
                         "shortfall_p5": figures["shortfall_t"]["p5"],
                         "shortfall_p50": figures["shortfall_t"]["p50"],
                         "shortfall_p95": figures["shortfall_t"]["p95"],
-                        "shortfall_share_p50": detail["shortfall_share"]["p50"]
-                        if len(detail["by_stage"]) == 1
-                        else None,
+                        "shortfall_share_p50": detail["shortfall_share"]["p50"] if len(by_stage) == 1 else None,
                         "worst_month_share_p50": figures["peak_monthly_share"]["p50"],
                         "main_cause": causes[0]["label"] if causes else "",
                         "main_cause_share": causes[0]["share"] if causes else None,
+                        "note": "",
                     }
                 )
-    event = sim.scenario.event
-    return {
-        "scenario": name,
-        "description": sim.scenario.description,
-        "event_date": str(event.date) if event else "",
-        "event_sources": [c.model_dump(mode="json") for c in event.sources] if event else [],
-        "samples": samples,
-        "table": pd.DataFrame(rows),
-        "fan": shortfall_fan(results_frame(sim.dataset), demand_by_stage(summary)),
-        "summary": summary,
-        "sources": sorted({s for r in sim.runs for s in r.baseline.sources}),
-    }
+    table = pd.DataFrame(rows, columns=STRESS_COLUMNS)
+    numbers = [c for c in STRESS_COLUMNS if c.startswith(("demand", "shortfall", "worst", "main_cause_share"))]
+    return table.astype({c: "float64" for c in numbers}).fillna({"stage": "", "unit": "", "main_cause": ""})
 
 
 def make_brief(world: World, year: int | None = None, importer: str = "US+JP", *, stress: bool = True) -> dict:

@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import enum
 from pathlib import Path
 from typing import Annotated
 
 import pandas as pd
 import typer
 
-from .render import OutputFormat, console, emit_json, pct, records, rich_table
+from oresight.formatting import format_fixed, format_number
+
+from .render import MISSING_CELL, console, emit_json, pct, records, rich_table
+
+
+class BriefFormat(enum.StrEnum):
+    """The brief is several tables: the terminal shows them, JSON carries them all (CSV is for one table)."""
+
+    table = "table"
+    json = "json"
 
 
 def brief(
     year: Annotated[int | None, typer.Option("--year", "-y", help="As of this year (default: latest data).")] = None,
     edition: Annotated[str | None, typer.Option("--edition", help="Prefer this edition of each publication.")] = None,
     importer: Annotated[str, typer.Option("--importer", "-i", help="Importer of the vulnerability table.")] = "US+JP",
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json.")] = OutputFormat.table,
+    fmt: Annotated[BriefFormat, typer.Option("--format", "-f", help="table or json.")] = BriefFormat.table,
     html: Annotated[
         Path | None,
         typer.Option(
@@ -41,7 +51,7 @@ def brief(
         _write_html(world, html, importer, year, plan)
         return
     content = make_brief(world, year, importer)
-    if fmt == OutputFormat.json:
+    if fmt == BriefFormat.json:
         stress = content["stress_test"]
         content["stress_test"] = {k: records(v) if isinstance(v, pd.DataFrame) else v for k, v in stress.items()}
         emit_json({k: records(v) if isinstance(v, pd.DataFrame) else v for k, v in content.items()})
@@ -71,7 +81,7 @@ def _render(content: dict) -> None:
             content["chain"],
             title="Rare-earth chain by stage",
             columns=["stage", "year", "top_countries", "china_share", "hhi", "basis", "source"],
-            formatters={"china_share": pct, "hhi": lambda v: f"{v:.2f}"},
+            formatters={"china_share": pct, "hhi": format_fixed},
         )
     )
     console.print(
@@ -79,7 +89,7 @@ def _render(content: dict) -> None:
             content["concentration"],
             title="Most concentrated stages across all commodities (HHI, 0-1)",
             columns=["commodity", "stage", "year", "hhi", "top_country", "top_share", "source"],
-            formatters={"top_share": pct, "hhi": lambda v: f"{v:.2f}"},
+            formatters={"top_share": pct, "hhi": format_fixed},
         )
     )
     console.print(
@@ -87,7 +97,7 @@ def _render(content: dict) -> None:
             content["vulnerabilities"],
             title=f"Top vulnerabilities for {content['importer']}",
             columns=["commodity", "stage", "year", "reason", "hhi", "eu"],
-            formatters={"hhi": lambda v: f"{v:.2f}", "eu": lambda v: f"{v:.2f}"},
+            formatters={"hhi": format_fixed, "eu": format_fixed},
             caption="ranked by the largest third-country share × the share of world output the importer does not make; "
             "eu = EU supply risk (JRC 2017 method)",
         )
@@ -104,14 +114,7 @@ def _render(content: dict) -> None:
 
 def _render_stress(test: dict) -> None:
     """The stress-test table: what the latest real export control would cost each importer."""
-    table = test["table"].assign(
-        shortfall=lambda f: [
-            f"{p50:,.0f} ({p5:,.0f} – {p95:,.0f}) {u}"
-            for p5, p50, p95, u in zip(
-                f["shortfall_p5"], f["shortfall_p50"], f["shortfall_p95"], f["unit"], strict=True
-            )
-        ]
-    )
+    table = test["table"].assign(shortfall=lambda f: [_shortfall(row) for row in f.itertuples()])
     console.print(
         rich_table(
             table,
@@ -122,3 +125,11 @@ def _render_stress(test: dict) -> None:
             f"`oresight simulate {test['scenario']}` for the full run",
         )
     )
+
+
+def _shortfall(row) -> str:
+    """P50 (P5 – P95) with the unit; where the simulator could not model the importer, why."""
+    if pd.isna(row.shortfall_p50):
+        return row.note or MISSING_CELL
+    p5, p50, p95 = (format_number(v) for v in (row.shortfall_p5, row.shortfall_p50, row.shortfall_p95))
+    return f"{p50} ({p5} – {p95}) {row.unit}"

@@ -8,11 +8,10 @@ from typing import Annotated
 
 import typer
 
-from .render import OutputFormat, console, emit_frame, emit_json, err_console, number, pct, records, rich_table
+from .render import FormatOption, OutputFormat, console, emit_frame, emit_json, err_console, number, pct, rich_table
 
 app = typer.Typer(help="Browse the bundled data and import newer releases.", no_args_is_help=True)
 
-FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
 EditionOption = Annotated[
     str | None,
     typer.Option("--edition", help="Use this edition of each publication that has it (e.g. 2025 for USGS MCS 2025)."),
@@ -289,7 +288,7 @@ def _bundled_corrections() -> list[dict]:
     return json.loads(text).get("plausibility", {}).get("errata applied", [])
 
 
-__all__ = ["app", "records"]
+__all__ = ["app"]
 
 
 @app.command("projects")

@@ -10,7 +10,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from .render import console, emit_json, err_console, number, pct, records, rich_table
+from .render import FormatOption, OutputFormat, console, emit_frame, emit_json, err_console, number, pct, rich_table
 
 
 class SimulateFormat(enum.StrEnum):
@@ -170,7 +170,7 @@ def _render(summary: dict, run_id: str | None) -> None:
 
 # -- scenarios --------------------------------------------------------------------------------------------------
 @scenarios_app.command("list")
-def scenarios_list() -> None:
+def scenarios_list(fmt: FormatOption = OutputFormat.table) -> None:
     """The scenarios that ship with oresight, each modelling a real event."""
     from oresight.simulate import library_names, load_scenario
 
@@ -185,7 +185,7 @@ def scenarios_list() -> None:
                 "description": scenario.description,
             }
         )
-    console.print(rich_table(pd.DataFrame(rows), title="Scenario library"))
+    emit_frame(pd.DataFrame(rows), fmt, title="Scenario library")
 
 
 @scenarios_app.command("show")
@@ -197,27 +197,20 @@ def scenarios_show(name: Annotated[str, typer.Argument(help="Library name or YAM
 
 
 # -- runs -------------------------------------------------------------------------------------------------------
-class ListFormat(enum.StrEnum):
-    table = "table"
-    json = "json"
-
-
 @runs_app.command("list")
-def runs_list(
-    fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="table or json.")] = ListFormat.table,
-) -> None:
+def runs_list(fmt: FormatOption = OutputFormat.table) -> None:
     """Saved runs, oldest first."""
     from oresight.simulate.runs import list_runs
 
     frame = list_runs()
-    if fmt == ListFormat.json:
-        emit_json(records(frame.assign(created=frame["created"].astype(str))) if not frame.empty else [])
-        return
     if frame.empty:
-        console.print("no saved runs yet; `oresight simulate` saves each run")
-        return
-    frame = frame.assign(created=frame["created"].dt.strftime("%Y-%m-%d %H:%M"))
-    console.print(rich_table(frame, title="Saved runs", columns=["id", "created", "scenario", "samples", "importers"]))
+        if fmt == OutputFormat.table:
+            console.print("no saved runs yet; `oresight simulate` saves each run")
+            return
+        frame = pd.DataFrame(columns=["id", "created", "scenario", "seed", "samples", "horizon", "importers"])
+    else:
+        frame = frame.assign(created=frame["created"].dt.strftime("%Y-%m-%d %H:%M:%S"))
+    emit_frame(frame, fmt, title="Saved runs", columns=["id", "created", "scenario", "samples", "importers"])
 
 
 @runs_app.command("show")

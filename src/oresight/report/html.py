@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
+from oresight.formatting import MISSING, format_fixed, format_number, format_share, is_missing
 from oresight.report import figures
 from oresight.report.flows import concentration_matrix
 
@@ -20,11 +22,28 @@ PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 HEATMAP_COMMODITIES = 25
 
 
+#: how a missing number reads in a page: a dash that says what it means
+MISSING_HTML = Markup('<span class="missing" title="{0}">–</span>').format(MISSING)
+
+
+def _or_missing(format_value):
+    """A template filter: the formatted value, or the missing mark (never a zero, never blank)."""
+
+    def render(value, *args):
+        return MISSING_HTML if is_missing(value) else format_value(value, *args)
+
+    return render
+
+
 @cache
 def template_environment() -> Environment:
+    """Templates of the brief (and, through the web app, of its pages) with the one number formatter:
+    ``num`` (fixed decimals, for scores), ``quantity`` (tonnes and counts), ``pct`` (shares), ``missing``."""
     environment = Environment(loader=PackageLoader("oresight", "report/templates"), autoescape=select_autoescape())
-    environment.filters["pct"] = lambda v: "" if v is None or pd.isna(v) else f"{100 * float(v):.0f}%"
-    environment.filters["num"] = lambda v, digits=2: "" if v is None or pd.isna(v) else f"{float(v):,.{digits}f}"
+    environment.filters["pct"] = _or_missing(format_share)
+    environment.filters["num"] = _or_missing(lambda v, digits=2: format_fixed(v, digits))
+    environment.filters["quantity"] = _or_missing(format_number)
+    environment.tests["missing"] = is_missing
     return environment
 
 
