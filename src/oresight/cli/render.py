@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import json
 import math
+import os
 import sys
 from collections.abc import Sequence
 from typing import Annotated
@@ -23,7 +24,18 @@ from rich.table import Table
 
 from oresight.formatting import MISSING, format_number, format_share, is_missing
 
-console = Console()
+
+def _width_of_output() -> int | None:
+    """Piped or redirected output (no terminal, no ``COLUMNS``) is not cut to 80 columns: tables get
+    :data:`PIPED_WIDTH` there, so that little is wrapped or left out for a file or ``grep``."""
+    if sys.stdout.isatty() or os.environ.get("COLUMNS"):
+        return None
+    return PIPED_WIDTH
+
+
+#: the width of output that goes to a file or a pipe
+PIPED_WIDTH = 160
+console = Console(width=_width_of_output())
 err_console = Console(stderr=True)
 
 #: how a missing number reads in a terminal table (the caption says what it means)
@@ -110,9 +122,15 @@ def rich_table(
     formatters: dict | None = None,
     caption: str = "",
     keep_whole: Sequence[str] = (),
+    width: int | None = None,
 ) -> Table:
-    """A rich table of a frame. Cells of the ``keep_whole`` columns, and every cell without a space, are never
-    broken; a missing number shows as ``–``, explained in the caption."""
+    """A rich table of a frame that fits ``width`` (default: the terminal's).
+
+    Cells of the ``keep_whole`` columns, and every cell without a space (ids, codes, scenario names, dates), are
+    never broken; text wraps at its spaces, down to a readable width. Where the columns cannot all fit, the last
+    ones are left out and the caption names them (``--format csv`` has them all). A missing number shows as
+    ``–``, explained in the caption.
+    """
     columns = list(columns or frame.columns)
     formatters = formatters or {}
     numeric = {col: col in frame and pd.api.types.is_numeric_dtype(frame[col]) for col in columns}
@@ -120,17 +138,77 @@ def rich_table(
         col: [_cell(v, formatters.get(col), numeric[col]) for v in frame[col]] if col in frame else [""] * len(frame)
         for col in columns
     }
-    missing = any(text == MISSING_CELL for col in columns for text in cells[col])
-    caption = "; ".join(part for part in (caption, _MISSING_CAPTION if missing else "") if part)
+    whole = {col: col in keep_whole or all(" " not in text for text in cells[col]) for col in columns}
+    narrowest = {col: _min_width(col, cells[col], whole[col]) for col in columns}
+    width = width or console.width
+    shown = _fitting(columns, narrowest, width)
+    widths = _widths({c: _natural_width(c, cells[c]) for c in shown}, narrowest, width)
+    missing = any(text == MISSING_CELL for col in shown for text in cells[col])
+    notes = [caption, _MISSING_CAPTION if missing else ""]
+    if len(shown) < len(columns):
+        left_out = ", ".join(c for c in columns if c not in shown)
+        notes.append(f"not shown at this width: {left_out} (a wider terminal or --format csv shows them)")
     table = Table(
-        title=title or None, caption=caption or None, show_lines=False, header_style="bold", title_justify="left"
+        title=title or None,
+        caption="; ".join(n for n in notes if n) or None,
+        show_lines=False,
+        header_style="bold",
+        title_justify="left",
     )
-    for col in columns:
-        whole = col in keep_whole or all(" " not in text for text in cells[col])
-        table.add_column(col, justify="right" if numeric[col] else "left", overflow="ellipsis", no_wrap=whole)
+    for col in shown:
+        table.add_column(
+            col.replace("_", " "),
+            justify="right" if numeric[col] else "left",
+            overflow="fold",
+            width=widths.get(col),  # never narrower than a whole identifier: it is never broken
+        )
     for number in range(len(frame)):
-        table.add_row(*[cells[col][number] for col in columns])
+        table.add_row(*[cells[col][number] for col in shown])
     return table
+
+
+#: text with spaces wraps, but not narrower than this (or its longest word)
+_TEXT_MIN_WIDTH = 20
+#: a column's borders and padding
+_COLUMN_EDGE = 3
+
+
+def _min_width(header: str, texts: list[str], whole: bool) -> int:
+    """The narrowest a column may be: its longest cell where cells stay whole, else its longest word (at least
+    :data:`_TEXT_MIN_WIDTH` where it holds that much); the header wraps at its word breaks."""
+    lines = [line for text in texts for line in text.splitlines()] or [""]
+    header_word = max(len(w) for w in header.split("_"))
+    if whole:
+        return max(header_word, *(len(line) for line in lines))
+    longest_word = max((len(w) for line in lines for w in line.split()), default=0)
+    return max(header_word, longest_word, min(_TEXT_MIN_WIDTH, max(len(line) for line in lines)))
+
+
+def _natural_width(header: str, texts: list[str]) -> int:
+    return max(len(header), *(len(line) for text in texts for line in text.splitlines() or [""]))
+
+
+def _widths(natural: dict[str, int], narrowest: dict[str, int], width: int) -> dict[str, int]:
+    """Column widths within ``width``: natural where all fit (then left to rich), else each column's narrowest
+    plus a share of the room left, in proportion to how much wider it would like to be."""
+    edges = 1 + _COLUMN_EDGE * len(natural)
+    if sum(natural.values()) + edges <= width:
+        return {}
+    spare = width - edges - sum(narrowest[c] for c in natural)
+    wanted = {c: natural[c] - narrowest[c] for c in natural}
+    total = sum(wanted.values()) or 1
+    return {c: narrowest[c] + (spare * wanted[c]) // total for c in natural}
+
+
+def _fitting(columns: list[str], narrowest: dict[str, int], width: int) -> list[str]:
+    """The leading columns that fit the width at their narrowest (always the first)."""
+    shown, used = [], 1
+    for col in columns:
+        used += narrowest[col] + _COLUMN_EDGE
+        if used > width and shown:
+            break
+        shown.append(col)
+    return shown
 
 
 def _cell(value, formatter, numeric: bool) -> str:

@@ -1,0 +1,114 @@
+"""What the terminal shows: one --format mechanism for listing commands, tables that never break identifiers,
+missing values that read as missing, JSON that is always valid, and the brief for an importer the stress test
+cannot model."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rich.console import Console
+from typer.testing import CliRunner
+
+from oresight.cli import app
+from oresight.cli.render import MISSING_CELL, emit_json, rich_table
+
+runner = CliRunner()
+
+SCENARIO_NAMES = ["cn-2025-04-heavy-ree-controls", "cd-2025-cobalt-export-suspension", "n-minus-1"]
+
+
+def rendered(table, width: int) -> str:
+    out = Console(width=width, record=True, file=io.StringIO())
+    out.print(table)
+    return out.export_text()
+
+
+def scenario_table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "name": SCENARIO_NAMES,
+            "event": ["2025-04-04", "2025-02-22", ""],
+            "description": ["China adds seven heavy rare earths to its export licensing list " * 2] * 3,
+            "shortfall": [1234.5, math.nan, 0.0],
+        }
+    )
+
+
+@pytest.mark.parametrize("width", [40, 60, 80, 120])
+def test_identifiers_are_never_broken_at_any_width(width):
+    text = rendered(rich_table(scenario_table(), width=width), width)
+    for name in SCENARIO_NAMES:
+        assert name in text  # whole, on one line
+    assert max(len(line) for line in text.splitlines()) <= width
+
+
+def test_columns_that_cannot_fit_are_named_in_the_caption():
+    text = rendered(rich_table(scenario_table(), width=40), 40)
+    assert "not shown at this width" in " ".join(text.split()) and "shortfall" in text
+
+
+def test_a_missing_number_reads_as_missing_never_as_zero():
+    text = rendered(rich_table(scenario_table(), columns=["name", "shortfall"], width=120), 120)
+    rows = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in text.splitlines() if "│" in line}
+    assert rows["cd-2025-cobalt-export-suspension"] == MISSING_CELL and rows["n-minus-1"] == "0"
+    assert rows["cn-2025-04-heavy-ree-controls"] == "1,234"
+    assert "not attested" in text
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.recursive(st.floats() | st.integers() | st.text(max_size=5) | st.none(),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+                    max_leaves=12))  # fmt: skip
+def test_json_output_is_always_valid_json(data):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        emit_json(data)
+    parsed = json.loads(out.getvalue(), parse_constant=lambda c: pytest.fail(f"bare {c} in the output"))
+    assert parsed is None or isinstance(parsed, dict | list | float | int | str)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["scenarios", "list"], ["runs", "list"], ["data", "list"], ["data", "sources"],
+     ["data", "show", "gallium", "--stage", "refining"]],
+)  # fmt: skip
+def test_every_listing_command_speaks_table_json_and_csv(command):
+    as_json = runner.invoke(app, [*command, "--format", "json"])
+    assert as_json.exit_code == 0, as_json.output
+    rows = json.loads(as_json.stdout)
+    as_csv = runner.invoke(app, [*command, "--format", "csv"])
+    assert as_csv.exit_code == 0, as_csv.output
+    frame = pd.read_csv(io.StringIO(as_csv.stdout))
+    assert len(frame) == len(rows)
+    if rows:
+        assert set(frame.columns) == set(rows[0])
+
+
+def test_the_brief_has_no_csv_format_and_says_so():
+    result = runner.invoke(app, ["brief", "--format", "csv"])
+    assert result.exit_code == 2 and "'csv' is not one of" in result.output
+
+
+def test_stress_test_of_an_importer_the_simulator_cannot_model(world):
+    """`brief --importer DE` crashed with KeyError 'shortfall_p5': the table now says why there are no figures."""
+    from oresight.briefing import stress_test
+    from oresight.cli import brief
+
+    test = stress_test(world, "DE+JP", samples=30)
+    rows = test["table"].set_index("importer")
+    assert rows.loc["DEU", "note"].startswith("not modelled") and math.isnan(rows.loc["DEU", "shortfall_p50"])
+    assert rows.loc["JPN", "shortfall_p50"] > 0 and rows.loc["JPN", "note"] == ""
+    out = io.StringIO()
+    brief.console.file, original = out, brief.console.file
+    try:
+        brief._render_stress(test)
+    finally:
+        brief.console.file = original
+    assert "not modelled" in out.getvalue() and "JPN" in out.getvalue()
