@@ -19,7 +19,9 @@ def bundled() -> tuple[pd.DataFrame, pd.DataFrame, str]:
     """Bundled facts and sources, and a short digest of the facts file that names this data version."""
     folder = resources.files("oresight") / "data"
     with resources.as_file(folder / "facts.parquet") as path:
-        facts = pd.read_parquet(path)
+        from pyarrow.parquet import ParquetFile  # one file: no need for pyarrow's dataset layer (slow to import)
+
+        facts = ParquetFile(path).read().to_pandas()
         digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
     with resources.as_file(folder / "sources.csv") as path:
         sources = pd.read_csv(path, dtype=str, keep_default_na=False)

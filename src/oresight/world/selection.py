@@ -19,26 +19,58 @@ from oresight.facts import calc_year_as_of
 
 __all__ = ["FactIndex"]
 
+
+class _Groups:
+    """The rows of each value (or tuple of values) of some columns, taken when first asked for."""
+
+    def __init__(self, facts: pd.DataFrame, columns: list[str]) -> None:
+        self._facts = facts
+        keys = facts[columns[0]] if len(columns) == 1 else [facts[c] for c in columns]
+        self._positions = facts.groupby(keys, sort=False).indices
+        self._taken: dict = {}
+
+    def get(self, key, default=None) -> pd.DataFrame | None:
+        if key not in self._taken:
+            positions = self._positions.get(key)
+            if positions is None:
+                return default
+            self._taken[key] = self._facts.take(positions)
+        return self._taken[key]
+
+    def __contains__(self, key) -> bool:
+        return key in self._positions
+
+    def __iter__(self):
+        return iter(self._positions)
+
+    def items(self):
+        return ((key, self.get(key)) for key in self._positions)
+
+
 _FILTERS = ("commodity", "stage", "country", "partner", "sector", "scenario", "series", "measure", "year")
 
 
 class FactIndex:
-    """Facts grouped once by commodity, measure and both, so that a selection scans only its group's rows."""
+    """Facts grouped once by commodity, measure and both, so that a selection scans only its group's rows.
+
+    Grouping finds each group's row positions at once; a group's rows are taken from the facts the first
+    time it is selected (building all ~1,300 frames up front cost more than a whole short command).
+    """
 
     def __init__(self, facts: pd.DataFrame) -> None:
         self.facts = facts
 
     @cached_property
-    def by_commodity(self) -> dict[str, pd.DataFrame]:
-        return {str(k): g for k, g in self.facts.groupby("commodity", sort=False)}
+    def by_commodity(self) -> _Groups:
+        return _Groups(self.facts, ["commodity"])
 
     @cached_property
-    def by_measure(self) -> dict[str, pd.DataFrame]:
-        return {str(k): g for k, g in self.facts.groupby("measure", sort=False)}
+    def by_measure(self) -> _Groups:
+        return _Groups(self.facts, ["measure"])
 
     @cached_property
-    def by_commodity_measure(self) -> dict[tuple[str, str], pd.DataFrame]:
-        return {(str(c), str(m)): g for (c, m), g in self.facts.groupby(["commodity", "measure"], sort=False)}
+    def by_commodity_measure(self) -> _Groups:
+        return _Groups(self.facts, ["commodity", "measure"])
 
     def select(self, **filters) -> pd.DataFrame:
         """Facts matching every given filter (a value or a collection of values; None keeps all)."""
