@@ -31,6 +31,7 @@ __all__ = [
     "Fixed",
     "Fraction",
     "Lognormal",
+    "Months",
     "NonNegative",
     "Normal",
     "Number",
@@ -42,9 +43,10 @@ __all__ = [
 
 
 class _Dist(BaseModel, ABC):
-    """What every kind of uncertain number offers; the kinds below are the ones a scenario file can name."""
+    """What every kind of uncertain number offers; the kinds below are the ones a scenario file can name.
+    Every parameter is a finite number (NaN and infinity are refused)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     @abstractmethod
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray: ...
@@ -144,7 +146,8 @@ class Lognormal(_Dist):
 
     dist: Literal["lognormal"]
     median: float = Field(gt=0)
-    sigma: float = Field(ge=0)
+    #: at most 10: exp(10 × a normal draw) already spans 40 orders of magnitude
+    sigma: float = Field(ge=0, le=10)
     high: float | None = None
 
     def sample(self, rng, n):
@@ -177,6 +180,8 @@ def central(value: Number) -> float:
 def _within(low: float, high: float, what: str):
     def check(value: Number) -> Number:
         lo, hi = support(value)
+        if math.isnan(lo) or math.isnan(hi):
+            raise ValueError("must be a number, not NaN")
         if lo < low or hi > high:
             bounded = (
                 "" if isinstance(value, int | float) else " (give a normal or lognormal distribution low/high bounds)"
@@ -189,8 +194,15 @@ def _within(low: float, high: float, what: str):
 
 #: a share between 0 and 1 (blocked fraction, coverage, lost capacity, spare capacity)
 Fraction = Annotated[Number, AfterValidator(_within(0.0, 1.0, "a fraction between 0 and 1"))]
-#: tonnes, months and other quantities that cannot be negative
-NonNegative = Annotated[Number, AfterValidator(_within(0.0, math.inf, "zero or more"))]
+#: the largest quantity a scenario may give (tonnes, tonnes a year): far above any mineral's world output, far
+#: below where arithmetic on it would overflow to infinity
+MAX_QUANTITY = 1e12
+#: the latest month a scenario may name (a start, a duration, a ramp): a century
+MAX_MONTHS = 1200
+#: tonnes and other quantities that cannot be negative
+NonNegative = Annotated[Number, AfterValidator(_within(0.0, MAX_QUANTITY, f"zero or more, at most {MAX_QUANTITY:g}"))]
+#: months from the start of the horizon, durations and ramps in months
+Months = Annotated[Number, AfterValidator(_within(0.0, MAX_MONTHS, f"a number of months from 0 to {MAX_MONTHS}"))]
 #: elasticities of demand: zero or negative
 Elasticity = Annotated[Number, AfterValidator(_within(-math.inf, 0.0, "zero or negative (an elasticity of demand)"))]
 

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from oresight.errors import InputError, UnknownNameError
 from oresight.io.text import parse_yaml
-from oresight.simulate.distributions import Elasticity, Fraction, NonNegative, Number
+from oresight.simulate.distributions import Elasticity, Fraction, Months, NonNegative, Number
 
 __all__ = [
     "DemandShock",
@@ -47,7 +47,7 @@ class ScenarioError(InputError):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # NaN and infinity pass no range check
 
 
 def _as_list(value: Any) -> Any:
@@ -76,11 +76,11 @@ class _Shock(_Model):
     commodity: str
     #: stages hit; None = every stage of the commodity's chain
     stages: list[str] | None = None
-    start_month: NonNegative = 1
+    start_month: Months = 1
     #: months the shock lasts at full strength; None = to the end of the horizon
-    duration_months: NonNegative | None = None
+    duration_months: Months | None = None
     #: months over which the shock then fades linearly to nothing
-    ease_months: NonNegative = 0
+    ease_months: Months = 0
     label: str | None = None
 
     @field_validator("stages", mode="before")
@@ -124,8 +124,11 @@ class DemandShock(_Shock):
     def _above_minus_one(cls, value):
         from oresight.simulate.distributions import support
 
-        if support(value)[0] < -1:
+        low, high = support(value)
+        if low < -1:
             raise ValueError("must not fall below -1 (demand cannot go negative)")
+        if high > 1000:
+            raise ValueError("must not exceed 1000 (a thousandfold demand); bound a normal with high")
         return value
 
 
@@ -142,11 +145,11 @@ class Stockpile(_Model):
     stage: str
     #: give tonnes (in the stage's unit) or months of the holder's normal use at that stage
     tonnes: NonNegative | None = None
-    months_of_cover: NonNegative | None = None
+    months_of_cover: Months | None = None
     #: on_shortfall: release what the holder lacks; fixed: release max_release_per_month every month; none: hold
     release: Literal["on_shortfall", "fixed", "none"] = "on_shortfall"
     max_release_per_month: NonNegative | None = None
-    start_month: NonNegative = 1
+    start_month: Months = 1
     name: str | None = None
 
     @model_validator(mode="after")
@@ -165,7 +168,7 @@ class Rerouting(_Model):
     stages: list[str] | None = None
     #: spare output as a share of each eligible producer's normal output; None = from capacity data
     spare_capacity: Fraction | None = None
-    ramp_months: NonNegative = 6
+    ramp_months: Months = 6
     exclude: list[str] = []
 
 
@@ -176,7 +179,7 @@ class DemandResponse(_Model):
     stages: list[str] | None = None
     elasticity: Elasticity
     #: months until the full elasticity applies (substitution takes time; demand destruction is immediate)
-    adjustment_months: NonNegative = 0
+    adjustment_months: Months = 0
 
 
 class Supply(_Model):
@@ -186,8 +189,8 @@ class Supply(_Model):
     commodity: str
     stage: str
     tonnes_per_year: NonNegative
-    start_month: NonNegative = 1
-    ramp_months: NonNegative = 0
+    start_month: Months = 1
+    ramp_months: Months = 0
     name: str | None = None
 
 
@@ -266,7 +269,19 @@ def _read(source: str | Path, depth: int = 0) -> tuple[dict, str]:
         return _read_library(str(source), depth)
     if not path.is_file():
         raise InputError("no such scenario file", path=path)
-    return _with_base(_mapping(path.read_text(encoding="utf-8"), str(path)), str(path), depth, path.parent)
+    return _with_base(_mapping(_utf8(path), str(path)), str(path), depth, path.parent)
+
+
+def _utf8(path: Path) -> str:
+    """A scenario file's text; a file that is not UTF-8 is refused with the line of its first bad byte."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ScenarioError(
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x})", path=path, line=line, expected="a UTF-8 YAML file"
+        ) from None
 
 
 def _read_library(name: str, depth: int = 0) -> tuple[dict, str]:
@@ -422,13 +437,19 @@ def _field_path(location: tuple) -> str:
 def _explain(error: ValidationError, origin: str) -> ScenarioError:
     """One readable message for all validation errors, each with its field path and what is allowed."""
     lines = []
-    for item in error.errors():
+    items = error.errors()
+    not_finite = {_field_path(i["loc"]) for i in items if i["type"] == "finite_number"}
+    for item in items:
         path = _field_path(item["loc"]) or "(top level)"
+        if path in not_finite and item["type"] != "finite_number":
+            continue  # NaN or infinity was given: that it is not a distribution either is noise
         number_branch = bool(item["loc"]) and item["loc"][-1] in ("float", "int")
         if number_branch and isinstance(item.get("input"), dict):
             continue  # a distribution was given: the "not a number" complaint is noise
         if item["type"] == "extra_forbidden":
             message = "unknown key"
+        elif item["type"] == "finite_number":
+            message = f"{item.get('input')!r} is not a finite number (NaN and infinity are refused)"
         elif number_branch or item["type"] in ("model_attributes_type", "dict_type"):
             message = f"{item.get('input')!r} is not {_NUMBER_HELP}"
         else:
