@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import enum
 import json
-import math
 import os
 import sys
 from collections.abc import Sequence
@@ -23,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from oresight.formatting import MISSING, format_number, format_share, is_missing
+from oresight.jsonable import json_safe, plain_value
 
 
 def _width_of_output() -> int | None:
@@ -53,47 +53,14 @@ class OutputFormat(enum.StrEnum):
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="table, json or csv.")]
 
 
-def _plain(value):
-    """A JSON-safe Python value: NaN and infinities become null, numpy scalars become Python numbers."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    return value
-
-
-def plain_json(data):
-    """``data`` with every float that JSON cannot carry (NaN, ±inf) replaced by None, at any depth.
-
-    >>> plain_json({"a": [1.0, float("nan")], "b": {"c": float("inf")}})
-    {'a': [1.0, None], 'b': {'c': None}}
-    """
-    if isinstance(data, dict):
-        return {k: plain_json(v) for k, v in data.items()}
-    if isinstance(data, list | tuple):
-        return [plain_json(v) for v in data]
-    return _plain(data)
-
-
 def records(frame: pd.DataFrame) -> list[dict]:
-    return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+    return json_safe(frame)
 
 
 def emit_json(data) -> None:
     """Write ``data`` as JSON; never writes a bare NaN or Infinity (``allow_nan=False`` would raise instead)."""
-    sys.stdout.write(json.dumps(plain_json(data), ensure_ascii=False, indent=1, default=_default, allow_nan=False))
+    sys.stdout.write(json.dumps(json_safe(data), ensure_ascii=False, indent=1, default=str, allow_nan=False))
     sys.stdout.write("\n")
-
-
-def _default(value):
-    value = _plain(value)
-    if isinstance(value, pd.DataFrame):
-        return records(value)
-    return value if isinstance(value, str | int | float | bool | type(None)) else str(value)
 
 
 def emit_frame(
@@ -217,7 +184,7 @@ def _cell(value, formatter, numeric: bool) -> str:
         return MISSING_CELL if numeric or isinstance(value, float) else ""
     if formatter:
         return formatter(value)
-    value = _plain(value)
+    value = plain_value(value)
     if isinstance(value, float):
         return format_number(value)
     return str(value)

@@ -107,13 +107,20 @@ def _heatmap(matrix: pd.DataFrame, text: pd.DataFrame, title: str, scale: str, h
 
 def fan_chart(fan: pd.DataFrame, title: str, sources: list[str] | str, *, share: bool = True) -> go.Figure:
     """Monthly shortfall percentiles (see :func:`oresight.simulate.runs.shortfall_fan`) as fans: P5–P95 and
-    P25–P75 bands around the median, one fan per importer, commodity and stage, as shares of demand if asked."""
+    P25–P75 bands around the median, one fan per importer, commodity and stage, as shares of demand if asked.
+    A fan whose median is missing throughout (an importer the run could not model) is left out, with no legend
+    entry; the caption names it."""
     prefix = "share_p" if share and "share_p50" in fan else "p"
     figure = go.Figure()
     groups = fan.groupby(["importer", "commodity", "stage"], sort=True)
-    for number, ((importer, commodity, stage), one) in enumerate(groups):
-        colour = FAN_COLOURS[number % len(FAN_COLOURS)]
+    drawn, left_out = 0, []
+    for (importer, commodity, stage), one in groups:
         label = f"{importer} · {commodity} · {stage}"
+        if one[f"{prefix}50"].isna().all():
+            left_out.append(label)
+            continue
+        colour = FAN_COLOURS[drawn % len(FAN_COLOURS)]
+        drawn += 1
         for low, high, opacity in ((5, 95, 0.15), (25, 75, 0.3)):
             figure.add_trace(_band(one["month"], one[f"{prefix}{low}"], one[f"{prefix}{high}"], colour, opacity, label))
         figure.add_trace(
@@ -131,6 +138,9 @@ def fan_chart(fan: pd.DataFrame, title: str, sources: list[str] | str, *, share:
         **_LAYOUT,
     )
     figure.update_layout(margin_t=110)
+    if left_out:
+        sources = f"{sources if isinstance(sources, str) else '; '.join(sorted(set(sources)))}. Not modelled (no "
+        sources += f"demand data): {', '.join(left_out)}"
     return _caption(figure, sources)
 
 

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from oresight.errors import OresightError
+from oresight.jsonable import json_safe
 from oresight.store import Store
 
 __all__ = ["demand_by_stage", "list_runs", "load_run", "reproduce", "results_frame", "save_run", "shortfall_fan"]
@@ -106,7 +107,8 @@ def save_run(sim, store: str | Path | None = None) -> str:
         "data_version": attrs["data_version"],
         "oresight_version": attrs["oresight_version"],
         "scenario_yaml": attrs["scenario_yaml"],
-        "summary_json": json.dumps(summarise(sim.dataset, sim.causes), default=str),
+        # valid JSON: a figure the run could not compute is null, never a bare NaN
+        "summary_json": json.dumps(json_safe(summarise(sim.dataset, sim.causes)), default=str, allow_nan=False),
     }
     results = results_frame(sim.dataset)  # computed before the store is opened: a writer holds it only briefly
     with _open(store) as opened:

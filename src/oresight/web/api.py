@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from oresight.news.lexicon import load_lexicon
 from oresight.web.caching import cached_json
@@ -46,7 +47,26 @@ YEAR = Annotated[int | None, Query(ge=1990, le=2100, description="Data year (def
 #: the event types are data (the news lexicon); the schema lists them
 EVENT_TYPES = Literal[tuple(load_lexicon().event_types)]  # type: ignore[valid-type]
 
-router = APIRouter(prefix="/api", tags=["api"])
+
+class Problem(BaseModel):
+    """Why a request was not answered: a message, or FastAPI's list of the fields at fault."""
+
+    detail: str | list[dict]
+
+
+def _documented(status: int, description: str) -> dict:
+    return {status: {"model": Problem, "description": description}}
+
+
+#: answers every API route can give besides its own
+COMMON_ANSWERS = {
+    **_documented(404, "Not found: no commodity, country, scenario, run or job of that name, or no source gives it"),
+    **_documented(503, "The local store is held by another process for longer than the app waits (see Retry-After)"),
+}
+#: answers of the routes that start a simulation
+QUEUE_FULL = _documented(429, "Too many simulations are waiting; try again when one has finished")
+
+router = APIRouter(prefix="/api", tags=["api"], responses=COMMON_ANSWERS)
 
 
 async def service(request: Request) -> Service:
@@ -166,13 +186,18 @@ class RunRequest(RunOverrides):
     )
 
 
-@router.post("/runs", status_code=202, summary="Start a library scenario; poll /api/jobs/{id}")
+@router.post("/runs", status_code=202, summary="Start a library scenario; poll /api/jobs/{id}", responses=QUEUE_FULL)
 def start_run(svc: ServiceDep, request: RunRequest) -> dict:
     overrides = request.model_dump(include=set(RunOverrides.model_fields))
     return svc.start_library_run(request.scenario, overrides, request.parameters).as_dict()
 
 
-@router.post("/runs/upload", status_code=202, summary="Start an uploaded scenario (YAML); poll /api/jobs/{id}")
+@router.post(
+    "/runs/upload",
+    status_code=202,
+    summary="Start an uploaded scenario (YAML); poll /api/jobs/{id}",
+    responses={**QUEUE_FULL, **_documented(413, f"The request is larger than {MAX_UPLOAD_BYTES} bytes and a form")},
+)
 async def upload_run(
     svc: ServiceDep,
     file: Annotated[UploadFile, File(description=f"A scenario YAML file, at most {MAX_UPLOAD_BYTES} bytes")],
@@ -188,7 +213,9 @@ async def upload_run(
         raise invalid("body", "file", "the scenario file is not UTF-8 text") from None
     name = (file.filename or "scenario.yaml")[-80:]
     overrides = {"samples": samples, "horizon_months": horizon_months}
-    return svc.start_uploaded_run(text, name, overrides).as_dict()
+    # parsing and checking the file runs on a worker thread: however slow a hostile file, other requests go on
+    job = await run_in_threadpool(svc.start_uploaded_run, text, name, overrides)
+    return job.as_dict()
 
 
 @router.get("/jobs/{job_id}", summary="A simulation job: status, progress, run id when done")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -15,6 +16,7 @@ from oresight.errors import DataNotAttestedError, InputError, OresightError, Unk
 from oresight.store import StoreBusyError
 from oresight.web import api, pages, plans
 from oresight.web.jobs import JobQueue, QueueFullError
+from oresight.web.limits import MULTIPART_OVERHEAD_BYTES, BodyLimit
 from oresight.web.service import Service
 
 __all__ = ["create_app"]
@@ -55,6 +57,7 @@ def create_app(world=None, store: str | Path | None = None) -> FastAPI:
     app.include_router(plans.router)
     app.add_api_route("/static/{name}", _static, include_in_schema=False)
     _add_error_handlers(app)
+    app.add_middleware(BodyLimit, limits={"/api/runs/upload": api.MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD_BYTES})
     return app
 
 
@@ -79,13 +82,25 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path == "/openapi.json"
 
 
-def _error(request: Request, status: int, detail) -> Response:
+def _error(request: Request, status: int, detail, headers: dict | None = None) -> Response:
     if _wants_json(request):
-        return JSONResponse({"detail": detail}, status_code=status)
+        return JSONResponse({"detail": detail}, status_code=status, headers=headers)
     message = (
         detail if isinstance(detail, str) else "; ".join(f"{'.'.join(map(str, d['loc']))}: {d['msg']}" for d in detail)
     )
-    return pages.error_page(request, status, message)
+    response = pages.error_page(request, status, message)
+    response.headers.update(headers or {})
+    return response
+
+
+def _allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """The methods the API schema gives a path (its templates' ``{parameters}`` match any one segment)."""
+    methods: set[str] = set()
+    for template, operations in app.openapi()["paths"].items():
+        pattern = re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            methods |= {method.upper() for method in operations}
+    return sorted(methods)
 
 
 def _add_error_handlers(app: FastAPI) -> None:
@@ -96,7 +111,11 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http(request: Request, exc: StarletteHTTPException):
-        return _error(request, exc.status_code, exc.detail)
+        headers = exc.headers
+        allowed = _allowed_methods(app, request.url.path) if exc.status_code == 405 else []
+        if allowed:  # every method some route of this path allows, not only the first matching route's
+            headers = {**(headers or {}), "Allow": ", ".join(allowed)}
+        return _error(request, exc.status_code, exc.detail, headers)
 
     @app.exception_handler(OresightError)
     async def oresight_error(request: Request, exc: OresightError):

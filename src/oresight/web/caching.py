@@ -13,6 +13,8 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from oresight.jsonable import json_safe
+
 __all__ = ["cached_html", "cached_json"]
 
 
@@ -38,7 +40,8 @@ def _body(endpoint, kwargs: dict, response_class: type[Response]) -> bytes:
     result = endpoint(**kwargs)
     if isinstance(result, Response):
         return bytes(result.body)
-    return bytes(response_class(jsonable_encoder(result)).body)
+    # a value no source gives (NaN) is null: JSON has no NaN, and a bare one would make the answer a 500
+    return bytes(response_class(jsonable_encoder(json_safe(result))).body)
 
 
 def cached_json(*, stored: bool = False):

@@ -48,6 +48,7 @@ def _environment() -> Environment:
         autoescape=select_autoescape(default_for_string=True, default=True),
     )
     environment.filters.update(base.filters)
+    environment.tests.update(base.tests)
     environment.globals.update(nav=NAV, country_link=country_link)
     return environment
 
@@ -193,7 +194,13 @@ def scenarios(request: Request, svc: ServiceDep):
 @router.get("/scenarios/runs/{run_id}")
 @cached_html()
 def run(request: Request, svc: ServiceDep, run_id: RUN_ID):
-    row, fan = svc.run(run_id), svc.run_fan(run_id)
+    from oresight.errors import DataNotAttestedError
+
+    row = svc.run(run_id)
+    try:
+        fan, fan_note = svc.run_fan(run_id), None
+    except DataNotAttestedError as exc:  # the results file is gone; the summary in the store still shows
+        fan, fan_note = [], str(exc)
     title = f"{row['scenario']}: monthly shortfall, P5–P95"
     caption = f"oresight run {run_id} on data version {row['data_version']}"
     chart = figure_html(figures.fan_chart(fan, title, caption), "chart-fan") if len(fan) else None
@@ -204,6 +211,7 @@ def run(request: Request, svc: ServiceDep, run_id: RUN_ID):
         row=row,
         summary=row["summary"],
         fan=chart,
+        fan_note=fan_note,
     )
 
 

@@ -232,13 +232,18 @@ class Service:
         return self.memo(("run", run_id), read)  # a saved run never changes
 
     def run_results(self, run_id: str) -> pd.DataFrame:
-        return pd.read_parquet(self.run(run_id)["results_path"])
+        """A saved run's results table; its file can have been deleted while the store kept the run's row."""
+        path = Path(str(self.run(run_id)["results_path"]))
+        if not path.is_file():
+            raise DataNotAttestedError(
+                f"the results file of run {run_id} is missing ({path.name}); its summary is still at /api/runs/{run_id}"
+            )
+        return pd.read_parquet(path)
 
     def run_fan(self, run_id: str) -> pd.DataFrame:
         from oresight.simulate.runs import demand_by_stage, shortfall_fan
 
-        row = self.run(run_id)
-        return shortfall_fan(pd.read_parquet(row["results_path"]), demand_by_stage(row["summary"]))
+        return shortfall_fan(self.run_results(run_id), demand_by_stage(self.run(run_id)["summary"]))
 
     # -- sweeps -----------------------------------------------------------------------------------------------
     def sweeps(self) -> pd.DataFrame:
