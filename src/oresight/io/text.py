@@ -193,12 +193,16 @@ def parse_yaml(
     oresight.errors.InputError: bomb.yaml: YAML too large once its aliases are expanded (more than 100000 nodes)
     >>> parse_yaml("\x1f", "upload.yaml")
     Traceback (most recent call last):
-    oresight.errors.InputError: upload.yaml: not valid YAML: special characters are not allowed (character #x001f)
+    oresight.errors.InputError: upload.yaml, line 1: not valid YAML: special characters are not allowed (character #x001f)
     """
     try:
         loader = _BoundedLoader(text, max_depth)
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow, found before any parsing
-        raise error(f"not valid YAML: {exc.reason} (character #x{exc.character:04x})", path=origin) from None
+        line = text.count("\n", 0, exc.position) + 1
+        code = ord(exc.character) if isinstance(exc.character, str) else exc.character
+        raise error(f"not valid YAML: {exc.reason} (character #x{code:04x})", path=origin, line=line) from None
+    except yaml.YAMLError as exc:
+        raise error(f"not valid YAML: {exc}", path=origin) from None
     try:
         node = loader.get_single_node()
         if node is None:
