@@ -3,6 +3,7 @@ store kept too long gives a clean error. Writers here are real processes (``pyth
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import textwrap
@@ -71,7 +72,7 @@ def test_a_store_kept_too_long_is_a_clean_busy_error(tmp_path):
     Store.open(path).close()
     writer = _writer(path, transactions=1, hold=1.5)
     _started(writer)
-    with pytest.raises(StoreBusyError, match=r"is busy: process \d+ kept it"):
+    with pytest.raises(StoreBusyError, match=r"oresight.duckdb is busy: another process has been writing"):
         Store.open(path, read_only=True, wait=0.3)
     writer.wait()
 
@@ -149,3 +150,55 @@ def test_many_threads_read_while_a_process_writes(tmp_path):
     assert counts and all(0 <= c <= 5 for c in counts)
     time.sleep(0)  # the readers' connections are all closed: the file opens for writing at once
     Store.open(path, wait=0).close()
+
+
+def test_twenty_concurrent_web_reads_during_a_cli_ingest_all_answer_200(world, tmp_path, fixtures, monkeypatch):
+    """The issue's case: while `oresight news ingest` writes, the running web app's reads of the store (runs,
+    events) all answer 200 — and the ingests, writing against the running server, all succeed."""
+    import httpx
+    import uvicorn
+
+    from oresight.web import create_app, service
+
+    monkeypatch.setattr(service, "STORE_REFRESH_SECONDS", 1e-9)  # every read goes to the store, none to a cache
+    home = tmp_path / "home"
+    Store.open(home / "oresight.duckdb").close()
+    app = create_app(world, home / "oresight.duckdb")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    env = {"ORESIGHT_HOME": str(home), "PATH": ""}
+    files = [fixtures / "news" / "reports.jsonl"]
+    ingests: list[subprocess.Popen] = []
+
+    def next_ingest() -> bool:
+        """Start the next ingest once the one before has finished; False when all have finished."""
+        if ingests and ingests[-1].poll() is None:
+            return True
+        if len(ingests) == len(files):
+            return False
+        command = [sys.executable, "-m", "oresight", "news", "ingest", str(files[len(ingests)])]
+        ingests.append(subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        return True
+
+    url = f"http://127.0.0.1:{port}"
+    statuses = []
+    try:
+        with ThreadPoolExecutor(20) as pool:
+            while next_ingest() or not statuses:
+                paths = ["/api/events", "/api/runs"] * 10
+                statuses += list(pool.map(lambda p: httpx.get(url + p, timeout=120).status_code, paths))
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    for ingest in ingests:
+        assert ingest.wait() == 0, ingest.stderr.read()
+    assert len(statuses) >= 20 and set(statuses) == {200}
+    events = Store.open(home / "oresight.duckdb", read_only=True)
+    with events:
+        assert events.con.execute("SELECT count(*) FROM news_articles").fetchone()[0] > 0

@@ -159,6 +159,51 @@ def _lock_of(path: Path) -> _ReadersWriter:
         return _LOCKS.setdefault(path.resolve(), _ReadersWriter())
 
 
+class _Gate:
+    """Writers' turn across processes. DuckDB's own lock lets a writer in only when no process has the file
+    open, so a busy reader process (a web app answering many requests) could keep writers out for good. A
+    writer therefore first takes the *gate*, a lock file beside the store, for as long as it writes; a reader
+    only passes through it (takes and drops it shared) before opening. While a writer waits at or holds the
+    gate, new readers wait; the readers already in finish, the writer gets the file, then readers go on.
+    (POSIX advisory locks; where they are missing, as on Windows, there is no gate and writers only retry.)"""
+
+    def __init__(self, store_path: Path) -> None:
+        self.path = store_path.with_name(store_path.name + ".lock")
+
+    def enter(self, exclusive: bool, deadline: float):
+        """Take the gate (a writer: returns the open lock file, held until :meth:`leave`) or pass it (a
+        reader: returns None once no writer holds it)."""
+        try:
+            import fcntl
+        except ImportError:  # no advisory locks here
+            return None
+        handle = open(self.path, "a+b")  # noqa: SIM115 - held open for as long as the writer writes
+        mode = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB
+        pause = 0.005
+        while True:
+            try:
+                fcntl.flock(handle, mode)
+                break
+            except BlockingIOError:
+                if time.monotonic() + pause > deadline:
+                    handle.close()
+                    raise StoreBusyError(
+                        f"the store {self.path.with_suffix('')} is busy: another process has been writing to it "
+                        "for longer than oresight waits; try again when it has finished"
+                    ) from None
+                time.sleep(pause * random.uniform(0.5, 1.0))
+                pause = min(pause * 2, 0.1)
+        if exclusive:
+            return handle
+        handle.close()  # a reader only passes: closing drops its shared lock
+        return None
+
+    @staticmethod
+    def leave(handle) -> None:
+        if handle is not None:
+            handle.close()
+
+
 def _connect(path: Path, read_only: bool, deadline: float):
     """A DuckDB connection, trying again with growing pauses while another process holds the file."""
     import duckdb
@@ -184,11 +229,14 @@ def _connect(path: Path, read_only: bool, deadline: float):
 class Store:
     """A DuckDB file with oresight's tables. Use as a context manager."""
 
-    def __init__(self, path: Path, connection, *, read_only: bool = False, lock: _ReadersWriter | None = None) -> None:
+    def __init__(
+        self, path: Path, connection, *, read_only: bool = False, lock: _ReadersWriter | None = None, gate=None
+    ) -> None:
         self.path = path
         self.con = connection
         self.read_only = read_only
         self._lock = lock
+        self._gate = gate  # the writer's lock file, held until close
 
     @classmethod
     def open(
@@ -215,9 +263,12 @@ class Store:
         writing = not read_only
         if not lock.acquire(writing, deadline):
             raise StoreBusyError(f"the store {path} is busy in this process; try again when it has finished")
+        gate = None
         try:
-            store = cls(path, _connect(path, read_only, deadline), read_only=read_only, lock=lock)
+            gate = _Gate(path).enter(writing, deadline)
+            store = cls(path, _connect(path, read_only, deadline), read_only=read_only, lock=lock, gate=gate)
         except BaseException:
+            _Gate.leave(gate)
             lock.release(writing)
             raise
         if writing:
@@ -238,9 +289,11 @@ class Store:
     def close(self) -> None:
         """Close the connection and let other readers and writers in (closing twice does nothing)."""
         lock, self._lock = self._lock, None
+        gate, self._gate = self._gate, None
         try:
             self.con.close()
         finally:
+            _Gate.leave(gate)
             if lock is not None:
                 lock.release(not self.read_only)
 
