@@ -58,6 +58,10 @@ def server(world, tmp_path_factory):
     while not server.started:
         assert time.monotonic() < deadline, "the server did not start"
         time.sleep(0.05)
+    import httpx
+
+    for path in ("/", "/commodity/rare-earths", "/scenarios"):  # first views compute; on a busy machine for long
+        httpx.get(f"http://127.0.0.1:{port}{path}", timeout=300)
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
@@ -96,6 +100,7 @@ def charts_rendered(page, count: int) -> None:
         ("/commodity/rare-earths", 1, "commodity-rare-earths"),
         ("/commodity/gallium?importer=JPN", 1, "commodity-gallium"),
         ("/country/CHN", 0, "country-china"),
+        ("/commodity/Dysprosium", 0, "commodity-dysprosium"),  # by its name; no world supply: the note, the facts
         ("/scenarios", 0, "scenarios"),
         ("/news", 0, "news"),
     ],
@@ -117,6 +122,11 @@ def test_a_scenario_runs_from_the_browser(server, page):
     expect(page.locator("#job")).to_be_visible()
     page.wait_for_url("**/scenarios/runs/**", timeout=120_000)
     charts_rendered(page, 1)
+    # the run page shows what caused the shortfall, the stockpiles and the prices, in the data's units
+    expect(page.locator("#causes table")).to_contain_text("CHN")
+    expect(page.locator("#prices table")).to_contain_text("rare-earths/")
+    expect(page.locator("#stockpiles")).to_be_visible()
+    expect(page.locator("#summary")).to_contain_text(" t")
     screenshot_and_download(page, "page-run.png")
 
 

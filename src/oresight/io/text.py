@@ -200,7 +200,8 @@ def parse_yaml(
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow, found before any parsing
         line = text.count("\n", 0, exc.position) + 1
         code = ord(exc.character) if isinstance(exc.character, str) else exc.character
-        raise error(f"not valid YAML: {exc.reason} (character #x{code:04x})", path=origin, line=line) from None
+        message = f"not valid YAML: {exc.reason} (character #x{code:04x})"
+        raise error(message, path=origin, line=line) from None
     except yaml.YAMLError as exc:
         raise error(f"not valid YAML: {exc}", path=origin) from None
     try:
