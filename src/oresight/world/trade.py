@@ -31,7 +31,6 @@ import xarray as xr
 
 from oresight.errors import DataNotAttestedError, UnknownNameError
 from oresight.facts import calc_year_as_of, rows_as_of
-from oresight.io.tradeflows import TRADE_COLUMNS
 from oresight.taxonomy.countries import WORLD
 
 from .shares import calc_shares_from_published
@@ -186,6 +185,8 @@ def fetch_trade(world: World, reporters=None, partners=None, codes=None, years=N
             reporters=reporters, partners=partners, hs=codes, years=years, flow=flow, path=world.trade_path
         )
     else:
+        from oresight.io.tradeflows import TRADE_COLUMNS  # here: the importers' package is slow to import
+
         rows = pd.DataFrame({c: pd.Series(dtype=float if c in ("usd", "tonnes") else object) for c in TRADE_COLUMNS})
         rows["year"] = rows["year"].astype(int)
     user = user_trade(world)
