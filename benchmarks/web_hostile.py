@@ -38,9 +38,7 @@ DEEP = ("x: " + "[" * 600 + "]" * 600 + "\nname: deep\n").encode()
 
 def start_server(port: int, home: Path) -> subprocess.Popen:
     env = {**os.environ, "ORESIGHT_HOME": str(home)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "oresight", "serve", "--port", str(port)], env=env
-    )
+    server = subprocess.Popen([sys.executable, "-m", "oresight", "serve", "--port", str(port)], env=env)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:

@@ -53,11 +53,22 @@ def tour_folder(tmp_path_factory, fixtures):
     """The files the tour names, where a newcomer would have them: a newer MCS release, their own scenario,
     news reports."""
     folder = tmp_path_factory.mktemp("tour")
-    shutil.copy(fixtures / "usgs/MCS2026_Commodities_Data_demo.csv", folder / "MCS2027_Commodities_Data.csv")
     (folder / "my-scenario.yaml").write_text("extends: cn-2024-12-ga-ge-sb-us-ban\nname: my-scenario\nsamples: 200\n")
-    for name, as_name in (("reports.jsonl", "reports.jsonl"), ("article.html", "page.html"), ("feed.xml", "feed.xml")):
-        shutil.copy(fixtures / "news" / name, folder / as_name)
+    for fixture, as_name in TOUR_FILES.items():
+        shutil.copy(fixtures / fixture, folder / as_name)
     return folder
+
+
+#: the files the tour names, from the test fixtures (tiny copies of the publishers' formats)
+TOUR_FILES = {
+    "usgs/MCS2026_Commodities_Data_demo.csv": "MCS2027_Commodities_Data.csv",
+    "trade/BACI_HS92_Y2018_V202601.csv": "BACI_HS92_Y2024_V202601.csv",
+    "trade/country_codes_V202601.csv": "country_codes_V202601.csv",
+    "trade/my_suppliers.csv": "my_suppliers.csv",
+    "news/reports.jsonl": "reports.jsonl",
+    "news/article.html": "page.html",
+    "news/feed.xml": "feed.xml",
+}
 
 
 def test_the_tour_lists_what_it_skips():
