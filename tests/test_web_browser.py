@@ -100,7 +100,7 @@ def charts_rendered(page, count: int) -> None:
         ("/commodity/rare-earths", 1, "commodity-rare-earths"),
         ("/commodity/gallium?importer=JPN", 1, "commodity-gallium"),
         ("/country/CHN", 0, "country-china"),
-        ("/commodity/Dysprosium", 0, "commodity-dysprosium"),  # by its name; no world supply: the note, the facts
+        ("/commodity/Samarium", 0, "commodity-samarium"),  # by its name; no world supply: the note, the facts
         ("/scenarios", 0, "scenarios"),
         ("/news", 0, "news"),
     ],

@@ -21,9 +21,9 @@ from fastapi.testclient import TestClient  # noqa: E402
 from oresight.web import create_app  # noqa: E402
 
 #: a chain with several stages (gallium), a group (clays, whose members kaolin and bentonite have pages too),
-#: an element with only shares and composition (dysprosium), a gas known only from US statistics (neon), trade
+#: an element with only shares and composition (samarium), a gas known only from US statistics (neon), trade
 #: figures without world supply (thorium); few producing countries each, so that the walk stays short
-COMMODITIES = ["gallium", "clays", "dysprosium", "neon", "thorium"]
+COMMODITIES = ["gallium", "clays", "samarium", "neon", "thorium"]
 LINK = re.compile(r'(?:href|src)="(/[^"#]*)"')
 
 
@@ -95,7 +95,7 @@ def test_every_link_on_every_page_resolves(client, small_world):
 
 
 def test_a_commodity_without_world_supply_has_a_page_saying_so(client):
-    page = client.get("/commodity/dysprosium")
+    page = client.get("/commodity/samarium")
     assert page.status_code == 200 and 'id="no-supply-note"' in page.text
     assert "mass_fraction" in page.text  # what the data do hold is shown
     assert client.get("/api/commodities/neon").json()["note"]
