@@ -249,8 +249,7 @@ class Service:
     def sweeps(self) -> pd.DataFrame:
         from oresight.sweep import list_sweep_runs
 
-        with self._store_lock:
-            runs = list_sweep_runs(self.store)
+        runs = list_sweep_runs(self.store)
         columns = ["id", "created", "name", "scenarios", "rows", "seconds", "workers", "data_version"]
         return runs[columns] if len(runs) else pd.DataFrame(columns=columns)
 
@@ -259,10 +258,9 @@ class Service:
         from oresight.sweep.screen import latest_screen, screen_of_run
 
         def read() -> dict | None:
-            with self._store_lock:
-                if run_id is None:
-                    return latest_screen(self.world.tax, self.store, top=top)
-                return screen_of_run(run_id, self.world.tax, self.store, top=top)
+            if run_id is None:
+                return latest_screen(self.world.tax, self.store, top=top)
+            return screen_of_run(run_id, self.world.tax, self.store, top=top)
 
         return self.memo(("sweep", run_id, top), read, stored=run_id is None)
 
