@@ -30,7 +30,8 @@ def test_ci_runs_the_readme_test_command():
 
 # -- the newcomer tour --------------------------------------------------------------------------------------------
 #: tour lines this test does not run, each with the test that runs the same command: they take long (a server,
-#: the full brief with its 1,000-sample stress test, a 2,000-sample simulation, the planner's solves)
+#: the full brief with its 1,000-sample stress test, a 2,000-sample simulation, the planner's solves, a sweep on
+#: Dask workers) or reach the network (watching a feed)
 COVERED_ELSEWHERE = {
     "oresight brief": "tests/test_cli.py::test_brief_shows_chain_and_concentration_with_sources",
     "oresight brief --html brief.html": "tests/test_cli.py::test_brief_html_writes_one_self_contained_file",
@@ -38,6 +39,11 @@ COVERED_ELSEWHERE = {
     "oresight simulate cn-2025-04-heavy-ree-controls --importer USA,JPN --samples 2000": "tests/test_simulate_cli.py",
     "oresight plan --for US+JP --risk-target p95=0.05": "tests/test_plan.py",
     "oresight plan --for US+JP --budget 5e9 --format json": "tests/test_plan.py",
+    "oresight sweep screen.yaml --out screen/ --workers 2": "tests/test_sweep_cluster.py (two local workers)",
+    "oresight sweep report screen/ --importer Japan --top 10": "tests/test_sweep_web.py (the report of a run)",
+    "oresight news watch https://example.org/feed.xml --every 15m --alerts rules.yaml": (
+        "tests/test_news_watch.py (a long-lived service polling feeds, here served locally)"
+    ),
 }
 
 
