@@ -79,3 +79,14 @@ def test_no_fixture_of_any_scope_sees_the_users_home(home_seen_by_a_module_fixtu
 
     assert not home_seen_by_a_module_fixture.is_relative_to(Path.home() / ".oresight")
     assert home_seen_by_a_module_fixture.name == "home"
+
+
+def test_a_reader_lists_the_imports_of_a_store_made_before_facts_had_flags(fixtures, tmp_path):
+    result = read(fixtures / "usgs/MCS2026_Commodities_Data_demo.csv")
+    path = tmp_path / "old.duckdb"
+    with Store.open(path) as store:
+        store.add_import(tmp_path, "usgs-mcs", result.facts, result.sources, 0)
+        store.con.execute("ALTER TABLE facts DROP COLUMN flag")  # as an earlier version wrote it
+    with Store.open(path, read_only=True) as reader:
+        log = reader.imports()
+    assert log["id"].tolist() == [1] and log["flagged"].tolist() == [0]

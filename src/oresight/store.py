@@ -358,10 +358,18 @@ class Store:
         of its facts the plausibility rules flagged."""
         if not self.has("imports"):
             return pd.DataFrame()
+        # a reader of a store written before facts had a flag column sees none flagged (a writer adds the column)
+        flag = "f.flag" if self._has_column("facts", "flag") else "NULL"
         return self.con.execute(
-            """SELECT i.*, count(f.import_id) FILTER (WHERE coalesce(f.flag, '') <> '') AS flagged
+            f"""SELECT i.*, count(f.import_id) FILTER (WHERE coalesce({flag}, '') <> '') AS flagged
                FROM imports i LEFT JOIN facts f ON f.import_id = i.id GROUP BY ALL ORDER BY i.id"""
         ).df()
+
+    def _has_column(self, table: str, column: str) -> bool:
+        found = self.con.execute(
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = ? AND column_name = ?", [table, column]
+        ).fetchone()
+        return bool(found and found[0])
 
     def remove_import(self, import_id: int) -> dict:
         """Take one import back: its facts, its sources and its log row, in one transaction, so the store is as it

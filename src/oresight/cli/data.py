@@ -175,7 +175,7 @@ def imports(store: StoreOption = None, fmt: FormatOption = OutputFormat.table) -
 
     from oresight.store import Store
 
-    local = Store.open(store, create=False)
+    local = Store.open(store, read_only=True)
     columns = ["id", "file", "format", "imported_at", "facts", "skipped", "flagged"]
     if local is None:
         frame = pd.DataFrame(columns=[*columns, "path", "sha256"])

@@ -191,9 +191,9 @@ def parse_yaml(
     >>> parse_yaml("\n".join(bomb), "bomb.yaml")
     Traceback (most recent call last):
     oresight.errors.InputError: bomb.yaml: YAML too large once its aliases are expanded (more than 100000 nodes)
-    >>> parse_yaml("\x1f", "upload.yaml")
+    >>> parse_yaml("\x1f", "x.yaml")
     Traceback (most recent call last):
-    oresight.errors.InputError: upload.yaml, line 1: not valid YAML: special characters are not allowed (character #x001f)
+    oresight.errors.InputError: x.yaml, line 1: not valid YAML: special characters are not allowed (character #x001f)
     """
     try:
         loader = _BoundedLoader(text, max_depth)
