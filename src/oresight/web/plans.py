@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from oresight.web.api import ServiceDep, checked_importer, invalid, table_download
+from oresight.web.api import COMMON_ANSWERS, ServiceDep, checked_importer, invalid, table_download
 from oresight.web.service import Service
 
 __all__ = ["WEB_MAX_PLAN_SAMPLES", "router"]
@@ -25,7 +25,7 @@ __all__ = ["WEB_MAX_PLAN_SAMPLES", "router"]
 WEB_MAX_PLAN_SAMPLES = 60
 WEB_LAST_PLAN_YEAR = 2040
 
-router = APIRouter()
+router = APIRouter(responses=COMMON_ANSWERS)  # the answers every API route may give (404, 503)
 
 MEMBERS = Annotated[
     str,
