@@ -8,6 +8,7 @@ import contextlib
 import io
 import json
 import math
+import re
 
 import pandas as pd
 import pytest
@@ -110,3 +111,16 @@ def test_stress_test_of_an_importer_the_simulator_cannot_model(world):
     with brief.console.capture() as shown:
         brief._render_stress(test)
     assert "not modelled" in shown.get() and "JPN" in shown.get()
+
+
+def test_notes_and_explanations_never_print_an_exponent(world):
+    """Large and small numbers in the simulator's notes and an assessment's explanation read as people write
+    them (16,940 t/yr; 0.0000426), never 1.694e+04 or 4.26e-05."""
+    from oresight.simulate.baseline import calibrate
+
+    baseline = calibrate(world, "rare-earths", [world.tax.importer("JPN")], 2024)
+    explained = CliRunner().invoke(app, ["assess", "rare-earths", "--importer", "JP", "--explain"])
+    assert explained.exit_code == 0 and "largest contributions" in explained.output
+    exponent = re.compile(r"\d[eE][+-]\d")
+    assert [n for n in baseline.notes if exponent.search(n)] == []
+    assert not exponent.search(explained.output)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from .render import OutputFormat, console, emit_frame, emit_json, pct, rich_table
+from .render import OutputFormat, console, emit_frame, emit_json, number, pct, rich_table
 
 
 class AssessFormat(enum.StrEnum):
@@ -137,7 +137,7 @@ def assess(
                 "n_minus_1": pct,
                 "import_reliance": pct,
                 "hhi": lambda v: f"{v:.2f}",
-                **{m: (lambda v: f"{v:.3g}") for m in scores},
+                **dict.fromkeys(scores, number),
             },
         )
     )
@@ -156,7 +156,7 @@ def _assess_sourcing(world, path: Path, year: int | None, fmt: AssessFormat) -> 
             table,
             title=f"GeoPolRisk of the supply mix in {path.name} (World Mining Data {table['year'].iat[0]})",
             columns=["commodity", "raw_material", "hhi", "wta", "score", "price_usd_per_kg", "cf", "imports_t"],
-            formatters={k: (lambda v: f"{v:.3g}") for k in ("hhi", "wta", "score", "price_usd_per_kg", "cf")},
+            formatters=dict.fromkeys(("hhi", "wta", "score", "price_usd_per_kg", "cf"), number),
         )
     )
 
@@ -179,17 +179,17 @@ def _render_explanation(detail: dict, world) -> None:
             if result["score"] is None:
                 console.print(f"  {result['name']}: not attested ({'; '.join(result['notes']) or 'inputs missing'})")
                 continue
-            factors = ", ".join(f"{k} {v:.3g}" for k, v in result["factors"].items() if isinstance(v, float))
+            factors = ", ".join(f"{k} {number(v)}" for k, v in result["factors"].items() if isinstance(v, float))
             console.print(
-                f"  {result['name']} [dim]{result['version']}[/]: [bold]{result['score']:.4g}[/] "
-                f"[{result['low']:.4g}, {result['high']:.4g}]; {factors}",
+                f"  {result['name']} [dim]{result['version']}[/]: [bold]{number(result['score'])}[/] "
+                f"[{number(result['low'])}, {number(result['high'])}]; {factors}",
                 highlight=False,
             )
             contributions = result.get("contributions") or {}
             if contributions:
                 console.print(
                     "    largest contributions: "
-                    + ", ".join(f"{names.name(c)} {v:.3g}" for c, v in list(contributions.items())[:5]),
+                    + ", ".join(f"{names.name(c)} {number(v)}" for c, v in list(contributions.items())[:5]),
                     highlight=False,
                 )
             for note in result["notes"]:

@@ -31,6 +31,7 @@ import xarray as xr
 
 from oresight.errors import DataNotAttestedError
 from oresight.facts import rows_as_of
+from oresight.formatting import format_number, format_quantity
 from oresight.taxonomy import Importer
 from oresight.taxonomy.countries import AGGREGATES, REST_OF_WORLD, WORLD
 from oresight.world import StageView, World
@@ -247,8 +248,9 @@ class _Calibration:
             elif coefficient[k] * totals[k] > totals[k - 1] * (1 + 1e-9):
                 lowered = totals[k - 1] / totals[k]
                 self.notes.append(
-                    f"{self.stages[k]}: the data imply {coefficient[k]:.3g} t of {self.stages[k - 1]} product per t "
-                    f"but the stage upstream makes only enough for {lowered:.3g}; the lower figure is used"
+                    f"{self.stages[k]}: the data imply {format_number(coefficient[k])} t of {self.stages[k - 1]} "
+                    f"product per t but the stage upstream makes only enough for {format_number(lowered)}; the lower "
+                    "figure is used"
                 )
                 coefficient[k] = lowered
         return coefficient, totals
@@ -384,7 +386,7 @@ class _Calibration:
                 imports, how = flows
                 use, how = production[k, i] * MONTHS + imports, f"own output plus {how}"
             final[k, i] = max(use / MONTHS - intermediate[k, i], 0.0)
-            self.notes.append(f"{imp.label} {stage}: demand {use:,.4g} {units[k]}/yr from {how}")
+            self.notes.append(f"{imp.label} {stage}: demand {format_quantity(use, f'{units[k]}/yr')} from {how}")
         if not final[:, i].any():
             self.notes.append(
                 f"{imp.label}: no consumption or trade data for {self.commodity}; its demand is not modelled"
