@@ -236,6 +236,8 @@ def test_events_by_any_name_of_a_commodity_or_its_group(store, reports, multilin
     german = events(store, commodity="Seltene Erden")
     assert german and german == events(store, commodity="rare-earths")
     assert all(e["commodities"] for e in german)
+    # the taxonomy's one rule: an abbreviation names the group it abbreviates, not the wider group it is in
+    assert events(store, commodity="HREE") == events(store, commodity="heavy-rare-earths") != german
 
 
 def test_the_kachin_outage_links_to_its_scenario(store, multilingual):

@@ -367,10 +367,15 @@ def _within(commodities: list[str], wanted: set[str], lexicon: Lexicon) -> bool:
 
 
 def _commodity_id(name: str) -> str:
+    """The taxonomy's one rule for a commodity's name (``Taxonomy.commodity``: "Bentonite" is bentonite, not the
+    clays the EU's list files it under); a name it does not know is kept as written."""
+    from oresight.errors import UnknownNameError
     from oresight.taxonomy import load_taxonomy
 
-    found = load_taxonomy().find_commodity(name)
-    return found.id if found is not None else name.replace(" ", "-").lower()
+    try:
+        return load_taxonomy().commodity(name).id
+    except UnknownNameError:
+        return name.replace(" ", "-").lower()
 
 
 def events(
