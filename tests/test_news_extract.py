@@ -193,6 +193,17 @@ def test_prepare_removes_furniture_and_keeps_abbreviations():
     assert 0.2 < document.boilerplate_share < 0.5
 
 
+def test_a_first_line_keeps_its_headline_before_a_photo_credit():
+    lexicon = load_lexicon()
+    article = Article(
+        id="t",
+        text="Peking verschärft die Ausfuhr von Gallium. (Foto: Beispiel / AP)\nDas Ministerium teilte das mit.\n"
+        "Ein Arbeiter in einer Mine. (Foto: Beispiel / AP)",
+    )
+    texts = [s.text for s in prepare(article, lexicon).sentences]
+    assert texts == ["Peking verschärft die Ausfuhr von Gallium.", "Das Ministerium teilte das mit."]
+
+
 def test_person_names_skip_titles_and_dictionary_words():
     found = person_names(
         "Prime Minister Sanae Takaichi met Scott Bessent; Seltene Erden", ("de", "en"), frozenset({"Prime", "Minister"})

@@ -27,6 +27,8 @@ _YEAR = re.compile(r"(?<!\d)20\d\d(?!\d)")
 _TOKEN = re.compile(r"[^\W\d_]+(?:[-'][^\W\d_]+)*|\d+(?:[.,]\d+)*", re.UNICODE)
 _MISSING_SPACE = re.compile(r"([a-zäöüß]{2})\.([A-ZÄÖÜ][a-zäöüß])")
 _MERGED_WORDS = re.compile(r"\b[a-zäöüß]{3,}[A-ZÄÖÜ][a-zäöüß]{2,}\b")
+#: a parenthesised credit right after a sentence ("… aus. (dpa-Bildfunk / AP)")
+_CREDIT_AFTER = re.compile(r"(?<=[.!?。])\s*(?=[(（])")
 _SPLIT = re.compile(r"(?<=[.!?…])[\"'“”»«]?\s+(?=[\"„“«»(¿¡]?[A-Z0-9À-ÖØ-Þ])")
 #: a piece ending like this ends with an initial or a number, not a sentence
 _INITIAL = re.compile(r"(?:\b[a-z]|\d)\.$", re.IGNORECASE)
@@ -137,6 +139,18 @@ def _is_headline(line: str, lang: LanguageLexicon) -> bool:
     return size <= lang.headline_max and not line.endswith((".", ":", "。", "："))
 
 
+def _headline_before_credit(line: str, lang: LanguageLexicon) -> str:
+    """A page's first line that carries its headline and a photo credit ("China weitet Exportkontrollen aus.
+    (dpa / AP)") keeps the sentences that are not furniture; a line of furniture alone stays as it is."""
+    pieces = [p for part in _CREDIT_AFTER.split(line) for p in _split(part, lang)]
+    kept = [p for p in pieces if not lang.is_boilerplate(p.lower())]
+    text = " ".join(kept)
+    size = len(text.split()) if lang.spaced else len(text) // 2
+    if len(pieces) < 2 or size <= lang.short_line_words:
+        return line
+    return text
+
+
 def _kept_lines(article: Article, lang: LanguageLexicon, artefacts: dict[str, int]):
     """Lines of article text, boilerplate removed; returns (lines, header date, date stamps, removed chars)."""
     header, stamps, kept, seen, removed = None, [], [], set(), 0
@@ -159,6 +173,9 @@ def _kept_lines(article: Article, lang: LanguageLexicon, artefacts: dict[str, in
             if len(line.split()) <= 2:
                 removed += len(raw)
                 continue
+        if not kept and lang.is_boilerplate(lowered):
+            line = _headline_before_credit(line, lang)
+            lowered = line.lower()
         key = re.sub(r"\W+", " ", lowered).strip()
         if key in seen or _is_boilerplate(line, lowered, lang, first=not kept):
             removed += len(raw)
