@@ -122,6 +122,27 @@ def test_commodity_names(code, text, expected):
     assert load_lexicon().languages[code].commodity_names(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("code", "text", "expected"),
+    [
+        # a name in lowercase is a common word where words are spaced: a meeting is no Réunion
+        ("es", "Tras una reunión en Pekín con la República Democrática del Congo", ["CHN", "COD"]),
+        # a translated piece belongs to the country whose whole name it is
+        ("fr", "Les États-Unis et la Corée du Sud", ["KOR", "USA"]),
+        # plain "Congo" is the DR Congo, as in the taxonomy; the Republic of the Congo is named as such
+        ("it", "Il Congo sospende le esportazioni", ["COD"]),
+        ("ja", "コンゴがコバルトの輸出を停止、コンゴ共和国は", ["COD", "COG"]),
+        ("zh", "刚果(金)暂停钴出口,刚果(布)未受影响", ["COD", "COG"]),
+        ("ko", "민주콩고가 코발트 수출을 중단했다", ["COD"]),
+    ],
+)
+def test_country_names(code, text, expected):
+    from oresight.news.text import normalise
+
+    lang = load_lexicon().languages[code]
+    assert sorted({iso for iso, _ in lang.find_countries(normalise(text, lang))}) == expected
+
+
 def test_a_document_trap_voids_every_mention():
     english = load_lexicon().languages["en"]
     assert english.voided_commodities("servers running cracked cobalt strike. cobalt was found") == {"cobalt"}

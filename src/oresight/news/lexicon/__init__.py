@@ -372,7 +372,13 @@ class LanguageLexicon:
         for index in self._country_gates.open(lowered, present["lowered"] | present["text"]):
             iso3, pattern, case = self.countries[index]
             found += [(iso3, m.span()) for m in pattern.regex.finditer(text if case else lowered)]
-        found += self._named_countries(lowered)
+        # the language's own words decide where they overlap a translated ISO name ("コンゴ" is the DR Congo
+        # in this domain, as the taxonomy's "Congo" is)
+        found += [
+            (iso, (a, b))
+            for iso, (a, b) in self._named_countries(lowered, text)
+            if not any(a < d and c < b for _, (c, d) in found)
+        ]
         blocked = [
             m.span()
             for i in self._not_country_gates.open(lowered, present["lowered"])
@@ -389,16 +395,20 @@ class LanguageLexicon:
     def _country_of_name(self) -> dict[str, str]:
         return {name: iso3 for entries in self.country_names.values() for name, iso3 in entries}
 
-    def _named_countries(self, lowered: str) -> list[tuple[str, tuple[int, int]]]:
+    def _named_countries(self, lowered: str, text: str = "") -> list[tuple[str, tuple[int, int]]]:
         """Countries by their full names (hundreds of them: looked up by first word, not by one huge regex;
-        in a language written without spaces, by one scan for all names)."""
+        in a language written without spaces, by one scan for all names). Where words are spaced, a name is a
+        proper noun: one that starts in lowercase in the text is a common word ("una reunión" is no Réunion)."""
         if not self.spaced:
             scan = self._country_name_scan
             return [(self._country_of_name[m.group()], m.span()) for m in scan.finditer(lowered)] if scan else []
         if self._first_words.isdisjoint(_WORD.findall(lowered)):
             return []  # the common case, decided in C
+        cased = len(text) == len(lowered)
         found = []
         for word in _WORD.finditer(lowered):
+            if cased and not text[word.start()].isupper():
+                continue
             for name, iso3 in self.country_names.get(word.group(), ()):
                 end = word.start() + len(name)
                 if lowered.startswith(name, word.start()) and (end == len(lowered) or not lowered[end].isalnum()):
@@ -608,8 +618,12 @@ def _local_country_names(code: str, taxonomy_names: dict[str, set[str]], spaced:
     if not spaced:
         return local
     merged = {iso3: set(found) for iso3, found in taxonomy_names.items()}
+    # a name the taxonomy gives one country is not taken for another from a translation (Italian "Congo")
+    owner = {name: iso3 for iso3, found in taxonomy_names.items() for name in found}
     for iso3, found in local.items():
-        merged.setdefault(iso3, set()).update(n for n in found if n not in _AMBIGUOUS_NAMES and len(n) > 3)
+        merged.setdefault(iso3, set()).update(
+            n for n in found if n not in _AMBIGUOUS_NAMES and len(n) > 3 and owner.get(n, iso3) == iso3
+        )
     return merged
 
 
@@ -628,15 +642,29 @@ def _translated_country_names(code: str) -> dict[str, set[str]]:
         translation = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[_LOCALES.get(code, code)])
     except OSError:
         return {}
-    names: dict[str, set[str]] = {}
+    whole: dict[str, set[str]] = {}  # a country's whole name, by ISO3
+    parts: dict[str, set[str]] = {}  # pieces of a name split at its parentheses and commas
     for country in pycountry.countries:
         for english in {country.name, getattr(country, "common_name", country.name)}:
             local = translation.gettext(english)
             if local == english and code not in ("es", "pt", "fr", "it"):
                 continue  # not translated
+            whole.setdefault(country.alpha_3, set()).add(local.lower())
             for part in re.split(r"\s*[(),]\s*", local):
                 if len(part) >= 2 and not re.search(r"\d", part):
-                    names.setdefault(country.alpha_3, set()).add(part.lower())
+                    parts.setdefault(country.alpha_3, set()).add(part.lower())
+    # a piece is a name only where no other country owns it ("États-Unis" of the US, not of "Îles Vierges des
+    # États-Unis"), and pieces several countries share are no names ("Corée")
+    owners: dict[str, set[str]] = {}
+    for iso3, found in parts.items():
+        for name in found:
+            owners.setdefault(name, set()).add(iso3)
+    whole_owner = {name: iso3 for iso3, found in whole.items() for name in found}
+    names: dict[str, set[str]] = {}
+    for iso3, found in parts.items():
+        for name in found:
+            if whole_owner.get(name, iso3) == iso3 and (len(owners[name]) == 1 or whole_owner.get(name) == iso3):
+                names.setdefault(iso3, set()).add(name)
     return names
 
 
