@@ -164,11 +164,27 @@ def _read(document: Document, lang: LanguageLexicon, lexicon: Lexicon) -> list[_
 
 def _type_scores(readings: list[_Reading], context_commodity: bool) -> dict[str, float]:
     scores: dict[str, float] = defaultdict(float)
-    for reading in readings:
-        relevance = 1.0 if reading.commodities else (0.4 if context_commodity else 0.15)
+    for position, reading in enumerate(readings):
+        if reading.commodities or _names_next_to(readings, position):
+            relevance = 1.0
+        else:
+            relevance = 0.4 if context_commodity else 0.15
         for kind, score in reading.cues.items():
             scores[kind] += reading.weight * relevance * score
     return dict(scores)
+
+
+def _names_next_to(readings: list[_Reading], position: int) -> bool:
+    """Whether a lead sentence's measure has its commodity in the lead sentence before or after it: a report
+    often names the metal in one sentence and what was done to it in the next ("Congo supplies most of the
+    world's cobalt. It now suspends exports for four months")."""
+    sentence = readings[position].sentence
+    if not sentence.lead or sentence.background or sentence.context:
+        return False
+    neighbours = readings[max(0, position - 1) : position] + readings[position + 1 : position + 2]
+    return any(
+        n.commodities and n.sentence.lead and not n.sentence.background and not n.sentence.context for n in neighbours
+    )
 
 
 def _leads_with(readings: list[_Reading], kind: str, threshold: float, where: str) -> bool:
