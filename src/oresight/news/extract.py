@@ -148,12 +148,15 @@ def _read(document: Document, lang: LanguageLexicon, lexicon: Lexicon) -> list[_
     if not any(named):
         return []
     readings = []
+    dateline = _dateline(document, lang, None)
     for sentence, commodities in zip(document.sentences, named, strict=True):
         present = sentence.present
+        # the place of a dateline ("HONG KONG, Feb 4 —") is where the report was filed, not a party
+        filed = dateline[1] if dateline and dateline[0] == sentence.index else 0
         countries = [
             iso
             for iso, span in lang.find_countries(sentence.text, present)
-            if not _is_not_party(sentence.text, span, lang)
+            if span[0] >= filed and not _is_not_party(sentence.text, span, lang)
         ]
         countries += [iso for iso, names in lexicon.actors.items() if any(n in sentence.lowered for n in names)]
         affected = lang.names_affected(sentence.lowered, present["lowered"])
