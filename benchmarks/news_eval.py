@@ -109,7 +109,7 @@ class Entry:
 
 
 _TUNABLE = {
-    "events": ("types", "venue", "affected", "context", "background"),
+    "events": ("types", "venue", "affected", "follow_up", "context", "background"),
     "commodities": ("traps", "paired_generic"),
     "countries": ("not_countries",),
     "text": ("boilerplate", "machine_translation"),

@@ -58,6 +58,7 @@ class Extraction:
     event: str | None = None
     signature: list[int] | None = None  # MinHash of the text, for near-duplicates
     headline: bool = False  # the title is the article's headline (not just its first sentence)
+    follow_up: bool = False  # the report leads with the extension of an earlier measure: an event of its own
     #: the report's month where only that is known (year, month), for grouping
     month: tuple[int, int] | None = None
     #: a date the event sentence names that the report alone cannot resolve — ("weekday", 0..6) or
@@ -402,6 +403,18 @@ def _date_event(document: Document, readings: list[_Reading], kind: str, lang: L
     return _Dating(None, None, 0.0, [], effective_day, reference, unresolved)
 
 
+def _reports_follow_up(readings: list[_Reading], kind: str, lang: LanguageLexicon) -> bool:
+    """Whether a lead sentence about the event says it extends or renews an earlier measure ("extended its
+    suspension of cobalt exports by three months"): the labelling rules make a follow-up its own event."""
+    return any(
+        r.sentence.lead
+        and not r.sentence.background
+        and (r.cues.get(kind) or r.commodities)
+        and lang.reports_follow_up(r.sentence.lowered, r.sentence.present["lowered"])
+        for r in readings
+    )
+
+
 def _anchored(readings: list[_Reading], kind: str | None) -> bool:
     """Whether the event is tied to a commodity: a sentence that is not background names one and carries a type
     cue, or — in a short wire report whose lead names the commodity in one sentence and what happened to it in the
@@ -459,6 +472,7 @@ def extract(document: Document, lexicon: Lexicon) -> Extraction:
     report.effective_date = dating.effective
     report.reference_date = dating.reference.day.isoformat() if dating.reference.day else None
     report.month, report.pending = dating.reference.month, dating.pending
+    report.follow_up = _reports_follow_up(readings, kind, lang)
     report.persons = person_names(document.text, tuple(dict.fromkeys((document.language, "en"))), lang.titles)
     report.evidence = {
         "type": [r.sentence.text for r in readings if r.cues.get(kind)][:3],

@@ -74,6 +74,7 @@ class _Cluster:
     families: set[str]
     countries: set[str]
     generic: bool = False  # a report of it names the generic "critical minerals"
+    follow_up: bool = False  # the extension of an earlier measure (never one event with the measure)
     members: list[Extraction] = field(default_factory=list)
     firm: Counter = field(default_factory=Counter)  # dates read from text, weighted by trust
     loose: Counter = field(default_factory=Counter)  # reports' own dates
@@ -128,6 +129,8 @@ def _fits(cluster: _Cluster, extraction: Extraction, families: set[str], generic
     generic = families == {GENERIC} or cluster.families == {GENERIC} or (generic_named and cluster.generic)
     if extraction.type != cluster.kind or not (families & cluster.families or generic):
         return 0.0
+    if extraction.follow_up != cluster.follow_up:
+        return 0.0
     own, theirs = _day(extraction), cluster.date()
     if own and theirs:
         tolerance = TOLERANCE_DAYS if extraction.date_confidence >= 0.8 else LOOSE_TOLERANCE_DAYS
@@ -153,6 +156,7 @@ def _fits(cluster: _Cluster, extraction: Extraction, families: set[str], generic
 def _event_key(cluster: _Cluster) -> str:
     day = cluster.date()
     text = f"{cluster.kind}|{','.join(sorted(cluster.families))}|{day.isoformat() if day else ''}"
+    text += "|follow-up" if cluster.follow_up else ""
     return "ev-" + hashlib.sha1(text.encode()).hexdigest()[:10]
 
 
@@ -172,6 +176,7 @@ def group(extractions: list[Extraction], lexicon: Lexicon) -> list[list[Extracti
         cluster = best[1] if best[0] > 0 else None
         if cluster is None:
             cluster = _Cluster(extraction.type, set(families), set(extraction.countries))
+            cluster.follow_up = extraction.follow_up
             clusters.append(cluster)
             candidates.append(cluster)
         cluster.add(extraction, families, generic_named)

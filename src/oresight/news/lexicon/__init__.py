@@ -215,6 +215,7 @@ class LanguageLexicon:
     not_countries: list[Gated]
     types: dict[str, list[Cue]]
     affected: GateSet
+    follow_up: GateSet
     venue: GateSet
     context: GateSet
     dependence: re.Pattern | None
@@ -271,6 +272,9 @@ class LanguageLexicon:
     def names_affected(self, lowered: str, present: set[str] | None = None) -> bool:
         return first_match(self.affected, lowered, present)
 
+    def reports_follow_up(self, lowered: str, present: set[str] | None = None) -> bool:
+        return first_match(self.follow_up, lowered, present)
+
     def mentions_meeting(self, lowered: str) -> bool:
         return first_match(self.venue, lowered)
 
@@ -319,6 +323,7 @@ class LanguageLexicon:
                 + plain
                 + raw_cues
                 + [*self.background.patterns, *self.context.patterns, *self.affected.patterns]
+                + self.follow_up.patterns
                 + self.not_countries
             ),
             "text": GateSet(exact),
@@ -573,6 +578,7 @@ def _language(folder, code: str, country_names: dict[str, set[str]]) -> Language
         not_countries=_gated_list(countries.get("not_countries"), spaced),
         types=_cues(events["types"], spaced),
         affected=GateSet(_gated_list(events.get("affected"), spaced)),
+        follow_up=GateSet(_gated_list(events.get("follow_up"), spaced)),
         venue=GateSet(_gated_list(events.get("venue"), spaced)),
         context=GateSet(_gated_list(events.get("context"), spaced)),
         dependence=_cue_before(events.get("dependence"), regex=True, articles=articles, spaced=spaced),
