@@ -238,8 +238,13 @@ def _failures(split: Split, figures: dict, languages: dict, loeo: dict | None) -
 def _details(results: list[Extraction], labels: dict[str, dict], scorer) -> None:
     """Every article whose prediction differs from its label, compared as the scorer compares (ISO codes and
     commodity synonyms normalised, dates within a day)."""
-    countries = lambda codes: sorted({scorer.norm_country(c) for c in codes or []})  # noqa: E731
-    commodities = lambda names: sorted({scorer.norm_commodity(c) for c in names or []})  # noqa: E731
+
+    def countries(codes):
+        return sorted({scorer.norm_country(c) for c in codes or []})
+
+    def commodities(names):
+        return sorted({scorer.norm_commodity(c) for c in names or []})
+
     for result in results:
         gold = labels.get(result.id)
         if gold is None:
@@ -260,7 +265,7 @@ def _details(results: list[Extraction], labels: dict[str, dict], scorer) -> None
         )
         day, gold_day = scorer.parse_day(result.event_date), scorer.parse_day(gold["event_date"])
         if day and gold_day and abs((day - gold_day).days) <= 1:
-            predicted = predicted[:4] + (gold["event_date"],)
+            predicted = (*predicted[:4], gold["event_date"])
         if predicted != expected:
             print(
                 f"  {result.id} [{gold['event_id']}] {result.language} pred={predicted} {result.event}\n"
