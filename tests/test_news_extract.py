@@ -137,6 +137,59 @@ def test_undated_copy_takes_the_date_of_its_event():
     assert together["copy"].event_date == together["wire"].event_date == "2025-10-28"
 
 
+def test_a_measure_and_its_metal_in_neighbouring_lead_sentences():
+    """The metal named in one lead sentence, what was done to it in the next: one event."""
+    article = Article(
+        id="split",
+        published="2025-03-03",
+        text="Das Land fördert den Großteil des weltweiten Kobalts.\n"
+        "Die Regierung hat angekündigt, die Ausfuhren für vier Monate auszusetzen.",
+    )
+    result = extract_articles([article])[0]
+    assert (result.is_event, result.type, result.commodities) == (True, "export_control", ["cobalt"])
+
+
+def test_the_place_of_a_dateline_is_no_party():
+    article = Article(
+        id="dateline",
+        published="2025-02-04",
+        text="HONG KONG, Feb 4 — China announced export restrictions today on two metals used in defence.\n"
+        "The controls cover tungsten and bismuth and take effect immediately.",
+    )
+    result = extract_articles([article])[0]
+    assert result.is_event and result.countries == ["CHN"]
+
+
+def test_a_price_per_unit_is_no_investment():
+    article = Article(
+        id="price",
+        published="2025-06-02",
+        text="El precio del cobre subió este lunes en Londres hasta US$ 4,38 la libra.\n"
+        "El metal rojo promedia US$ 4,25 la libra en lo que va del año.",
+    )
+    assert "project_investment_financing" not in extract_articles([article])[0].type_scores
+
+
+def test_an_extension_is_an_event_of_its_own():
+    """The labelling rules: an extension of a ban is a follow-up, never one event with the ban it extends."""
+    ban = Article(
+        id="ban",
+        published="2025-02-24",
+        text="Congo suspends cobalt exports for four months\n"
+        "Congo suspended cobalt exports for four months on Monday to stem an oversupply, its regulator said.",
+    )
+    extension = Article(
+        id="extension",
+        text="Congo extends its ban on cobalt exports by three months\n"
+        "Congo has extended its suspension of cobalt exports by three months, the regulator said on Saturday.",
+    )
+    results = {r.id: r for r in extract_articles([ban, extension])}
+    assert results["extension"].follow_up and not results["ban"].follow_up
+    assert results["extension"].type == results["ban"].type == "export_control"
+    assert results["extension"].event != results["ban"].event
+    assert results["extension"].event_date is None  # "Saturday" of no known week: not the ban's date
+
+
 def test_same_article_twice_is_a_duplicate_of_the_first(reports):
     first, again = extract_articles([reports[0], reports[0]])
     assert first.event == again.event
