@@ -190,6 +190,19 @@ def test_an_extension_is_an_event_of_its_own():
     assert results["extension"].event_date is None  # "Saturday" of no known week: not the ban's date
 
 
+def test_an_event_reported_often_keeps_the_parties_its_reports_agree_on():
+    texts = [
+        "China curbs gallium exports\nChina imposed export licences on gallium on Monday, the ministry said.",
+        "China restricts gallium exports\nBeijing put gallium exports under licences on Monday, officials said.",
+        "Gallium exports from China need licences\nChina said on Monday gallium exports need licences, months "
+        "after a dispute with Taiwan over chips.",
+    ]
+    articles = [Article(id=f"r{i}", published="2025-03-04", text=t) for i, t in enumerate(texts)]
+    results = extract_articles(articles)
+    assert len({r.event for r in results}) == 1
+    assert [r.countries for r in results] == [["CHN"], ["CHN"], ["CHN"]]
+
+
 def test_same_article_twice_is_a_duplicate_of_the_first(reports):
     first, again = extract_articles([reports[0], reports[0]])
     assert first.event == again.event

@@ -184,6 +184,7 @@ def group(extractions: list[Extraction], lexicon: Lexicon) -> list[list[Extracti
     for cluster in clusters:
         _resolve_pending(cluster)
         key, day = _event_key(cluster), cluster.date()
+        _agree_on_countries(cluster)
         for member in cluster.members:
             member.event = key
             if day is not None:
@@ -194,6 +195,23 @@ def group(extractions: list[Extraction], lexicon: Lexicon) -> list[list[Extracti
     for members in events.values():
         _flag_name_variants(members)
     return list(events.values())
+
+
+#: an event with this many reports has its parties agreed among them
+AGREEING_REPORTS = 3
+
+
+def _agree_on_countries(cluster: _Cluster) -> None:
+    """The parties of an event reported often are those its reports agree on: a country that fewer than two
+    in five of them name is one report's aside (the rival a deal seeks independence from, the place of a remark that
+    angered a government), and is dropped from the reports that name it."""
+    if len(cluster.members) < AGREEING_REPORTS:
+        return
+    agreed = {c for c, n in cluster.country_counts.items() if 5 * n >= 2 * len(cluster.members)}
+    for member in cluster.members:
+        kept = [c for c in member.countries if c in agreed]
+        if kept:
+            member.countries = kept
 
 
 def _resolve_pending(cluster: _Cluster) -> None:
