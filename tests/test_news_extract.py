@@ -194,8 +194,8 @@ def test_an_event_reported_often_keeps_the_parties_its_reports_agree_on():
     texts = [
         "China curbs gallium exports\nChina imposed export licences on gallium on Monday, the ministry said.",
         "China restricts gallium exports\nBeijing put gallium exports under licences on Monday, officials said.",
-        "Gallium exports from China need licences\nChina said on Monday gallium exports need licences, months "
-        "after a dispute with Taiwan over chips.",
+        "Gallium exports from China need licences\nChina said on Monday gallium exports need licences; the move "
+        "follows remarks by Taiwan's leader.",
     ]
     articles = [Article(id=f"r{i}", published="2025-03-04", text=t) for i, t in enumerate(texts)]
     results = extract_articles(articles)
