@@ -137,37 +137,35 @@ def test_undated_copy_takes_the_date_of_its_event():
     assert together["copy"].event_date == together["wire"].event_date == "2025-10-28"
 
 
+def read_one(text: str, published: str = "2025-03-03"):
+    return extract_articles([Article(id="one", published=published, text=text)])[0]
+
+
 def test_a_measure_and_its_metal_in_neighbouring_lead_sentences():
     """The metal named in one lead sentence, what was done to it in the next: one event."""
-    article = Article(
-        id="split",
-        published="2025-03-03",
-        text="Das Land fördert den Großteil des weltweiten Kobalts.\n"
-        "Die Regierung hat angekündigt, die Ausfuhren für vier Monate auszusetzen.",
+    result = read_one(
+        "Das Land fördert den Großteil des weltweiten Kobalts.\n"
+        "Die Regierung hat angekündigt, die Ausfuhren für vier Monate auszusetzen."
     )
-    result = extract_articles([article])[0]
     assert (result.is_event, result.type, result.commodities) == (True, "export_control", ["cobalt"])
 
 
 def test_the_place_of_a_dateline_is_no_party():
-    article = Article(
-        id="dateline",
-        published="2025-02-04",
-        text="HONG KONG, Feb 4 — China announced export restrictions today on two metals used in defence.\n"
+    result = read_one(
+        "HONG KONG, Feb 4 — China announced export restrictions today on two metals used in defence.\n"
         "The controls cover tungsten and bismuth and take effect immediately.",
+        published="2025-02-04",
     )
-    result = extract_articles([article])[0]
     assert result.is_event and result.countries == ["CHN"]
 
 
 def test_a_price_per_unit_is_no_investment():
-    article = Article(
-        id="price",
-        published="2025-06-02",
-        text="El precio del cobre subió este lunes en Londres hasta US$ 4,38 la libra.\n"
+    result = read_one(
+        "El precio del cobre subió este lunes en Londres hasta US$ 4,38 la libra.\n"
         "El metal rojo promedia US$ 4,25 la libra en lo que va del año.",
+        published="2025-06-02",
     )
-    assert "project_investment_financing" not in extract_articles([article])[0].type_scores
+    assert "project_investment_financing" not in result.type_scores
 
 
 def test_an_extension_is_an_event_of_its_own():
