@@ -127,3 +127,47 @@ def test_bad_filter_is_one_clear_message_without_traceback(oresight_process, opt
     proc = oresight_process("news", "events", option, value)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert message in proc.stderr and option in proc.stderr
+
+
+def test_ingest_runs_the_alert_rules_on_the_events_it_adds(tmp_path, monkeypatch):
+    monkeypatch.setenv("ORESIGHT_HOME", str(tmp_path / "home"))
+    reports = tmp_path / "reports.jsonl"
+    reports.write_text(
+        json.dumps(
+            {
+                "id": "ga-wire",
+                "published": "2025-03-05",
+                "text": "China tightens gallium export controls\nChina tightened its export controls on gallium "
+                "and germanium on Wednesday, the commerce ministry said.",
+            }
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "rules:\n  - name: minor metals from China\n    types: [export_control]\n"
+        "    commodities: [Gallium]\n    importers: [US]\n    samples: 40\n",
+        encoding="utf-8",
+    )
+    log = tmp_path / "alerts.jsonl"
+    result = run("news", "ingest", reports, "--alerts", rules, "--alerts-log", log)
+    assert result.exit_code == 0, result.output
+    assert "alert minor metals from China" in result.stdout
+    (alert,) = [json.loads(line) for line in log.read_text().splitlines()]
+    assert alert["articles"] == ["ga-wire"] and alert["impact"] is not None
+    # the same file again adds no event: no second alert
+    again = run("news", "ingest", reports, "--alerts", rules, "--alerts-log", log)
+    assert again.exit_code == 0 and "alert" not in again.stdout
+    assert len(log.read_text().splitlines()) == 1
+
+
+def test_ingest_with_a_bad_rules_file_stores_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("ORESIGHT_HOME", str(tmp_path / "home"))
+    reports = tmp_path / "reports.jsonl"
+    reports.write_text(json.dumps({"id": "x", "text": "China curbs gallium exports."}) + "\n", encoding="utf-8")
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("rules:\n  - name: x\n    commodities: [unobtainium]\n", encoding="utf-8")
+    result = runner.invoke(app, ["news", "ingest", str(reports), "--alerts", str(rules)])
+    assert result.exit_code == 1 and "unobtainium" in str(result.exception)
+    assert not (tmp_path / "home" / "oresight.duckdb").exists()

@@ -130,21 +130,29 @@ def _about(commodities: list[str], countries: list[str], notes: list[str]) -> st
 
 
 @app.command("ingest")
-def ingest(files: Files, max_bytes: MaxBytes = DEFAULT_MAX_BYTES) -> None:
+def ingest(
+    files: Files, max_bytes: MaxBytes = DEFAULT_MAX_BYTES, alerts: AlertsFile = None, alerts_log: AlertsLog = None
+) -> None:
     """Store articles and their events in the local store ($ORESIGHT_HOME); the same article twice is stored
     once, and an interrupted ingest stores nothing. A bad article (line) is reported and the others are stored.
+    With --alerts, the events new or changed by this ingest are checked against the rules, as `news watch` does.
 
     JSON Lines files hold one object per line: "text" (required), "id", "title", "url", "outlet", "published"
     (YYYY-MM-DD)."""
     from oresight.news import read_articles
     from oresight.news.store import ingest as run_ingest
 
+    rules = _alert_rules(alerts, alerts_log)  # a bad rules file stops the ingest before anything is stored
     articles, problems = read_articles(files, max_bytes=max_bytes)
     with _progress(len(articles), "extracting") as bar:
         task = bar.add_task("ingest", total=len(articles))
         report = run_ingest(articles, progress=lambda done, total: bar.update(task, completed=done, total=total))
     again = f"; {report.refreshed} stored articles extracted again with the current rules" if report.refreshed else ""
     console.print(f"stored {report.stored} articles ({report.skipped} already stored){again}; {report.events} events")
+    if rules is not None:
+        from oresight.news.alerts import run_alerts
+
+        _print_alerts(run_alerts(rules, report.changed_events))
     problems = problems + report.problems
     _report_problems(problems)
     if problems:
@@ -224,22 +232,33 @@ def _is_date(text: str) -> bool:
     return True
 
 
+AlertsFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--alerts",
+        help="Rules file (YAML): for each new event that matches, run its linked scenario and append the alert "
+        "with its impact to the rules' JSON Lines log.",
+    ),
+]
+AlertsLog = Annotated[Path | None, typer.Option("--alerts-log", help="Append alerts to this JSON Lines file instead.")]
+
+
+def _alert_rules(alerts: Path | None, alerts_log: Path | None):
+    if alerts is None:
+        return None
+    from oresight.news.alerts import load_rules
+
+    rules = load_rules(alerts)
+    return rules.model_copy(update={"path": alerts_log}) if alerts_log is not None else rules
+
+
 @app.command("watch")
 def watch(
     feeds: Annotated[list[str], typer.Argument(metavar="FEED_URL...", help="RSS or Atom feed URLs (http or https).")],
     every: Annotated[str, typer.Option("--every", help="Poll interval, e.g. 15m, 1h, 30s.")] = "15m",
     once: Annotated[bool, typer.Option("--once", help="Poll once and exit.")] = False,
-    alerts: Annotated[
-        Path | None,
-        typer.Option(
-            "--alerts",
-            help="Rules file (YAML): for each new event that matches, run its linked scenario and append the alert "
-            "with its impact to the rules' JSON Lines log.",
-        ),
-    ] = None,
-    alerts_log: Annotated[
-        Path | None, typer.Option("--alerts-log", help="Append alerts to this JSON Lines file instead.")
-    ] = None,
+    alerts: AlertsFile = None,
+    alerts_log: AlertsLog = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Log warnings only.")] = False,
 ) -> None:
     """Poll feeds (conditional requests), fetch each new item's page, ingest new articles into the store; as a
@@ -260,13 +279,7 @@ def watch(
     for url in feeds:
         if not url.startswith(("http://", "https://")):
             raise InputError(f"not a feed URL: {url!r}", field="FEED_URL", expected="an http:// or https:// URL")
-    rules = None
-    if alerts is not None:
-        from oresight.news.alerts import load_rules
-
-        rules = load_rules(alerts)
-        if alerts_log is not None:
-            rules = rules.model_copy(update={"path": alerts_log})
+    rules = _alert_rules(alerts, alerts_log)
     logging.basicConfig(
         level=logging.WARNING if quiet else logging.INFO,
         format="%(message)s",
@@ -286,7 +299,12 @@ def _print_poll(report) -> None:
     for url, outcome in report.feeds.items():
         console.print(f"{escape(url)}: {escape(outcome)}", highlight=False, soft_wrap=True)
     console.print(f"stored {report.stored} new articles; {len(report.changed_events)} events new or changed")
-    for alert in report.alerts:
+    _print_alerts(report.alerts)
+    _report_problems(report.problems)
+
+
+def _print_alerts(alerts: list[dict]) -> None:
+    for alert in alerts:
         impact = alert["impact"] or {}
         shortfalls = ", ".join(
             f"{code} P50 {entry['shortfall_t']['p50']:,.0f} t / P95 {entry['shortfall_t']['p95']:,.0f} t"
@@ -295,4 +313,3 @@ def _print_poll(report) -> None:
         )
         what = shortfalls or impact.get("error") or "no scenario models this event"
         console.print(f"alert {escape(alert['alert'])}: {escape(alert['title'])} — {escape(what)}", soft_wrap=True)
-    _report_problems(report.problems)
