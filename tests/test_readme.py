@@ -41,6 +41,9 @@ COVERED_ELSEWHERE = {
     "oresight plan --for US+JP --budget 5e9 --format json": "tests/test_plan.py",
     "oresight sweep screen.yaml --out screen/ --workers 2": "tests/test_sweep_cluster.py (two local workers)",
     "oresight sweep report screen/ --importer Japan --top 10": "tests/test_sweep_web.py (the report of a run)",
+    "oresight news ingest reports.jsonl --alerts rules.yaml": (
+        "tests/test_news_cli.py::test_ingest_runs_the_alert_rules_on_the_events_it_adds (runs a linked scenario)"
+    ),
     "oresight news watch https://example.org/feed.xml --every 15m --alerts rules.yaml": (
         "tests/test_news_watch.py (a long-lived service polling feeds, here served locally)"
     ),
