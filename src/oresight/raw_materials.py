@@ -33,7 +33,7 @@ from oresight.errors import DataNotAttestedError, UnknownNameError
 from oresight.methods.geopolrisk import MISSING_RISK, calc_characterisation_factor
 from oresight.metrics import calc_hhi, calc_political_risk
 from oresight.world import World
-from oresight.world.trade import fetch_trade, select_trade
+from oresight.world.trade import member_trade, prefer_sources
 
 __all__ = ["RawMaterial", "geopolrisk_inputs", "geopolrisk_table", "raw_materials"]
 
@@ -131,36 +131,51 @@ def geopolrisk_inputs(world: World, importer: str, year: int, materials=None) ->
 
 
 def _compute_inputs(world: World, members, year: int, chosen: list[RawMaterial]) -> list[GeoPolRiskInputs]:
-    codes = sorted({c for m in chosen for c in m.hs_codes})
-    fetched = fetch_trade(world, reporters=members, codes=codes, years=[year])
     risk = _risk(world, year)
     if risk.empty:
         raise DataNotAttestedError(f"no WGI political stability for {year}")
     wgi_sources = sorted(set(world.select(measure="wgi_pv", year=year)["source"]))
+    imports = _material_imports(world, members, year, chosen)
+    wmd = world.select(measure="production", series=WMD_SERIES, year=year)
+    wmd = {key: rows for key, rows in wmd[wmd["country"] != "WLD"].groupby(["commodity", "stage"])}
     out = []
     for material in chosen:
-        wmd = _wmd_rows(world, material, year)
-        production = _wmd_production(wmd)
-        rows = select_trade(world, fetched, codes=material.hs_codes, source=BACI_HS92, label=False)
-        rows = rows[(rows["year"] == year) & ~rows["partner"].isin(members)]
-        if production.empty or rows.empty:
+        rows = imports.get(material.name)
+        production_rows = wmd.get((material.commodity, material.stage))
+        if rows is None or production_rows is None:
             continue
-        imports = rows.groupby("partner")[["tonnes", "usd"]].sum().reset_index()
-        missing = sorted(set(imports["partner"]) - set(risk.index))
+        production = _wmd_production(production_rows)
+        if production.empty:
+            continue
+        by_partner = rows.groupby("partner")[["tonnes", "usd"]].sum().reset_index()
+        missing = sorted(set(by_partner["partner"]) - set(risk.index))
         notes = [f"no WGI value for {', '.join(missing)}: risk {MISSING_RISK}"] if missing else []
-        sources = sorted(set(rows["source"])) + wgi_sources + sorted(set(wmd["source"]))
+        sources = sorted(set(rows["source"])) + wgi_sources + sorted(set(production_rows["source"]))
         out.append(
             GeoPolRiskInputs(
                 material,
                 production,
-                imports,
+                by_partner,
                 float(production.reindex(list(members)).fillna(0.0).sum()),
-                risk.reindex(imports["partner"]).fillna(MISSING_RISK),
+                risk.reindex(by_partner["partner"]).fillna(MISSING_RISK),
                 sources,
                 notes,
             )
         )
     return out
+
+
+def _material_imports(world: World, members, year: int, chosen: list[RawMaterial]) -> dict[str, pd.DataFrame]:
+    """Each material's gross BACI HS92 import rows of the members from non-members in ``year`` (the members'
+    trade is fetched once per World: :func:`oresight.world.trade.member_trade`)."""
+    rows = prefer_sources(member_trade(world, members, year))
+    rows = rows[(rows["side"] == "import") & (rows["year"] == year) & rows["source"].str.startswith(BACI_HS92)]
+    codes = pd.DataFrame(
+        [(hs, m.name) for hs in rows["hs"].unique() for m in chosen if hs.startswith(m.hs_codes)],
+        columns=["hs", "material"],
+    )
+    labelled = rows.merge(codes, on="hs")
+    return {name: group for name, group in labelled.groupby("material")}
 
 
 def calc_scores(inputs: GeoPolRiskInputs) -> dict[str, float]:

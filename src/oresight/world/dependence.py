@@ -29,18 +29,13 @@ import numpy as np
 import pandas as pd
 
 from oresight.errors import DataNotAttestedError
+from oresight.facts import calc_year_as_of
 from oresight.metrics.dependence import calc_import_reliance
-from oresight.taxonomy.countries import AGGREGATES, WORLD
+from oresight.taxonomy.countries import AGGREGATES
 
-from .trade import (
-    RE_MAGNET_HS,
-    calc_rare_earth_magnets,
-    fetch_trade,
-    hs_codes_of,
-    select_trade,
-    trade_pairs,
-    user_trade,
-)
+from .allocation import RULE, calc_allocated, shared_code_split, shared_commodities
+from .supply import volume_shares
+from .trade import RE_MAGNET_HS, calc_rare_earth_magnets, hs_codes_of, member_trade, prefer_sources, trade_pairs
 
 if TYPE_CHECKING:
     from oresight.taxonomy import Importer
@@ -175,32 +170,350 @@ def calc_dependence(
     }
 
 
-# -- inputs from the World --------------------------------------------------------------------------------------
-def _production(world: World, members, commodity: str, stage: str, year: int | None) -> tuple:
-    """Members' production at the stage in tonnes (value, low, high), its year, sources and notes. A member the
-    source does not list, where it gives a world total, makes between 0 and the source's rest-of-world figure."""
-    view_year = world.latest_year(commodity, stage, "production", at_most=year, country=WORLD)
-    if view_year is None:
-        return (math.nan,) * 3, None, [], [f"no source gives {commodity} {stage} production with a world total"]
-    volumes = world.production(commodity, stage, view_year)
-    factor = _UNIT_TO_T.get(str(volumes.attrs["unit"]).split()[0], math.nan)
-    countries = set(volumes.country.values.astype(str))
-    value = low = high = 0.0
-    notes = []
-    for member in members:
-        if member in countries:
-            row = volumes.sel(country=member)
-            v = float(row)
-            lo, hi = float(row.coords["low"]), float(row.coords["high"])
-            value, low, high = value + v, low + (v if math.isnan(lo) else lo), high + (v if math.isnan(hi) else hi)
-        else:
-            rest = float(volumes.sel(country="ROW")) if "ROW" in countries else 0.0
-            high += 0.0 if math.isnan(rest) else rest
-            notes.append(f"{member} is not listed among {commodity} {stage} producers ({view_year}): 0 t, at most ROW")
-    sources = sorted({str(s) for s in volumes.source.values})
-    if math.isnan(factor):
-        notes.append(f"production unit {volumes.attrs['unit']!r} is not a mass: not compared with trade")
-    return (value * factor, low * factor, high * factor), view_year, sources, notes
+# -- the table of every (commodity, stage): one pass over the members' trade -----------------------------------
+PAIR = ["commodity", "stage"]
+
+
+@dataclass
+class _Computed:
+    """Every (commodity, stage) of one importer and year: the table, each pair's partners and notes."""
+
+    table: pd.DataFrame
+    partners: dict[tuple[str, str], pd.DataFrame]
+    notes: dict[tuple[str, str], list[str]]
+
+
+def _computed(world: World, importer: Importer, year: int | None) -> _Computed:
+    """The dependence of every pair with HS codes, computed once per World, members and year (its data do not
+    change): one query of the members' trade, then grouped operations over (commodity, stage, partner)."""
+    cache = world.__dict__.setdefault("_dependence_tables", {})
+    key = (importer.members, year)
+    if key not in cache:
+        cache[key] = _compute(world, importer, year)
+    return cache[key]
+
+
+def _compute(world: World, importer: Importer, year: int | None) -> _Computed:
+    members = importer.members
+    # as of a year, the data used are at most a few years older (later only where nothing earlier exists)
+    since = None if year is None else year - TRADE_WINDOW_YEARS
+    rows = _labelled(world, member_trade(world, members, since))
+    rows = prefer_sources(rows, by=tuple(PAIR))
+    notes: dict[tuple[str, str], list[str]] = {}
+    imports, used = _as_of(rows[rows["side"] == "import"], year, notes)
+    exports, _ = _as_of(rows[rows["side"] == "export"], used, None)
+    imports, exports = _rare_earth_magnets(imports, exports, notes)
+    imports, exports = _split_shared_codes(world, imports, exports, notes)
+    if imports.empty:
+        return _Computed(pd.DataFrame(columns=TABLE_COLUMNS), {}, notes)
+    partners = _partner_table(imports)
+    totals = _totals(imports, exports)
+    at_most = {pair: (year if year is not None else int(y)) for pair, y in used.items()}
+    production = _production_table(world, members, list(totals.index), at_most, notes)
+    table = totals.join(production)
+    _note_weights(imports, table, world, notes)
+    rows_out = [
+        _table_row(world, importer, pair, record, partners[pair], notes, year) for pair, record in table.iterrows()
+    ]
+    table = pd.DataFrame(rows_out, columns=TABLE_COLUMNS)
+    return _Computed(table, partners, notes)
+
+
+TABLE_COLUMNS = [
+    "commodity",
+    "stage",
+    "year",
+    "import_reliance",
+    "import_reliance_low",
+    "import_reliance_high",
+    "import_reliance_method",
+    "derived_import_reliance",
+    "derived_import_reliance_low",
+    "derived_import_reliance_high",
+    "published_import_reliance",
+    "top_partner",
+    "top_partner_share",
+    "imports_t",
+    "exports_t",
+    "imports_usd",
+    "exports_usd",
+    "production_t",
+    "production_low_t",
+    "production_high_t",
+    "apparent_consumption_t",
+    "hs_codes",
+    "method",
+    "dependence_sources",
+    "partner_shares",
+    "dependence_notes",
+]
+
+
+def _pair_codes(world: World) -> dict[tuple[str, str], list[str]]:
+    """The HS codes of every (commodity, stage) with codes, shared codes included (cached on the World)."""
+    cached = world.__dict__.get("_pair_codes")
+    if cached is None:
+        cached = {pair: hs_codes_of(world, *pair) for pair in sorted(trade_pairs(world))}
+        world.__dict__["_pair_codes"] = cached
+    return cached
+
+
+def _labelled(world: World, rows: pd.DataFrame) -> pd.DataFrame:
+    """Trade rows with the (commodity, stage) pairs whose codes they fall under, one row per pair (a shared code's
+    row appears once for each commodity it holds)."""
+    codes = _pair_codes(world)
+    mapping = pd.DataFrame(
+        [
+            (hs, commodity, stage)
+            for hs in rows["hs"].unique()
+            for (commodity, stage), prefixes in codes.items()
+            if hs.startswith(tuple(prefixes))
+        ],
+        columns=["hs", *PAIR],
+    )
+    return rows.merge(mapping, on="hs", how="inner")
+
+
+def _as_of(rows: pd.DataFrame, year, notes: dict | None) -> tuple[pd.DataFrame, dict[tuple[str, str], int]]:
+    """Per pair, the rows of one year "as of" ``year`` (an int, or a year per pair; the latest when None); codes
+    without data that year are named in a note rather than mixed in from another year."""
+    if rows.empty:
+        return rows, {}
+    years = rows.groupby(PAIR)["year"].unique()
+    used = {}
+    for pair, present in years.items():
+        wanted = year.get(pair) if isinstance(year, dict) else year
+        used[pair] = calc_year_as_of(present, wanted)
+        if notes is not None and wanted is not None and used[pair] != wanted:
+            notes.setdefault(pair, []).append(f"trade of {used[pair]} stands in for {wanted}")
+    pair_year = pd.Series(used).rename_axis(PAIR)
+    chosen = rows.join(pair_year.rename("_used"), on=PAIR)
+    this_year = chosen["year"] == chosen["_used"]
+    if notes is not None:
+        stale = chosen[~this_year].groupby(PAIR)["hs"].unique()
+        kept = chosen[this_year].groupby(PAIR)["hs"].unique()
+        for pair, codes in stale.items():
+            missing = sorted(set(codes) - set(kept.get(pair, [])))
+            if missing:
+                notes.setdefault(pair, []).append(f"HS {', '.join(missing)}: no data for {used[pair]}, left out")
+    return rows[this_year.to_numpy()], used
+
+
+def _rare_earth_magnets(imports: pd.DataFrame, exports: pd.DataFrame, notes: dict) -> tuple:
+    """HS 850511 flows below the rare-earth magnet unit value left out (docs/methods.md, "The 850511 rule")."""
+    out = []
+    for frame in (imports, exports):
+        magnets = (frame["hs"] == RE_MAGNET_HS).to_numpy()
+        keep = ~magnets | calc_rare_earth_magnets(frame["usd"], frame["tonnes"])
+        dropped = frame[~keep].groupby(PAIR).size()
+        for pair, n in dropped.items():
+            notes.setdefault(pair, []).append(f"HS 850511: {n} flows under the rare-earth magnet unit value left out")
+        out.append(frame[keep])
+    return tuple(out)
+
+
+def _split_shared_codes(world: World, imports: pd.DataFrame, exports: pd.DataFrame, notes: dict) -> tuple:
+    """Flows of shared HS codes split among their commodities by the exporter's output mix
+    (:mod:`oresight.world.allocation`); flows of exporters that make none of the code's commodities left out."""
+    out = []
+    for side, frame in (("import", imports), ("export", exports)):
+        shared_codes = [c for c in frame["hs"].unique() if shared_commodities(world, c) is not None]
+        shared = frame["hs"].isin(shared_codes).to_numpy(bool)
+        if not shared.any():
+            out.append(frame)
+            continue
+        parts = [frame[~shared]]
+        for (hs, year), group in frame[shared].groupby(["hs", "year"]):
+            split, split_notes = shared_code_split(world, hs, int(year))
+            merged = group.merge(
+                split, left_on=["partner", "commodity"], right_on=["exporter", "commodity"], how="left"
+            )
+            makers = set(split["exporter"])
+            for pair, rows in merged.groupby(PAIR):
+                total = float(rows["usd"].sum())
+                outside = rows[~rows["partner"].isin(makers)]
+                counted = float((rows["usd"] * rows["value_share"].fillna(0.0)).sum())
+                text = f"HS {hs} {side}s split by the exporter's output mix" + (
+                    f": {counted / total:.0%} of their value counted as {pair[0]}" if total > 0 else ""
+                )
+                if len(outside) and total > 0:
+                    names = ", ".join(sorted(set(outside["partner"]))[:8])
+                    text += (
+                        f"; exporters that make none of the code's metals ({names}"
+                        f"{' …' if outside['partner'].nunique() > 8 else ''}: "
+                        f"{float(outside['usd'].sum()) / total:.0%} of the value) left out"
+                    )
+                listed = notes.setdefault(pair, [])
+                listed.extend(n for n in [text, *split_notes] if n not in listed)
+            merged = merged[merged["value_share"].fillna(0.0) > 0]
+            usd, tonnes = calc_allocated(
+                merged["usd"], merged["tonnes"], merged["value_share"], merged["tonnes_share"], merged["price"]
+            )
+            merged = merged.assign(usd=usd, tonnes=tonnes)
+            parts.append(merged[frame.columns])
+        out.append(pd.concat(parts, ignore_index=True))
+    return tuple(out)
+
+
+def _partner_table(imports: pd.DataFrame) -> dict[tuple[str, str], pd.DataFrame]:
+    """Per pair: partner, tonnes, usd and share of imports (by tonnes where every partner has tonnes, else by
+    value), largest first."""
+    rows = imports.groupby([*PAIR, "partner"])[["tonnes", "usd"]].sum(min_count=1).reset_index()
+    pair = rows.groupby(PAIR)
+    by_tonnes = pair["tonnes"].transform(lambda t: t.notna().all() and t.sum() > 0).astype(bool)
+    weight = rows["tonnes"].where(by_tonnes, rows["usd"])
+    rows["share"] = weight / weight.groupby([rows["commodity"], rows["stage"]]).transform("sum")
+    rows = rows.sort_values([*PAIR, "share"], ascending=[True, True, False])
+    return {
+        key: group[["partner", "tonnes", "usd", "share"]].reset_index(drop=True) for key, group in rows.groupby(PAIR)
+    }
+
+
+def _totals(imports: pd.DataFrame, exports: pd.DataFrame) -> pd.DataFrame:
+    into = imports.groupby(PAIR).agg(
+        imports_t=("tonnes", lambda v: v.sum(min_count=1)),
+        imports_usd=("usd", lambda v: v.sum(min_count=1)),
+        year=("year", "max"),
+        trade_sources=("source", lambda v: set(v)),
+    )
+    out = exports.groupby(PAIR).agg(
+        exports_t=("tonnes", "sum"), exports_usd=("usd", "sum"), export_sources=("source", lambda v: set(v))
+    )
+    totals = into.join(out, how="left")
+    totals[["exports_t", "exports_usd"]] = totals[["exports_t", "exports_usd"]].fillna(0.0)
+    totals["export_sources"] = [s if isinstance(s, set) else set() for s in totals["export_sources"]]
+    return totals
+
+
+def _note_weights(imports: pd.DataFrame, table: pd.DataFrame, world: World, notes: dict) -> None:
+    missing = imports[imports["tonnes"].isna()].groupby(PAIR)["usd"].agg(["size", "sum"])
+    for pair, row in missing.iterrows():
+        share = row["sum"] / table.loc[pair, "imports_usd"] if table.loc[pair, "imports_usd"] else math.nan
+        notes.setdefault(pair, []).append(
+            f"{int(row['size'])} import flows ({share:.0%} of value) have no weight: tonnes are a floor"
+        )
+    for pair in table.index:
+        codes = _pair_codes(world)[pair]
+        if len(codes) > 1:
+            notes.setdefault(pair, []).append(f"tonnes of HS {', '.join(codes)} added as gross product weight")
+
+
+def _table_row(world, importer, pair, record, partners, notes, year) -> dict:
+    commodity, stage = pair
+    p, p_low, p_high = record["production_t"], record["production_low_t"], record["production_high_t"]
+    i, e = record["imports_t"], record["exports_t"]
+    value = float(calc_import_reliance(p, i, e))
+    low, high = float(calc_import_reliance(p_high, i, e)), float(calc_import_reliance(p_low, i, e))
+    if not pd.isna(record["production_year"]) and record["production_year"] != record["year"]:
+        notes.setdefault(pair, []).append(
+            f"production of {int(record['production_year'])} set against trade of {record['year']}"
+        )
+    published = _published(world, importer, commodity, stage, year)
+    derived_ok = not math.isnan(value)
+    chosen_value, chosen_low, chosen_high, method = (
+        (published.value, published.low, published.high, "published")
+        if published
+        else (value, low, high, "derived from trade and production")
+        if derived_ok
+        else (math.nan, math.nan, math.nan, "")
+    )
+    named = partners[~partners["partner"].isin(AGGREGATES)]
+    trade_sources = sorted(record["trade_sources"] | record["export_sources"])
+    sources = sorted(set(trade_sources + record["production_sources"] + (published.sources if published else [])))
+    return {
+        "commodity": commodity,
+        "stage": stage,
+        "year": int(record["year"]),
+        "import_reliance": chosen_value,
+        "import_reliance_low": chosen_low,
+        "import_reliance_high": chosen_high,
+        "import_reliance_method": method,
+        "derived_import_reliance": value,
+        "derived_import_reliance_low": low,
+        "derived_import_reliance_high": high,
+        "published_import_reliance": published.value if published else math.nan,
+        "top_partner": str(named["partner"].iat[0]) if len(named) else None,
+        "top_partner_share": float(named["share"].iat[0]) if len(named) else math.nan,
+        "imports_t": i,
+        "exports_t": e,
+        "imports_usd": record["imports_usd"],
+        "exports_usd": record["exports_usd"],
+        "production_t": p,
+        "production_low_t": p_low,
+        "production_high_t": p_high,
+        "apparent_consumption_t": p + i - e,
+        "hs_codes": _pair_codes(world)[pair],
+        "method": _method(world, pair),
+        "dependence_sources": ";".join(sources),
+        "partner_shares": dict(zip(partners["partner"], partners["share"], strict=True)),
+        "dependence_notes": "; ".join(notes.get(pair, [])),
+    }
+
+
+def _method(world: World, pair: tuple[str, str]) -> str:
+    codes = _pair_codes(world)[pair]
+    return METHOD + (f"; {RULE}" if any(shared_commodities(world, c) for c in codes) else "")
+
+
+def _production_table(world: World, members, pairs, at_most: dict, notes: dict) -> pd.DataFrame:
+    """Members' production at each pair's stage in tonnes (value, low, high) as of a year per pair, from the
+    stage's volumes (the series its shares use). Where the source gives a world total but does not list a
+    member, the members make between what is listed (0 when none is) and that plus the source's rest of the
+    world."""
+    frames = []
+    for wanted in {at_most[p] for p in pairs}:
+        chosen = [p for p in pairs if at_most[p] == wanted]
+        volumes = volume_shares(world, wanted)
+        frames.append(volumes[volumes.set_index(PAIR).index.isin(chosen)])
+    volumes = pd.concat(frames, ignore_index=True)
+    total = volumes["world_total"]
+    volumes = volumes.assign(
+        v=volumes["share"] * total,
+        lo=(volumes["low"] * total).fillna(volumes["share"] * total),
+        hi=(volumes["high"] * total).fillna(volumes["share"] * total),
+        member=volumes["country"].isin(members),
+        rest=np.where(volumes["country"] == "ROW", volumes["share"] * total, 0.0),
+    )
+    grouped = volumes.groupby(PAIR)
+    own = volumes[volumes["member"]].groupby(PAIR)[["v", "lo", "hi"]].sum()
+    table = pd.DataFrame(
+        {
+            "unit": grouped["unit"].first(),
+            "production_year": grouped["year"].first().astype(int),
+            "rest": grouped["rest"].sum(),
+            "listed": volumes[volumes["member"]].groupby(PAIR)["country"].agg(set),
+            "production_sources": grouped["source"].agg(
+                lambda v: sorted({s for t in v for s in str(t).split(";") if s})
+            ),
+        }
+    ).join(own)
+    table[["v", "lo", "hi"]] = table[["v", "lo", "hi"]].fillna(0.0)
+    table["listed"] = [x if isinstance(x, set) else set() for x in table["listed"]]
+    factor = table["unit"].map(lambda u: _UNIT_TO_T.get(str(u).split()[0], math.nan))
+    unlisted = [[m for m in members if m not in listed] for listed in table["listed"]]
+    high = table["hi"] + np.where([bool(u) for u in unlisted], table["rest"].fillna(0.0), 0.0)
+    out = pd.DataFrame(
+        {
+            "production_t": table["v"] * factor,
+            "production_low_t": table["lo"] * factor,
+            "production_high_t": high * factor,
+            "production_year": table["production_year"],
+            "production_sources": table["production_sources"],
+        },
+        index=table.index,
+    )
+    for pair, missing, unit, year in zip(table.index, unlisted, table["unit"], table["production_year"], strict=True):
+        for member in missing:
+            notes.setdefault(pair, []).append(
+                f"{member} is not listed among {pair[0]} {pair[1]} producers ({year}): 0 t, at most ROW"
+            )
+        if pair in factor.index and math.isnan(factor[pair]):
+            notes.setdefault(pair, []).append(f"production unit {unit!r} is not a mass: not compared with trade")
+    for pair in set(pairs) - set(out.index):
+        notes.setdefault(pair, []).append(f"no source gives {pair[0]} {pair[1]} production with a world total")
+    return out.reindex(pd.MultiIndex.from_tuples(pairs, names=PAIR)).assign(
+        production_sources=lambda t: [s if isinstance(s, list) else [] for s in t["production_sources"]]
+    )
 
 
 def _published(world: World, importer: Importer, commodity: str, stage: str, year: int | None) -> Reliance | None:
@@ -217,112 +530,76 @@ def _published(world: World, importer: Importer, commodity: str, stage: str, yea
     return found
 
 
-def fetch_member_trade(world: World, members, codes=None, years=None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """All trade rows of a bloc's members as importers and as exporters (other reporters' imports from them)."""
-    return (
-        fetch_trade(world, reporters=members, codes=codes, years=years),
-        fetch_trade(world, partners=members, codes=codes, years=years),
-    )
-
-
-def _trade_rows(world: World, members, codes, year, fetched) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    imports = select_trade(world, fetched[0], codes=codes, year=year, latest=True, label=False)
-    imports = imports[~imports["partner"].isin([*members, WORLD])]
-    used = int(imports["year"].max()) if len(imports) else year
-    exports = select_trade(world, fetched[1], codes=codes, year=used, latest=True, label=False)
-    exports = exports[~exports["reporter"].isin(members)]
-    notes = list(imports.attrs.get("notes", []))
-    rows = []
-    for frame in (imports, exports):
-        magnets = (frame["hs"] == RE_MAGNET_HS).to_numpy()
-        keep = ~magnets | calc_rare_earth_magnets(frame["usd"], frame["tonnes"])
-        rows.append(frame[keep])
-        if magnets.any():
-            notes.append(f"HS 850511: {int((~keep).sum())} flows under the rare-earth magnet unit value left out")
-    return rows[0], rows[1], notes
-
-
+# -- the entry points ---------------------------------------------------------------------------------------------
 def dependence(
-    world: World,
-    importer: str | Importer,
-    commodity: str,
-    stage: str,
-    year: int | None = None,
-    *,
-    fetched: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+    world: World, importer: str | Importer, commodity: str, stage: str, year: int | None = None
 ) -> Dependence:
     """The dependence of a country or bloc on imports at one stage of a commodity (see the module docstring).
 
-    ``fetched``: the members' trade from :func:`fetch_member_trade`, to share one query among many calls.
     Raises :class:`DataNotAttestedError` when no trade source covers the stage's HS codes for the importer.
     """
-    from oresight.taxonomy import Importer
-
-    importer = importer if isinstance(importer, Importer) else world.tax.importer(importer)
+    importer = _importer(world, importer)
     if commodity not in world.tax.commodities:  # a name, not an id: resolve it (a product names its stage)
         commodity, implied = world.resolve(commodity, stage)
         stage = implied or stage
     codes = hs_codes_of(world, commodity, stage)
     if not codes:
         raise DataNotAttestedError(f"no HS code describes {commodity} at stage {stage} (taxonomy/hs_codes.csv)")
-    fetched = fetched or fetch_member_trade(world, importer.members, codes)
-    imports, exports, notes = _trade_rows(world, importer.members, codes, year, fetched)
-    shared = sorted({c for c in codes if (world.tax.hs_codes[c].get("shared_with") or "")})
-    for code in shared:
-        row = world.tax.hs_codes[code]
-        notes.append(f"HS {code} also holds {row['shared_with'].replace(';', ', ')}: its whole trade is counted")
-    if imports.empty:
-        raise DataNotAttestedError(f"no trade source gives {importer.label}'s imports of {commodity} {stage}")
-    trade_year = int(imports["year"].max())
-    production, production_year, production_sources, production_notes = _production(
-        world, importer.members, commodity, stage, trade_year if year is None else year
-    )
-    notes += production_notes
-    if production_year is not None and production_year != trade_year:
-        notes.append(f"production of {production_year} set against trade of {trade_year}")
-    missing = imports["tonnes"].isna()
-    if missing.any():
-        share = float(imports.loc[missing, "usd"].sum() / imports["usd"].sum())
-        notes.append(f"{int(missing.sum())} import flows ({share:.0%} of value) have no weight: tonnes are a floor")
-    if len({c[:4] for c in codes}) > 1 or len(codes) > 1:
-        notes.append(f"tonnes of HS {', '.join(codes)} added as gross product weight")
-    result = calc_dependence(imports, exports, production)
-    trade_sources = sorted(set(imports["source"]) | set(exports["source"]))
-    derived = Reliance(
-        result["reliance"],
-        result["reliance_low"],
-        result["reliance_high"],
-        trade_year,
-        f"HS {', '.join(codes)}",
-        trade_sources + production_sources,
-        "derived from trade and production",
-    )
-    if not derived.attested:
-        derived = None
-    published = _published(world, importer, commodity, stage, year)
-    chosen = published or derived or NOT_ATTESTED
+    computed = _computed(world, importer, year)
+    found = computed.table[(computed.table["commodity"] == commodity) & (computed.table["stage"] == stage)]
+    if found.empty:
+        reason = "; ".join(computed.notes.get((commodity, stage), []))
+        raise DataNotAttestedError(
+            f"no trade source gives {importer.label}'s imports of {commodity} {stage}"
+            + (f" ({reason})" if reason else "")
+        )
+    return _from_row(importer, found.iloc[0], computed.partners[(commodity, stage)], computed.notes, year, world)
+
+
+def _from_row(importer: Importer, row: pd.Series, partners: pd.DataFrame, notes: dict, year, world) -> Dependence:
+    pair = (row["commodity"], row["stage"])
+    trade_sources = [s for s in row["dependence_sources"].split(";") if s]
+    derived = None
+    if not math.isnan(row["derived_import_reliance"]):
+        derived = Reliance(
+            row["derived_import_reliance"],
+            row["derived_import_reliance_low"],
+            row["derived_import_reliance_high"],
+            int(row["year"]),
+            f"HS {', '.join(row['hs_codes'])}",
+            trade_sources,
+            "derived from trade and production",
+        )
+    published = _published(world, importer, *pair, year)
     return Dependence(
         importer=importer.label,
         members=importer.members,
-        commodity=commodity,
-        stage=stage,
-        year=trade_year,
-        imports_t=result["imports_t"],
-        exports_t=result["exports_t"],
-        imports_usd=result["imports_usd"],
-        exports_usd=result["exports_usd"],
-        production_t=production[0],
-        production_low_t=production[1],
-        production_high_t=production[2],
-        apparent_consumption_t=result["apparent_consumption_t"],
-        reliance=chosen,
+        commodity=pair[0],
+        stage=pair[1],
+        year=int(row["year"]),
+        imports_t=row["imports_t"],
+        exports_t=row["exports_t"],
+        imports_usd=row["imports_usd"],
+        exports_usd=row["exports_usd"],
+        production_t=row["production_t"],
+        production_low_t=row["production_low_t"],
+        production_high_t=row["production_high_t"],
+        apparent_consumption_t=row["apparent_consumption_t"],
+        reliance=published or derived or NOT_ATTESTED,
         derived=derived,
         published=published,
-        partners=result["partners"],
-        hs_codes=codes,
-        sources=sorted(set(trade_sources + production_sources + (published.sources if published else []))),
-        notes=notes,
+        partners=partners.copy(),
+        hs_codes=list(row["hs_codes"]),
+        method=row["method"],
+        sources=trade_sources,
+        notes=list(notes.get(pair, [])),
     )
+
+
+def _importer(world: World, importer: str | Importer) -> Importer:
+    from oresight.taxonomy import Importer
+
+    return importer if isinstance(importer, Importer) else world.tax.importer(importer)
 
 
 def dependence_table(
@@ -330,78 +607,10 @@ def dependence_table(
 ) -> pd.DataFrame:
     """:func:`dependence` for many (commodity, stage) pairs (default: every pair with HS codes), one row each:
     reliance (value, low, high, method), derived and published reliance, top partner and its share, imports,
-    exports, production, sources, notes. Pairs without trade data are left out. A World's data do not change,
-    so the table of every pair is computed once per importer and year and kept on the World."""
-    from oresight.taxonomy import Importer
-
-    importer = importer if isinstance(importer, Importer) else world.tax.importer(importer)
-    cache = world.__dict__.setdefault("_dependence_tables", {})
-    key = (importer.members, year)
-    if key not in cache:
-        cache[key] = _dependence_rows(world, importer, year, sorted(trade_pairs(world)))
-    table = cache[key]
+    exports, production, HS codes, method, sources, partner shares, notes. Pairs without trade data are left out.
+    Computed once per World, importer and year."""
+    table = _computed(world, _importer(world, importer), year).table
     if pairs is not None and len(table):
         wanted = set(pairs)
         table = table[[pair in wanted for pair in zip(table["commodity"], table["stage"], strict=True)]]
     return table.reset_index(drop=True)
-
-
-def _dependence_rows(world: World, importer: Importer, year: int | None, pairs) -> pd.DataFrame:
-    rows = []
-    present = _codes_with_trade(world)
-    # as of a year, the data used are at most a few years older (later only where nothing earlier exists)
-    window = list(range(year - TRADE_WINDOW_YEARS, year + 1)) if year is not None else None
-    imports, exports = fetch_member_trade(world, importer.members, years=window)
-    by_heading = [dict(tuple(frame.groupby(frame["hs"].str[:4]))) for frame in (imports, exports)]
-    for commodity, stage in pairs:
-        codes = hs_codes_of(world, commodity, stage)
-        if not set(codes) & present:
-            continue
-        headings = {c[:4] for c in codes}
-        fetched = tuple(
-            pd.concat([groups[h] for h in headings if h in groups] or [frame.iloc[:0]])
-            for groups, frame in zip(by_heading, (imports, exports), strict=True)
-        )
-        try:
-            found = dependence(world, importer, commodity, stage, year, fetched=fetched)
-        except DataNotAttestedError:
-            continue
-        rows.append(
-            {
-                "commodity": commodity,
-                "stage": stage,
-                "year": found.year,
-                "import_reliance": found.reliance.value,
-                "import_reliance_low": found.reliance.low,
-                "import_reliance_high": found.reliance.high,
-                "import_reliance_method": found.reliance.method,
-                "derived_import_reliance": found.derived.value if found.derived else math.nan,
-                "published_import_reliance": found.published.value if found.published else math.nan,
-                "top_partner": found.top_partner,
-                "top_partner_share": found.top_share,
-                "imports_t": found.imports_t,
-                "exports_t": found.exports_t,
-                "production_t": found.production_t,
-                "dependence_sources": ";".join(found.sources),
-                "partner_shares": dict(zip(found.partners["partner"], found.partners["share"], strict=True)),
-                "dependence_notes": "; ".join(found.notes),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def _codes_with_trade(world: World) -> set[str]:
-    """HS codes that have rows in the trade table (cached on the World)."""
-    cached = getattr(world, "_trade_codes", None)
-    if cached is None:
-        import duckdb
-
-        codes: set[str] = set(user_trade(world)["hs"])  # the user's imported codes
-        if world.trade_path is not None:
-            with duckdb.connect() as con:
-                sql = f"SELECT DISTINCT hs FROM read_parquet('{world.trade_path.as_posix()}')"
-                codes |= {c for (c,) in con.execute(sql).fetchall()}
-        prefixes = set(world.tax.hs_codes)
-        cached = {p for p in prefixes if any(c.startswith(p) for c in codes)}
-        world._trade_codes = cached
-    return cached

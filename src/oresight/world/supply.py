@@ -28,7 +28,16 @@ from .shares import calc_shares_from_published, calc_shares_from_volumes, calc_v
 if TYPE_CHECKING:
     from oresight.world import World
 
-__all__ = ["ChainView", "StageView", "chain", "production", "stage_view", "supply_dataset", "supply_shares"]
+__all__ = [
+    "ChainView",
+    "StageView",
+    "chain",
+    "production",
+    "stage_view",
+    "supply_dataset",
+    "supply_shares",
+    "volume_shares",
+]
 
 VOLUME_MEASURES = ("production", "capacity")
 
@@ -172,6 +181,15 @@ def series_preference(world: World) -> dict[tuple[str, str], tuple[str, ...]]:
     }
 
 
+def volume_shares(world: World, year: int | None = None) -> pd.DataFrame:
+    """Shares (and world totals) from production volumes of every commodity-stage as of a year
+    (:func:`calc_volume_shares`), computed once per World and year (its data do not change)."""
+    cache = world.__dict__.setdefault("_volume_shares", {})
+    if year not in cache:
+        cache[year] = calc_volume_shares(world.facts, year, series_preference(world))
+    return cache[year]
+
+
 def supply_shares(world: World, year: int | None = None) -> pd.DataFrame:
     """Country shares of every commodity and stage at once (long table), computed as :func:`stage_view` does.
 
@@ -179,7 +197,7 @@ def supply_shares(world: World, year: int | None = None) -> pd.DataFrame:
     Stages described only by published shares are combined per :func:`calc_shares_from_published`.
     """
     year = year if year is not None else world.year
-    volumes = calc_volume_shares(world.facts, year, series_preference(world))
+    volumes = volume_shares(world, year)
     covered = set(zip(volumes["commodity"], volumes["stage"], strict=True))
     latest_volume = volumes.groupby(["commodity", "stage"])["year"].max().to_dict()
     frames = [volumes]

@@ -45,6 +45,8 @@ __all__ = [
     "exports",
     "hs_codes_of",
     "import_shares",
+    "member_trade",
+    "prefer_sources",
     "query_trade",
     "trade",
     "trade_pairs",
@@ -161,10 +163,11 @@ def user_trade(world: World) -> pd.DataFrame:
     return wide
 
 
-def _prefer_sources(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per reporter, HS heading (four digits) and year, the rows of the most preferred source that has them: the user's
-    imports first (a re-import of a bundled file replaces it), then ``SOURCE_PREFERENCE``; one nomenclature per
-    heading, so that HS92 8105.10 and HS17 8105.20 (the same goods) are never added."""
+def prefer_sources(rows: pd.DataFrame, by: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Per reporter, HS heading (four digits) and year (and the ``by`` columns), the rows of the most preferred
+    source that has them: the user's imports first (a re-import of a bundled file replaces it), then
+    ``SOURCE_PREFERENCE``; one nomenclature per heading, so that HS92 8105.10 and HS17 8105.20 (the same goods)
+    are never added."""
     if rows.empty or (rows["source"].nunique() == 1 and not rows["user"].any()):
         return rows
 
@@ -173,7 +176,8 @@ def _prefer_sources(rows: pd.DataFrame) -> pd.DataFrame:
 
     ranks = rows["source"].map({source: rank(source) for source in rows["source"].unique()})
     ranks = ranks.where(~rows["user"].astype(bool), -1)
-    best = ranks.groupby([rows["reporter"], rows["hs"].str[:4], rows["year"]]).transform("min")
+    keys = [rows[c] for c in by] + [rows["reporter"], rows["hs"].str[:4], rows["year"]]
+    best = ranks.groupby(keys).transform("min")
     return rows[ranks == best]
 
 
@@ -201,6 +205,56 @@ def fetch_trade(world: World, reporters=None, partners=None, codes=None, years=N
     return rows if "user" in rows else rows.assign(user=False)
 
 
+def member_trade(world: World, members: tuple[str, ...], since: int | None = None) -> pd.DataFrame:
+    """Every import row with a member on one side only, from ``since`` on (all years when None): ``side`` is
+    "import" where a member reports imports from a non-member (the World row left out) and "export" where a
+    non-member reports imports from a member (BACI reconciles both sides of a flow). One DuckDB query per set of
+    members, kept on the World (its data do not change), so every dependence and assessment of an importer
+    shares it."""
+    cache = world.__dict__.setdefault("_member_trade", {})
+    for (cached_members, cached_since), rows in cache.items():
+        if cached_members == members and (cached_since is None or (since is not None and cached_since <= since)):
+            return rows if since is None or cached_since == since else rows[rows["year"] >= since]
+    rows = _query_member_trade(world, members, since)
+    cache[(members, since)] = rows
+    return rows
+
+
+def _query_member_trade(world: World, members: tuple[str, ...], since: int | None) -> pd.DataFrame:
+    import duckdb
+
+    marks = ", ".join("?" for _ in members)
+    columns = ", ".join(TRADE_COLUMNS)
+    frames = []
+    if world.trade_path is not None:
+        sql = (
+            f"SELECT {columns}, CASE WHEN reporter IN ({marks}) THEN 'import' ELSE 'export' END AS side "
+            f"FROM read_parquet('{world.trade_path.as_posix()}') WHERE flow = 'import' "
+            f"AND ((reporter IN ({marks}) AND partner NOT IN ({marks}) AND partner <> ?) "
+            f"OR (partner IN ({marks}) AND reporter NOT IN ({marks})))"
+        )
+        params = [*members, *members, *members, WORLD, *members, *members]
+        if since is not None:
+            sql, params = sql + " AND year >= ?", [*params, since]
+        with duckdb.connect() as con:
+            frame = con.execute(sql, params).df()
+        for column in ("reporter", "partner", "hs", "flow", "source", "side"):
+            frame[column] = frame[column].astype(str)
+        frames.append(frame.assign(user=False))
+    user = user_trade(world)
+    if not user.empty:
+        user = user[user["flow"] == "import"]
+        user = user if since is None else user[user["year"] >= since]
+        inbound = user["reporter"].isin(members) & ~user["partner"].isin([*members, WORLD])
+        outbound = user["partner"].isin(members) & ~user["reporter"].isin(members)
+        user = user[inbound | outbound].assign(side=np.where(inbound[inbound | outbound], "import", "export"))
+        frames.append(user[[*TRADE_COLUMNS, "side"]].assign(user=True))
+    if not frames:
+        columns = (*TRADE_COLUMNS, "side", "user")
+        return pd.DataFrame({c: pd.Series(dtype=float if c in ("usd", "tonnes") else object) for c in columns})
+    return pd.concat(frames, ignore_index=True)
+
+
 def select_trade(
     world: World,
     rows: pd.DataFrame,
@@ -218,7 +272,7 @@ def select_trade(
         rows = rows[rows["hs"].isin([c for c in rows["hs"].unique() if c.startswith(prefixes)])]
     if source is not None:
         rows = rows[(rows["source"] == source) | rows["source"].str.startswith(source)]
-    rows = _prefer_sources(rows)
+    rows = prefer_sources(rows)
     notes: list[str] = []
     if (latest or isinstance(year, int | np.integer)) and not rows.empty:
         rows, notes = _as_of(rows, None if year is None else int(year))

@@ -1,0 +1,132 @@
+"""Shared HS codes: one code for several commodities, and the rule that splits its flows among them.
+
+HS 2017's 8112.92 holds unwrought gallium, germanium, hafnium, indium, niobium, rhenium and vanadium (HS 2022:
+gallium, germanium, indium, niobium and vanadium), so a partner's whole 8112.92 trade is not its gallium trade:
+Brazil's niobium would read as gallium. A commodity's dedicated codes are used where they exist (HS92
+8112.30 germanium until 2016); a flow of a shared code is split among the commodities the code holds by the
+exporter's output of each at the code's stage, valued at its price (**the exporter's output mix**):
+
+    value of k     V_k = V · v_k(X),   v_k(X) = P_k(X) · price_k / Σ_j P_j(X) · price_j
+    tonnes of k    T_k = min(T · m_k(X), V_k / price_k),   m_k(X) = P_k(X) / Σ_j P_j(X)
+
+V, T: the flow's value and weight; P_k(X): exporter X's output of commodity k at the code's stage (the stage's
+volumes as of the trade year, the series its shares use); price_k: the USGS price of k that year in USD/kg (the
+median of the forms USGS quotes). The tonnes are the exporter's mass share of the flow, less where the flow's
+unit value is below what that much of k would cost (a cheap flow from a germanium maker is not germanium); a
+flow without a weight keeps none (missing is not zero). So an exporter that makes none of a commodity exports
+none of it, and an exporter that makes none of the code's commodities (a trader, a recycler: Taiwan, Germany,
+Estonia for 8112.92) is not split at all: its flows count for none of them and the dependence says which share
+of the value that leaves out. A commodity without output by
+country at the code's stage (niobium and vanadium have only mine output) receives none of the code's flows.
+
+>>> output = pd.DataFrame({"exporter": ["CHN", "CHN", "KOR"], "commodity": ["gallium", "indium", "indium"],
+...     "tonnes": [600.0, 600.0, 180.0]})
+>>> split = calc_shared_split(output, pd.Series({"gallium": 400.0, "indium": 200.0}))
+>>> split.set_index(["exporter", "commodity"]).round(3).loc["CHN"].to_dict("index")["gallium"]
+{'value_share': 0.667, 'tonnes_share': 0.5, 'price': 400.0}
+>>> usd, tonnes = calc_allocated([8e6, 8e6], [20.0, 40.0], 0.667, 0.5, 400.0)  # dearer than the mix, then cheaper
+>>> tonnes.round(1).tolist()
+[10.0, 13.3]
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from oresight.facts import rows_as_of
+from oresight.taxonomy.countries import AGGREGATES
+
+if TYPE_CHECKING:
+    from oresight.world import World
+
+__all__ = ["RULE", "calc_allocated", "calc_shared_split", "price_usd_per_kg", "shared_code_split", "shared_commodities"]
+
+RULE = "shared HS codes split by the exporter's output mix at the code's stage, valued at USGS prices"
+#: USD per kg of one unit of each price unit USGS quotes
+_PER_KG = {"USD/kg": 1.0, "USD/lb": 2.20462, "USD/t": 0.001, "USD/ozt": 32.1507, "USD/g": 1000.0}
+_TONNES = {"t": 1.0, "kg": 0.001, "kt": 1000.0}
+
+
+def shared_commodities(world: World, code: str) -> tuple[list[str], str] | None:
+    """The commodities a shared code holds (its own first) and its stage; None for a code of one commodity."""
+    row = world.tax.hs_codes.get(code)
+    if row is None or not (row.get("shared_with") or ""):
+        return None
+    return [row["commodity"], *row["shared_with"].split(";")], row["stage"]
+
+
+def calc_shared_split(output: pd.DataFrame, price: pd.Series) -> pd.DataFrame:
+    """Each exporter's value and tonnes shares per commodity from its output (exporter, commodity, tonnes) and a
+    price per commodity; value shares fall back to tonnes shares where a commodity with output has no price."""
+    output = output[output["tonnes"] > 0]
+    tonnes_total = output.groupby("exporter")["tonnes"].transform("sum")
+    value = output["tonnes"] * output["commodity"].map(price)
+    priced = value.groupby(output["exporter"]).transform(lambda v: v.notna().all())
+    value_total = value.groupby(output["exporter"]).transform("sum")
+    tonnes_share = output["tonnes"] / tonnes_total
+    value_share = np.where(priced.astype(bool), value / value_total, tonnes_share)
+    return pd.DataFrame(
+        {
+            "exporter": output["exporter"].to_numpy(str),
+            "commodity": output["commodity"].to_numpy(str),
+            "value_share": np.asarray(value_share, dtype=float),
+            "tonnes_share": tonnes_share.to_numpy(float),
+            "price": output["commodity"].map(price).to_numpy(float),
+        }
+    )
+
+
+def calc_allocated(usd, tonnes, value_share, tonnes_share, price) -> tuple[np.ndarray, np.ndarray]:
+    """The value and tonnes of one commodity in shared-code flows: V · v and min(T · m, V · v / price) (the mass
+    share where no price is known; NaN where the flow has no weight)."""
+    usd, tonnes = np.asarray(usd, dtype=float), np.asarray(tonnes, dtype=float)
+    value = usd * np.asarray(value_share, dtype=float)
+    by_mass = tonnes * np.asarray(tonnes_share, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        by_value = value / (np.asarray(price, dtype=float) * 1000.0)
+    return value, np.where(np.isnan(by_value), by_mass, np.fmin(by_mass, by_value))
+
+
+def price_usd_per_kg(world: World, commodity: str, year: int | None) -> float:
+    """The USGS price of a commodity as of a year in USD/kg: the median of the forms quoted that year (NaN where
+    no price is given)."""
+    rows = world.select(commodity=commodity, measure="price")
+    rows = rows[rows["unit"].isin(list(_PER_KG)) & rows["value"].notna()]
+    if rows.empty:
+        return math.nan
+    rows = rows_as_of(rows, year)
+    return float((rows["value"] * rows["unit"].map(_PER_KG)).median())
+
+
+def shared_code_split(world: World, code: str, year: int | None) -> tuple[pd.DataFrame, list[str]]:
+    """The split of a shared code's flows (:func:`calc_shared_split`) as of a year, with notes on the
+    commodities left without output or price; kept on the World per code and year."""
+    cache = world.__dict__.setdefault("_shared_splits", {})
+    if (code, year) not in cache:
+        cache[(code, year)] = _split(world, code, year)
+    return cache[(code, year)]
+
+
+def _split(world: World, code: str, year: int | None) -> tuple[pd.DataFrame, list[str]]:
+    from .supply import volume_shares
+
+    commodities, stage = shared_commodities(world, code) or ([], "")
+    volumes = volume_shares(world, year)
+    volumes = volumes[volumes["commodity"].isin(commodities) & (volumes["stage"] == stage)]
+    volumes = volumes[~volumes["country"].isin(AGGREGATES)]
+    tonnes = volumes["share"] * volumes["world_total"] * volumes["unit"].map(_TONNES)
+    output = pd.DataFrame({"exporter": volumes["country"], "commodity": volumes["commodity"], "tonnes": tonnes})
+    output = output.dropna(subset=["tonnes"])
+    price = pd.Series({c: price_usd_per_kg(world, c, year) for c in commodities})
+    notes = []
+    without = [c for c in commodities if c not in set(output["commodity"])]
+    if without:
+        notes.append(f"HS {code}: no {stage} output by country for {', '.join(without)}, which get none of it")
+    unpriced = [c for c in set(output["commodity"]) if math.isnan(price[c])]
+    if unpriced:
+        notes.append(f"HS {code}: no price for {', '.join(sorted(unpriced))}: split by tonnes only")
+    return calc_shared_split(output, price), notes
