@@ -6,14 +6,15 @@ Brazil's niobium would read as gallium. A commodity's dedicated codes are used w
 8112.30 germanium until 2016); a flow of a shared code is split among the commodities the code holds by the
 exporter's output of each at the code's stage, valued at its price (**the exporter's output mix**):
 
-    value of k     V_k = V · v_k(X),   v_k(X) = P_k(X) · price_k / Σ_j P_j(X) · price_j
-    tonnes of k    T_k = min(T · m_k(X), V_k / price_k),   m_k(X) = P_k(X) / Σ_j P_j(X)
+    tonnes of k    T_k = min(T · m_k(X), V · v_k(X) / price_k, P_k(X))     m_k(X) = P_k(X) / Σ_j P_j(X)
+    value of k     V_k = min(V · v_k(X), T_k · price_k)          v_k(X) = P_k(X) · price_k / Σ_j P_j(X) · price_j
 
 V, T: the flow's value and weight; P_k(X): exporter X's output of commodity k at the code's stage (the stage's
 volumes as of the trade year, the series its shares use); price_k: the USGS price of k that year in USD/kg (the
-median of the forms USGS quotes). The tonnes are the exporter's mass share of the flow, less where the flow's
-unit value is below what that much of k would cost (a cheap flow from a germanium maker is not germanium); a
-flow without a weight keeps none (missing is not zero). So an exporter that makes none of a commodity exports
+median of the forms USGS quotes). The flow is read as the exporter's output mix diluted by material of no value
+to match its unit value: its tonnes of k are the mass share, less where the flow is cheaper than that much of k
+would cost, and never more than the exporter makes of k; a flow without a weight gets V · v_k / price_k (the
+weight its value buys at the USGS price; the notes say so). So an exporter that makes none of a commodity exports
 none of it, and an exporter that makes none of the code's commodities (a trader, a recycler: Taiwan, Germany,
 Estonia for 8112.92) is not split at all: its flows count for none of them and the dependence says which share
 of the value that leaves out. A commodity without output by
@@ -23,10 +24,10 @@ country at the code's stage (niobium and vanadium have only mine output) receive
 ...     "tonnes": [600.0, 600.0, 180.0]})
 >>> split = calc_shared_split(output, pd.Series({"gallium": 400.0, "indium": 200.0}))
 >>> split.set_index(["exporter", "commodity"]).round(3).loc["CHN"].to_dict("index")["gallium"]
-{'value_share': 0.667, 'tonnes_share': 0.5, 'price': 400.0}
->>> usd, tonnes = calc_allocated([8e6, 8e6], [20.0, 40.0], 0.667, 0.5, 400.0)  # dearer than the mix, then cheaper
->>> tonnes.round(1).tolist()
-[10.0, 13.3]
+{'value_share': 0.667, 'tonnes_share': 0.5, 'price': 400.0, 'output_t': 600.0}
+>>> usd, tonnes = calc_allocated([8e6, 8e6, 8e6], [20.0, 40.0, float("nan")], 0.667, 0.5, 400.0, 600.0)
+>>> tonnes.round(1).tolist()  # dearer than the mix; cheaper; no weight given
+[10.0, 13.3, 13.3]
 """
 
 from __future__ import annotations
@@ -43,7 +44,15 @@ from oresight.taxonomy.countries import AGGREGATES
 if TYPE_CHECKING:
     from oresight.world import World
 
-__all__ = ["RULE", "calc_allocated", "calc_shared_split", "price_usd_per_kg", "shared_code_split", "shared_commodities"]
+__all__ = [
+    "RULE",
+    "allocate",
+    "calc_allocated",
+    "calc_shared_split",
+    "price_usd_per_kg",
+    "shared_code_split",
+    "shared_commodities",
+]
 
 RULE = "shared HS codes split by the exporter's output mix at the code's stage, valued at USGS prices"
 #: USD per kg of one unit of each price unit USGS quotes
@@ -76,19 +85,23 @@ def calc_shared_split(output: pd.DataFrame, price: pd.Series) -> pd.DataFrame:
             "value_share": np.asarray(value_share, dtype=float),
             "tonnes_share": tonnes_share.to_numpy(float),
             "price": output["commodity"].map(price).to_numpy(float),
+            "output_t": output["tonnes"].to_numpy(float),
         }
     )
 
 
-def calc_allocated(usd, tonnes, value_share, tonnes_share, price) -> tuple[np.ndarray, np.ndarray]:
-    """The value and tonnes of one commodity in shared-code flows: V · v and min(T · m, V · v / price) (the mass
-    share where no price is known; NaN where the flow has no weight)."""
+def calc_allocated(usd, tonnes, value_share, tonnes_share, price, output_t=np.inf) -> tuple[np.ndarray, np.ndarray]:
+    """The value and tonnes of one commodity in shared-code flows: tonnes min(T · m, V · v / price, P) (the mass
+    share, less where the flow is cheaper than that much of the commodity, never more than the exporter makes;
+    V · v / price where the flow has no weight), value min(V · v, tonnes · price)."""
     usd, tonnes = np.asarray(usd, dtype=float), np.asarray(tonnes, dtype=float)
+    price = np.asarray(price, dtype=float) * 1000.0  # USD per tonne
     value = usd * np.asarray(value_share, dtype=float)
     by_mass = tonnes * np.asarray(tonnes_share, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        by_value = value / (np.asarray(price, dtype=float) * 1000.0)
-    return value, np.where(np.isnan(by_value), by_mass, np.fmin(by_mass, by_value))
+        by_value = np.where(price > 0, value / price, np.nan)
+    kept = np.fmin(np.fmin(by_mass, by_value), np.asarray(output_t, dtype=float))
+    return np.where(np.isnan(price), value, np.fmin(value, kept * price)), kept
 
 
 def price_usd_per_kg(world: World, commodity: str, year: int | None) -> float:
@@ -130,3 +143,56 @@ def _split(world: World, code: str, year: int | None) -> tuple[pd.DataFrame, lis
     if unpriced:
         notes.append(f"HS {code}: no price for {', '.join(sorted(unpriced))}: split by tonnes only")
     return calc_shared_split(output, price), notes
+
+
+def allocate(world: World, rows: pd.DataFrame, side: str = "import") -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """Trade rows with each shared-code row turned into its commodity's part (rows carry ``hs``, ``year``,
+    ``partner``: the exporter, ``commodity``: the one asked for, ``usd``, ``tonnes``); rows of other codes are kept
+    as they are. Returns the rows and notes per commodity (what share of the code's value was counted, and the
+    exporters that make none of the code's commodities, whose flows are left out)."""
+    shared = rows["hs"].isin([c for c in rows["hs"].unique() if shared_commodities(world, c) is not None])
+    if not shared.any():
+        return rows, {}
+    parts, notes = [rows[~shared.to_numpy()]], {}
+    for (hs, year), group in rows[shared.to_numpy()].groupby(["hs", "year"]):
+        split, split_notes = shared_code_split(world, hs, int(year))
+        merged = group.merge(split, left_on=["partner", "commodity"], right_on=["exporter", "commodity"], how="left")
+        makers = set(split["exporter"])
+        for commodity, these in merged.groupby("commodity"):
+            listed = notes.setdefault(commodity, [])
+            text = _note(hs, side, commodity, these, makers)
+            listed.extend(n for n in [text, *split_notes] if n not in listed)
+        merged = merged[merged["value_share"].fillna(0.0) > 0]
+        usd, tonnes = calc_allocated(
+            merged["usd"],
+            merged["tonnes"],
+            merged["value_share"],
+            merged["tonnes_share"],
+            merged["price"],
+            merged["output_t"],
+        )
+        parts.append(merged.assign(usd=usd, tonnes=tonnes)[rows.columns])
+    out = pd.concat(parts, ignore_index=True)
+    out.attrs = rows.attrs
+    return out, notes
+
+
+def _note(hs: str, side: str, commodity: str, rows: pd.DataFrame, makers: set[str]) -> str:
+    total = float(rows["usd"].sum())
+    text = f"HS {hs} {side}s split by the exporter's output mix"
+    if not total > 0:
+        return text
+    counted = float((rows["usd"] * rows["value_share"].fillna(0.0)).sum())
+    text += f": {counted / total:.0%} of their value counted as {commodity}"
+    weightless = rows["tonnes"].isna() & rows["partner"].isin(makers)
+    if weightless.any():
+        text += f"; {int(weightless.sum())} flows without a weight: tonnes from their value at the USGS price"
+    outside = rows[~rows["partner"].isin(makers)]
+    if len(outside):
+        names = sorted(set(outside["partner"]))
+        shown = ", ".join(names[:8]) + (" …" if len(names) > 8 else "")
+        text += (
+            f"; exporters that make none of the code's commodities ({shown}: "
+            f"{float(outside['usd'].sum()) / total:.0%} of the value) left out"
+        )
+    return text

@@ -33,7 +33,7 @@ from oresight.facts import calc_year_as_of
 from oresight.metrics.dependence import calc_import_reliance
 from oresight.taxonomy.countries import AGGREGATES
 
-from .allocation import RULE, calc_allocated, shared_code_split, shared_commodities
+from .allocation import RULE, allocate, shared_commodities
 from .supply import volume_shares
 from .trade import RE_MAGNET_HS, calc_rare_earth_magnets, hs_codes_of, member_trade, prefer_sources, trade_pairs
 
@@ -314,44 +314,17 @@ def _rare_earth_magnets(imports: pd.DataFrame, exports: pd.DataFrame, notes: dic
 
 def _split_shared_codes(world: World, imports: pd.DataFrame, exports: pd.DataFrame, notes: dict) -> tuple:
     """Flows of shared HS codes split among their commodities by the exporter's output mix
-    (:mod:`oresight.world.allocation`); flows of exporters that make none of the code's commodities left out."""
+    (:func:`oresight.world.allocation.allocate`), per stage."""
     out = []
     for side, frame in (("import", imports), ("export", exports)):
-        shared_codes = [c for c in frame["hs"].unique() if shared_commodities(world, c) is not None]
-        shared = frame["hs"].isin(shared_codes).to_numpy(bool)
-        if not shared.any():
-            out.append(frame)
-            continue
-        parts = [frame[~shared]]
-        for (hs, year), group in frame[shared].groupby(["hs", "year"]):
-            split, split_notes = shared_code_split(world, hs, int(year))
-            merged = group.merge(
-                split, left_on=["partner", "commodity"], right_on=["exporter", "commodity"], how="left"
-            )
-            makers = set(split["exporter"])
-            for pair, rows in merged.groupby(PAIR):
-                total = float(rows["usd"].sum())
-                outside = rows[~rows["partner"].isin(makers)]
-                counted = float((rows["usd"] * rows["value_share"].fillna(0.0)).sum())
-                text = f"HS {hs} {side}s split by the exporter's output mix" + (
-                    f": {counted / total:.0%} of their value counted as {pair[0]}" if total > 0 else ""
-                )
-                if len(outside) and total > 0:
-                    names = ", ".join(sorted(set(outside["partner"]))[:8])
-                    text += (
-                        f"; exporters that make none of the code's metals ({names}"
-                        f"{' …' if outside['partner'].nunique() > 8 else ''}: "
-                        f"{float(outside['usd'].sum()) / total:.0%} of the value) left out"
-                    )
-                listed = notes.setdefault(pair, [])
-                listed.extend(n for n in [text, *split_notes] if n not in listed)
-            merged = merged[merged["value_share"].fillna(0.0) > 0]
-            usd, tonnes = calc_allocated(
-                merged["usd"], merged["tonnes"], merged["value_share"], merged["tonnes_share"], merged["price"]
-            )
-            merged = merged.assign(usd=usd, tonnes=tonnes)
-            parts.append(merged[frame.columns])
-        out.append(pd.concat(parts, ignore_index=True))
+        parts = []
+        for stage, rows in frame.groupby("stage"):
+            allocated, by_commodity = allocate(world, rows, side)
+            parts.append(allocated)
+            for commodity, texts in by_commodity.items():
+                listed = notes.setdefault((commodity, stage), [])
+                listed.extend(t for t in texts if t not in listed)
+        out.append(pd.concat(parts, ignore_index=True) if parts else frame)
     return tuple(out)
 
 

@@ -33,6 +33,7 @@ from oresight.errors import DataNotAttestedError, UnknownNameError
 from oresight.facts import calc_year_as_of, rows_as_of
 from oresight.taxonomy.countries import WORLD
 
+from .allocation import RULE, allocate, shared_commodities
 from .shares import calc_shares_from_published
 
 if TYPE_CHECKING:
@@ -318,12 +319,16 @@ def _import_shares_from_trade(world: World, importer: str, commodity: str, year,
     except UnknownNameError:
         rows = pd.DataFrame()
     if len(rows):
-        rows = _rare_earth_magnets_only(rows[~rows["partner"].isin([importer, WORLD])])
+        rows = rows[~rows["partner"].isin([importer, WORLD])]
+        rows = _rare_earth_magnets_only(_allocated(world, rows, commodity, stage, "import"))
     if rows.empty:
         raise DataNotAttestedError(f"no import data for {importer} and {commodity}")
     by = rows.groupby("partner")[["tonnes", "usd"]].sum(min_count=1)
     weight = by["tonnes"] if by["tonnes"].notna().all() and by["tonnes"].sum() > 0 else by["usd"]
-    return _partner_shares(importer, commodity, weight, int(rows["year"].max()), "bilateral trade", rows["source"])
+    shared = any(shared_commodities(world, code) for code in rows["hs"].unique())
+    method = f"bilateral trade; {RULE}" if shared else "bilateral trade"
+    shares = _partner_shares(importer, commodity, weight, int(rows["year"].max()), method, rows["source"])
+    return shares.assign_attrs(notes=list(rows.attrs.get("notes", [])))
 
 
 def _partner_shares(importer: str, commodity: str, weight: pd.Series, year: int, method: str, sources) -> xr.Dataset:
@@ -408,7 +413,7 @@ def exports(
     rare-earth magnets (:func:`calc_rare_earth_magnets`)."""
     code = world.tax.countries.resolve(exporter) or exporter
     rows = trade(world, partner=code, commodity=commodity, stage=stage, year=year, source=source)
-    rows = _rare_earth_magnets_only(rows)
+    rows = _rare_earth_magnets_only(_allocated(world, rows, commodity, stage, "export"))
     by = rows.groupby("reporter")[["tonnes", "usd"]].sum(min_count=1)
     by = by.assign(tonnes_share=by["tonnes"] / by["tonnes"].sum(), usd_share=by["usd"] / by["usd"].sum()).sort_values(
         "usd", ascending=False
@@ -416,6 +421,17 @@ def exports(
     out = by.rename_axis("destination").reset_index()
     out.attrs.update(rows.attrs, exporter=code, years=sorted(set(rows["year"].astype(int))))
     return out
+
+
+def _allocated(world: World, rows: pd.DataFrame, commodity: str, stage: str | None, side: str) -> pd.DataFrame:
+    """Rows of one commodity's codes with shared codes reduced to the commodity's part
+    (:func:`oresight.world.allocation.allocate`), the rule's notes added to ``attrs["notes"]``."""
+    if rows.empty:
+        return rows
+    commodity_id, _ = world.resolve(commodity, stage)
+    allocated, notes = allocate(world, rows.assign(commodity=commodity_id), side)
+    allocated.attrs = {**rows.attrs, "notes": [*rows.attrs.get("notes", []), *notes.get(commodity_id, [])]}
+    return allocated
 
 
 def _rare_earth_magnets_only(rows: pd.DataFrame) -> pd.DataFrame:
