@@ -159,7 +159,7 @@ def _reliance(importer: Importer, commodities, stages, year, nir) -> tuple[xr.Da
 def _derived_dependence(world: World, importer: Importer, reliance: xr.Dataset, year: int | None) -> pd.DataFrame:
     """Dependence derived from trade and production for the (commodity, stage) items with HS codes
     (:func:`oresight.world.dependence.dependence_table`); published reliance stays where it exists."""
-    from oresight.world.dependence import dependence_table
+    from oresight.world.dependence import TABLE_COLUMNS, dependence_table
     from oresight.world.trade import trade_pairs
 
     listed = trade_pairs(world)
@@ -167,8 +167,7 @@ def _derived_dependence(world: World, importer: Importer, reliance: xr.Dataset, 
         (str(c), str(s)) for c in reliance.commodity.values for s in reliance.stage.values if (str(c), str(s)) in listed
     ]
     table = dependence_table(world, importer, year, pairs)
-    columns = ["commodity", "stage", "derived_import_reliance", "top_partner", "top_partner_share"]
-    return table if len(table) else pd.DataFrame(columns=[*columns, "dependence_sources", "import_reliance_low"])
+    return table if len(table) else pd.DataFrame(columns=TABLE_COLUMNS)
 
 
 def _fill_reliance(reliance: xr.Dataset, dependence: pd.DataFrame) -> xr.Dataset:
@@ -181,9 +180,7 @@ def _fill_reliance(reliance: xr.Dataset, dependence: pd.DataFrame) -> xr.Dataset
         at = {"commodity": row.commodity, "stage": row.stage}
         if not np.isnan(float(reliance["value"].loc[at])) or np.isnan(row.derived_import_reliance):
             continue
-        low, high = row.import_reliance_low, row.import_reliance_high
-        if row.import_reliance_method != "derived from trade and production":  # the bloc had no published value
-            low = high = row.derived_import_reliance
+        low, high = row.derived_import_reliance_low, row.derived_import_reliance_high
         reliance["value"].loc[at] = row.derived_import_reliance
         reliance["low"].loc[at], reliance["high"].loc[at] = low, high
         reliance["method"].loc[at] = "derived from trade and production"

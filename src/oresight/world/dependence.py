@@ -34,7 +34,7 @@ from oresight.metrics.dependence import calc_import_reliance
 from oresight.taxonomy.countries import AGGREGATES
 
 from .allocation import RULE, allocate, shared_commodities
-from .supply import volume_shares
+from .output import output_table
 from .trade import RE_MAGNET_HS, calc_rare_earth_magnets, hs_codes_of, member_trade, prefer_sources, trade_pairs
 
 if TYPE_CHECKING:
@@ -50,7 +50,6 @@ METHOD = (
 )
 #: a table of many pairs reads trade of at most this many years before the year asked
 TRADE_WINDOW_YEARS = 5
-_UNIT_TO_T = {"t": 1.0, "kg": 0.001, "kt": 1000.0}
 
 
 @dataclass
@@ -209,7 +208,7 @@ def _compute(world: World, importer: Importer, year: int | None) -> _Computed:
     partners = _partner_table(imports)
     totals = _totals(imports, exports)
     at_most = {pair: (year if year is not None else int(y)) for pair, y in used.items()}
-    production = _production_table(world, members, list(totals.index), at_most, notes)
+    production = output_table(world, members, list(totals.index), at_most, notes)
     table = totals.join(production)
     _note_weights(imports, table, world, notes)
     rows_out = [
@@ -426,67 +425,6 @@ def _table_row(world, importer, pair, record, partners, notes, year) -> dict:
 def _method(world: World, pair: tuple[str, str]) -> str:
     codes = _pair_codes(world)[pair]
     return METHOD + (f"; {RULE}" if any(shared_commodities(world, c) for c in codes) else "")
-
-
-def _production_table(world: World, members, pairs, at_most: dict, notes: dict) -> pd.DataFrame:
-    """Members' production at each pair's stage in tonnes (value, low, high) as of a year per pair, from the
-    stage's volumes (the series its shares use). Where the source gives a world total but does not list a
-    member, the members make between what is listed (0 when none is) and that plus the source's rest of the
-    world."""
-    frames = []
-    for wanted in {at_most[p] for p in pairs}:
-        chosen = [p for p in pairs if at_most[p] == wanted]
-        volumes = volume_shares(world, wanted)
-        frames.append(volumes[volumes.set_index(PAIR).index.isin(chosen)])
-    volumes = pd.concat(frames, ignore_index=True)
-    total = volumes["world_total"]
-    volumes = volumes.assign(
-        v=volumes["share"] * total,
-        lo=(volumes["low"] * total).fillna(volumes["share"] * total),
-        hi=(volumes["high"] * total).fillna(volumes["share"] * total),
-        member=volumes["country"].isin(members),
-        rest=np.where(volumes["country"] == "ROW", volumes["share"] * total, 0.0),
-    )
-    grouped = volumes.groupby(PAIR)
-    own = volumes[volumes["member"]].groupby(PAIR)[["v", "lo", "hi"]].sum()
-    table = pd.DataFrame(
-        {
-            "unit": grouped["unit"].first(),
-            "production_year": grouped["year"].first().astype(int),
-            "rest": grouped["rest"].sum(),
-            "listed": volumes[volumes["member"]].groupby(PAIR)["country"].agg(set),
-            "production_sources": grouped["source"].agg(
-                lambda v: sorted({s for t in v for s in str(t).split(";") if s})
-            ),
-        }
-    ).join(own)
-    table[["v", "lo", "hi"]] = table[["v", "lo", "hi"]].fillna(0.0)
-    table["listed"] = [x if isinstance(x, set) else set() for x in table["listed"]]
-    factor = table["unit"].map(lambda u: _UNIT_TO_T.get(str(u).split()[0], math.nan))
-    unlisted = [[m for m in members if m not in listed] for listed in table["listed"]]
-    high = table["hi"] + np.where([bool(u) for u in unlisted], table["rest"].fillna(0.0), 0.0)
-    out = pd.DataFrame(
-        {
-            "production_t": table["v"] * factor,
-            "production_low_t": table["lo"] * factor,
-            "production_high_t": high * factor,
-            "production_year": table["production_year"],
-            "production_sources": table["production_sources"],
-        },
-        index=table.index,
-    )
-    for pair, missing, unit, year in zip(table.index, unlisted, table["unit"], table["production_year"], strict=True):
-        for member in missing:
-            notes.setdefault(pair, []).append(
-                f"{member} is not listed among {pair[0]} {pair[1]} producers ({year}): 0 t, at most ROW"
-            )
-        if pair in factor.index and math.isnan(factor[pair]):
-            notes.setdefault(pair, []).append(f"production unit {unit!r} is not a mass: not compared with trade")
-    for pair in set(pairs) - set(out.index):
-        notes.setdefault(pair, []).append(f"no source gives {pair[0]} {pair[1]} production with a world total")
-    return out.reindex(pd.MultiIndex.from_tuples(pairs, names=PAIR)).assign(
-        production_sources=lambda t: [s if isinstance(s, list) else [] for s in t["production_sources"]]
-    )
 
 
 def _published(world: World, importer: Importer, commodity: str, stage: str, year: int | None) -> Reliance | None:
