@@ -346,3 +346,48 @@ def test_data_import_of_a_baci_file_reaches_the_trade_table(fixtures, tmp_path, 
     mine = world.trade("JP", hs="284690", year=2018).set_index("partner")
     assert mine.loc["CHN", "usd"] == 52_000_500.0  # the user's file replaces the bundled rows it covers
     assert len(world.trade("KR", hs="284690", year=2018))  # other reporters keep the bundled data
+
+
+# -- the EU method -------------------------------------------------------------------------------------------------
+def test_eu_results_keep_the_processing_stage_and_the_supply_basis(fixtures):
+    from oresight.io.eu_crm import read_eu_crm
+
+    facts = read_eu_crm(fixtures / "eu/eu_crm_results_sample.csv").facts
+    risk = facts[facts["measure"] == "eu_supply_risk"].set_index(["commodity", "stage"])
+    assert risk.loc[("magnesium", "metal"), "note"].endswith("supply basis: GS+EU")  # mining -> metal chain
+    assert risk.loc[("silicon", "metal"), "value"] == 1.5  # the EU names it a metal
+    assert (
+        risk.loc[("cobalt", "mining"), "note"]
+        == "the stage the EU used for the material's supply risk; supply basis: GS only"
+    )
+    assert "supply basis: EU only" in risk.loc[("sulfur", "refining"), "note"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.floats(0, 1e5), min_size=0, max_size=3),
+    st.lists(st.floats(0, 1e5), min_size=0, max_size=4),
+    st.floats(0, 1e5),
+    st.floats(0, 1),
+)
+def test_sourcing_mix_is_a_distribution(own, imports, exports, reliance):
+    from oresight.eu_inputs import calc_sourcing_mix
+
+    members = pd.Series(own, index=[f"M{i}" for i in range(len(own))], dtype=float)
+    partners = pd.Series(imports, index=[f"P{i}" for i in range(len(imports))], dtype=float)
+    world_supply = pd.Series({"P0": 0.7, "X": 0.3})
+    mix, _ = calc_sourcing_mix(members, partners if len(imports) else None, exports, reliance, world_supply)
+    if mix is not None:
+        assert (mix >= -1e-12).all() and mix.sum() == pytest.approx(1.0)
+    if reliance == 0 and sum(own) > 0 and not len(imports):
+        assert mix is not None and set(mix[mix > 0].index) <= set(members.index)  # all its own output
+
+
+def test_eu_method_reproduces_the_published_2023_supply_risk(world):
+    from oresight.eu_inputs import compare_with_published
+
+    table = compare_with_published(world, 2020)
+    ratios = table["ratio"].dropna()
+    assert len(ratios) >= 45
+    assert 0.9 <= ratios.median() <= 1.1
+    assert ratios.between(1 / 1.5, 1.5).mean() >= 0.85  # the target (docs/eu-comparison.md)

@@ -22,6 +22,7 @@ import pandas as pd
 import xarray as xr
 
 from oresight.errors import DataNotAttestedError, UnknownNameError
+from oresight.eu_inputs import EUInputs, eu_inputs
 from oresight.exposure import (
     calc_import_weights_from_facts,
     calc_reliance_from_facts,
@@ -74,7 +75,6 @@ class Inputs:
     weight_notes: dict[str, list[str]]
     risk: xr.DataArray  # political-stability risk over partner
     wgi: xr.DataArray  # mean of six WGI over country
-    t_global: xr.DataArray  # EU trade parameters over (commodity, stage, country)
     eol_rir: xr.DataArray  # over commodity
     si_sr: xr.DataArray  # over commodity
     import_concentration: pd.DataFrame  # per commodity: top partner, its share, HHI of imports
@@ -87,6 +87,8 @@ class Inputs:
     #: dependence derived from trade and production, one row per (commodity, stage) (world.dependence_table)
     dependence: pd.DataFrame | None = None
     notes: list[str] = dataclasses.field(default_factory=list)
+    #: the EU method's inputs (five-year averages, the sourcing mix, its trade parameters), built when it runs
+    eu: EUInputs | None = None
 
 
 # -- input assembly ---------------------------------------------------------------------------------------------
@@ -303,29 +305,9 @@ def _import_concentration(importer: Importer, commodities, combined) -> pd.DataF
     return pd.DataFrame(rows, columns=columns)
 
 
-def _eu_parameters(world: World, commodities, stages, countries):
-    """EU trade parameters t over (commodity, stage, country) (1 where none is given) and the EU's EOL-RIR and
-    SI_SR per commodity (where several EU materials map to one commodity, the first of its EU names)."""
-    rows = world.select(measure="eu_trade_parameter")
-    rows = rows[rows["basis"].str.endswith("global supply")]
-    index = dict(
-        ((c, s, k), v)
-        for c, s, k, v in zip(rows["commodity"], rows["stage"], rows["country"], rows["value"], strict=True)
-    )
-    values = np.ones((len(commodities), len(stages), len(countries)))
-    positions = (
-        {c: i for i, c in enumerate(commodities)},
-        {s: i for i, s in enumerate(stages)},
-        {k: i for i, k in enumerate(countries)},
-    )
-    for (c, s, k), v in index.items():
-        if c in positions[0] and s in positions[1] and k in positions[2]:
-            values[positions[0][c], positions[1][s], positions[2][k]] = v
-    t = xr.DataArray(
-        values,
-        dims=("commodity", "stage", "country"),
-        coords={"commodity": list(commodities), "stage": list(stages), "country": list(countries)},
-    )
+def _eu_parameters(world: World, commodities) -> tuple[xr.DataArray, xr.DataArray]:
+    """The EU's EOL-RIR and SI_SR per commodity (where several EU materials map to one commodity, the first of its
+    EU names)."""
     material = {}
     for measure in ("eol_rir", "si_sr"):
         facts = world.select(measure=measure)
@@ -339,7 +321,7 @@ def _eu_parameters(world: World, commodities, stages, countries):
             ranked = sorted(options, key=lambda o: next((k for k, n in enumerate(names) if o[0].startswith(n)), 99))
             chosen.append(float(ranked[0][1]) if ranked else np.nan)
         material[measure] = xr.DataArray(chosen, dims="commodity", coords={"commodity": list(commodities)})
-    return t, material["eol_rir"], material["si_sr"]
+    return material["eol_rir"], material["si_sr"]
 
 
 def gather_inputs(
@@ -378,7 +360,7 @@ def gather_inputs(
     risk_source = next((s for s in sorted(weight_sources) if s.startswith("geopolrisk")), None)
     risk = political_risk(world, gpr_year if trade_weights is not None else year, source=risk_source)
     wgi = wgi_mean(world, year)
-    t_global, eol, si = _eu_parameters(world, commodities, stages, list(supply.country.values))
+    eol, si = _eu_parameters(world, commodities)
     return Inputs(
         importer=importer,
         year=year,
@@ -391,7 +373,6 @@ def gather_inputs(
         weight_notes=weight_notes,
         risk=risk,
         wgi=wgi,
-        t_global=t_global,
         eol_rir=eol,
         si_sr=si,
         import_concentration=_import_concentration(importer, commodities, combined),
@@ -410,56 +391,6 @@ def gather_inputs(
 
 
 # -- computation ----------------------------------------------------------------------------------------------
-def _partner_shares(inputs: Inputs) -> xr.DataArray:
-    """Each import partner's share of the importer's imports over (commodity, stage, partner): from published
-    import shares or quantities (the import weights, normalised) where given, else from bilateral trade."""
-    weights = inputs.weights
-    published = (weights / weights.sum("partner")).expand_dims(stage=inputs.supply.stage.values)
-    dependence = inputs.dependence
-    if dependence is None or dependence.empty or "partner_shares" not in dependence:
-        return published.transpose("commodity", "stage", "partner")
-    partners = sorted(
-        {p for shares in dependence["partner_shares"] for p in shares if p not in AGGREGATES}
-        | set(published.partner.values)
-    )
-    trade = xr.DataArray(
-        np.full((published.sizes["commodity"], published.sizes["stage"], len(partners)), np.nan),
-        dims=("commodity", "stage", "partner"),
-        coords={"commodity": published.commodity, "stage": published.stage, "partner": partners},
-    )
-    for row in dependence.itertuples():
-        if row.commodity not in trade.commodity.values or row.stage not in trade.stage.values:
-            continue
-        named = {p: v for p, v in row.partner_shares.items() if p not in AGGREGATES}
-        total = sum(named.values())
-        if total > 0:
-            trade.loc[{"commodity": row.commodity, "stage": row.stage, "partner": list(named)}] = [
-                v / total for v in named.values()
-            ]
-    published = published.transpose("commodity", "stage", "partner").reindex(partner=partners)
-    has_published = published.notnull().any("partner")
-    return xr.where(has_published, published, trade)
-
-
-def _sourcing_shares(inputs: Inputs, reliance: xr.DataArray) -> xr.DataArray:
-    """The importer's sourcing mix over supplier countries and (commodity, stage): its own share 1 − IR, split
-    among a bloc's members by their production (equally where none is attested), and IR × the share of each
-    import partner (:func:`_partner_shares`). NaN where IR or imports are not attested."""
-    partner_share = _partner_shares(inputs).rename(partner="country")
-    members = list(inputs.importer.members)
-    countries = sorted(set(inputs.supply.country.values) | set(partner_share.country.values) | set(members))
-    attested = partner_share.sum("country") > 0
-    partner_share = partner_share.reindex(country=countries).fillna(0.0)
-    output = inputs.supply["share"].reindex(country=countries).fillna(0.0)
-    is_member = xr.DataArray([c in members for c in countries], dims="country", coords={"country": countries})
-    output = output.where(is_member, 0.0)
-    equal = is_member / is_member.sum()
-    made = output.sum("country")
-    own = xr.where(made > 0, output / made.where(made > 0), equal)
-    mix = reliance * partner_share + (1 - reliance) * own
-    return mix.where(attested)
-
-
 def assess_dataset(
     world: World,
     importer: str | Importer = "US+JP",
@@ -512,6 +443,8 @@ def assess_dataset(
     out["import_reliance_method"] = inputs.reliance["method"]
     out["vulnerability"] = out["top_third_share"] * (1 - out["importer_share"].fillna(0))
     bounds = {"": ("share", "value"), "_low": ("low", "low"), "_high": ("high", "high")}
+    if "eu" in methods and inputs.eu is None:
+        inputs.eu = eu_inputs(world, inputs.importer, inputs.year, inputs.supply, inputs.reliance)
     for method in methods:
         if method == "concentration":
             continue
@@ -519,6 +452,8 @@ def assess_dataset(
             suffix: _method(method, inputs, supply_var, reliance_var, supply)
             for suffix, (supply_var, reliance_var) in bounds.items()
         }
+        if method == "eu":  # stated only where the stage's concentration is (half of world output attributed)
+            results = {k: v.where(share.notnull().any("country")) for k, v in results.items()}
         out[method] = results[""]["score"]
         out[f"{method}_low"] = np.minimum(results["_low"]["score"], results["_high"]["score"])
         out[f"{method}_high"] = np.maximum(results["_low"]["score"], results["_high"]["score"])
@@ -569,22 +504,17 @@ def _method(method: str, inputs: Inputs, supply_var: str, reliance_var: str, sup
     if method == "geopolrisk":
         return _geopolrisk(inputs, supply_var, supply)
     if method == "eu":
-        shares = supply[supply_var]
-        sourcing = _sourcing_shares(inputs, reliance)
-        has_sourcing = reliance.notnull() & sourcing.notnull().any("country")
-        wgi, t = calc_wgi_eu_scaled(inputs.wgi), inputs.t_global
-        sourcing = sourcing.reindex(country=shares.country).fillna(0) if sourcing.size else sourcing
-        sourcing = xr.where(has_sourcing, sourcing, shares)  # without a sourcing mix, global supply in both terms
-        ir = reliance.fillna(1.0)
+        eu = inputs.eu
         return calc_eu_supply_risk(
-            shares,
-            wgi,
-            t,
-            sourcing,
-            t,
-            import_reliance=ir,
+            eu.global_supply[supply_var],
+            eu.wgi_scaled,
+            eu.t_global,
+            eu.sourcing[reliance_var],
+            eu.t_sourcing,
+            import_reliance=reliance.fillna(1.0),
             eol_rir=inputs.eol_rir.fillna(0.0),
             si_sr=inputs.si_sr.fillna(1.0),
+            supply_basis=eu.supply_basis,
         )
     return calc_usgs_supply_risk(supply[supply_var], calc_wgi_usgs_scaled(inputs.wgi), trade_exposure=reliance)
 
@@ -636,6 +566,12 @@ def assess(
     table["year"] = table["year"].astype(int)
     table["year_note"] = _year_notes(table["year"], year, inputs.notes)
     table["importer"] = inputs.importer.label
+    if inputs.eu is not None:
+        table["eu_years"] = f"{inputs.eu.first}-{inputs.eu.last}"
+        notes = inputs.eu.notes
+        table["eu_notes"] = [
+            "; ".join(notes.get((c, s), [])) for c, s in zip(table["commodity"], table["stage"], strict=True)
+        ]
     table["reason"] = [_reason(world, inputs.importer, row) for row in table.itertuples()]
     table = table.sort_values(["vulnerability", "hhi"], ascending=False).reset_index(drop=True)
     for column in ("bottleneck", "crma_benchmark_exceeded"):
@@ -784,21 +720,27 @@ def _explain_method(method: str, inputs: Inputs, data: xr.Dataset, commodity: st
             )
         detail = calc_geopolrisk(inputs.geopolrisk_shares["share"].sel(commodity=commodity, stage=stage), weights, risk)
         result["contributions"] = _top_contributions(detail["contribution"].to_series())
-    elif method in ("eu", "usgs"):
-        shares = inputs.supply["share"].sel(commodity=commodity, stage=stage).dropna("country")
+    elif method == "eu":
+        eu = inputs.eu
+        at = {"commodity": commodity, "stage": stage}
+        shares = eu.global_supply["share"].sel(at).dropna("country")
         shares = shares.drop_sel(country=[c for c in shares.country.values if c in AGGREGATES])
-        wgi = calc_wgi_eu_scaled(inputs.wgi) if method == "eu" else calc_wgi_usgs_scaled(inputs.wgi)
-        t = inputs.t_global.sel(commodity=commodity, stage=stage) if method == "eu" else 1.0
         contribution = (
             shares**2
-            * wgi.reindex(country=shares.country)
-            * (t.reindex(country=shares.country).fillna(1.0) if method == "eu" else t)
-        ).to_series()
-        result["contributions"] = _top_contributions(contribution)
-        if method == "eu" and math.isnan(float(row["import_reliance"])):
+            * eu.wgi_scaled.reindex(country=shares.country)
+            * eu.t_global.sel(at).reindex(country=shares.country)
+        )
+        result["contributions"] = _top_contributions(contribution.to_series())
+        result["notes"] += [f"years {eu.first}-{eu.last}", *eu.notes.get((commodity, stage), [])]
+        if math.isnan(float(row["import_reliance"])):
             result["notes"].append(
                 "import reliance not attested: global supply used in both terms (the EU's 'GS only' case)"
             )
+    elif method == "usgs":
+        shares = inputs.supply["share"].sel(commodity=commodity, stage=stage).dropna("country")
+        shares = shares.drop_sel(country=[c for c in shares.country.values if c in AGGREGATES])
+        contribution = shares**2 * calc_wgi_usgs_scaled(inputs.wgi).reindex(country=shares.country)
+        result["contributions"] = _top_contributions(contribution.to_series())
         if method == "usgs" and result["score"] is not None:
             result["notes"].append("economic vulnerability not sourced: set to 1 (the score is an upper bound)")
     return result

@@ -5,8 +5,12 @@
   supply_risk_refined, si_ei, si_sr, import_reliance_primary, import_reliance_refined, end_of_life, ...``;
 * trade parameters: ``material_name, country_name, parameter, category, scope``.
 
-The EU's stages map to oresight's: extraction (primary) → mining, processing (refined) → refining. Cells the
-extraction garbled (a percentage where a score belongs) are reported as skipped.
+The EU's stages map to oresight's: extraction (primary) → mining; processing (refined) → the commodity's
+processing stage: ``metal`` for a material the EU names as a metal ("Silicon metal", "Titanium metal") or whose
+chain goes from mining straight to metal (magnesium), else ``refining``. The supply basis the EU used at each
+stage (``eu_used_supply_*``: global supply and EU sourcing, global supply only, EU sourcing only) is kept in the
+note of the stage's supply-risk fact ("supply basis: GS only"). Cells the extraction garbled (a percentage where
+a score belongs) are reported as skipped.
 """
 
 from __future__ import annotations
@@ -21,9 +25,34 @@ from oresight.taxonomy import load_taxonomy
 from .result import FactRows, ImportResult
 from .text import clean_cell, read_csv_table
 
-__all__ = ["eu_crm_source", "read_eu_crm"]
+__all__ = ["SUPPLY_BASIS", "eu_crm_source", "eu_stage", "read_eu_crm"]
 
-_STAGE = {"primary": "mining", "refined": "refining", "extraction": "mining", "processing": "refining"}
+_PRIMARY = ("primary", "extraction")
+_PROCESSED = ("refined", "processing")
+#: the EU's supply basis per stage, as its results table spells it, and as oresight's notes say it
+SUPPLY_BASIS = {"gs+eu": "GS+EU", "gsonly": "GS only", "euonly": "EU only"}
+
+
+def eu_stage(tax, commodity: str, material: str, eu_stage: str) -> str:
+    """oresight's stage for one of the EU's (extraction or processing, primary or refined); '' if neither.
+
+    >>> tax = load_taxonomy()
+    >>> eu_stage(tax, "magnesium", "Magnesium", "Processing"), eu_stage(tax, "silicon", "Silicon metal", "refined")
+    ('metal', 'metal')
+    >>> eu_stage(tax, "gallium", "Gallium", "processing"), eu_stage(tax, "cobalt", "Cobalt", "primary")
+    ('refining', 'mining')
+    """
+    kind = eu_stage.strip().lower()
+    if kind in _PRIMARY:
+        return "mining"
+    if kind not in _PROCESSED:
+        return ""
+    if material.strip().lower().endswith(" metal"):
+        return "metal"
+    stages = tax.chain(commodity).stage_ids
+    if not stages or "refining" in stages:
+        return "refining"
+    return next(s for s in stages if s != "mining")
 
 
 def eu_crm_source(obtained_from: str = "") -> Source:
@@ -93,18 +122,23 @@ def _results(out: FactRows, table, source_id: str) -> None:
             continue
         material = clean_cell(row["material_name"])
         common = {"commodity": commodity, "country": "EUU", "year": 2023, "status": "reported", "source": source_id}
-        used = _STAGE.get(clean_cell(row.get("eu_used_stage", "")).lower(), "")
-        for field, stage, measure, unit in (
-            ("supply_risk_primary", "mining", "eu_supply_risk", "index"),
-            ("supply_risk_refined", "refining", "eu_supply_risk", "index"),
-            ("import_reliance_primary", "mining", "net_import_reliance", "percent"),
-            ("import_reliance_refined", "refining", "net_import_reliance", "percent"),
+        used = eu_stage(tax, commodity, material, clean_cell(row.get("eu_used_stage", "")))
+        for field, kind, measure, unit, basis_field in (
+            ("supply_risk_primary", "primary", "eu_supply_risk", "index", "eu_used_supply_primary"),
+            ("supply_risk_refined", "refined", "eu_supply_risk", "index", "eu_used_supply_refined"),
+            ("import_reliance_primary", "primary", "net_import_reliance", "percent", ""),
+            ("import_reliance_refined", "refined", "net_import_reliance", "percent", ""),
         ):
             value = _number(out, row.get(field, ""), line, field)
             if value is None:
                 continue
-            used_here = measure == "eu_supply_risk" and stage == used
-            note = "the stage the EU used for the material's supply risk" if used_here else ""
+            stage = eu_stage(tax, commodity, material, kind)
+            notes = []
+            if measure == "eu_supply_risk" and stage == used:
+                notes.append("the stage the EU used for the material's supply risk")
+            supply_basis = SUPPLY_BASIS.get(clean_cell(row.get(basis_field, "")).lower()) if basis_field else None
+            if supply_basis:
+                notes.append(f"supply basis: {supply_basis}")
             out.add(
                 **common,
                 stage=stage,
@@ -112,7 +146,7 @@ def _results(out: FactRows, table, source_id: str) -> None:
                 value=value,
                 unit=unit,
                 basis=f"{material} (EU 2023)",
-                note=note,
+                note="; ".join(notes),
                 line=line,
                 field=field,
             )
@@ -153,7 +187,7 @@ def _trade_parameters(out: FactRows, table, source_id: str) -> None:
         material = clean_cell(row["material_name"])
         out.add(
             commodity=commodity,
-            stage=_STAGE.get(clean_cell(row.get("category", "")).lower(), ""),
+            stage=eu_stage(tax, commodity, material, clean_cell(row.get("category", ""))),
             country=country,
             year=2023,
             measure="eu_trade_parameter",

@@ -153,15 +153,14 @@ def allocate(world: World, rows: pd.DataFrame, side: str = "import") -> tuple[pd
     shared = rows["hs"].isin([c for c in rows["hs"].unique() if shared_commodities(world, c) is not None])
     if not shared.any():
         return rows, {}
-    parts, notes = [rows[~shared.to_numpy()]], {}
+    parts, merged_all, notes = [rows[~shared.to_numpy()]], [], {}
     for (hs, year), group in rows[shared.to_numpy()].groupby(["hs", "year"]):
         split, split_notes = shared_code_split(world, hs, int(year))
         merged = group.merge(split, left_on=["partner", "commodity"], right_on=["exporter", "commodity"], how="left")
-        makers = set(split["exporter"])
-        for commodity, these in merged.groupby("commodity"):
+        merged_all.append(merged.assign(maker=merged["partner"].isin(set(split["exporter"]))))
+        for commodity in merged["commodity"].unique():
             listed = notes.setdefault(commodity, [])
-            text = _note(hs, side, commodity, these, makers)
-            listed.extend(n for n in [text, *split_notes] if n not in listed)
+            listed.extend(n for n in split_notes if n not in listed)
         merged = merged[merged["value_share"].fillna(0.0) > 0]
         usd, tonnes = calc_allocated(
             merged["usd"],
@@ -172,22 +171,24 @@ def allocate(world: World, rows: pd.DataFrame, side: str = "import") -> tuple[pd
             merged["output_t"],
         )
         parts.append(merged.assign(usd=usd, tonnes=tonnes)[rows.columns])
+    for (hs, commodity), these in pd.concat(merged_all).groupby(["hs", "commodity"]):
+        notes[commodity].insert(0, _note(hs, side, commodity, these))
     out = pd.concat(parts, ignore_index=True)
     out.attrs = rows.attrs
     return out, notes
 
 
-def _note(hs: str, side: str, commodity: str, rows: pd.DataFrame, makers: set[str]) -> str:
+def _note(hs: str, side: str, commodity: str, rows: pd.DataFrame) -> str:
     total = float(rows["usd"].sum())
     text = f"HS {hs} {side}s split by the exporter's output mix"
     if not total > 0:
         return text
     counted = float((rows["usd"] * rows["value_share"].fillna(0.0)).sum())
     text += f": {counted / total:.0%} of their value counted as {commodity}"
-    weightless = rows["tonnes"].isna() & rows["partner"].isin(makers)
+    weightless = rows["tonnes"].isna() & rows["maker"]
     if weightless.any():
         text += f"; {int(weightless.sum())} flows without a weight: tonnes from their value at the USGS price"
-    outside = rows[~rows["partner"].isin(makers)]
+    outside = rows[~rows["maker"]]
     if len(outside):
         names = sorted(set(outside["partner"]))
         shown = ", ".join(names[:8]) + (" …" if len(names) > 8 else "")

@@ -41,7 +41,16 @@ if TYPE_CHECKING:
     from oresight.taxonomy import Importer
     from oresight.world import World
 
-__all__ = ["METHOD", "NOT_ATTESTED", "Dependence", "Reliance", "calc_dependence", "dependence", "dependence_table"]
+__all__ = [
+    "METHOD",
+    "NOT_ATTESTED",
+    "Dependence",
+    "Reliance",
+    "calc_dependence",
+    "dependence",
+    "dependence_table",
+    "period_trade",
+]
 
 METHOD = (
     "import reliance = (imports − exports) / (production + imports − exports); imports and exports are gross "
@@ -216,6 +225,39 @@ def _compute(world: World, importer: Importer, year: int | None) -> _Computed:
     ]
     table = pd.DataFrame(rows_out, columns=TABLE_COLUMNS)
     return _Computed(table, partners, notes)
+
+
+def _in_period(rows: pd.DataFrame, first: int, last: int, notes: dict) -> pd.DataFrame:
+    """Per pair, the rows of the years ``first``..``last``; a pair without any takes the earliest later year's (the
+    "as of" rule), with a note."""
+    inside = (rows["year"] >= first) & (rows["year"] <= last)
+    has = rows[inside].groupby(PAIR).size()
+    outside = rows[~inside & ~rows.set_index(PAIR).index.isin(has.index)]
+    later = outside[outside["year"] == outside.groupby(PAIR)["year"].transform("min")]
+    for pair, year in later.groupby(PAIR)["year"].first().items():
+        notes.setdefault(pair, []).append(f"trade of {int(year)} stands in for {first}-{last}")
+    return pd.concat([rows[inside], later], ignore_index=True)
+
+
+def period_trade(world: World, importer: Importer, first: int, last: int) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """The members' imports from non-members by (commodity, stage, partner) and their exports by (commodity, stage),
+    tonnes and USD summed over the years ``first``..``last`` (the same rows, sources, 850511 rule and shared-code
+    split as :func:`dependence`, without the choice of one year), and notes per pair. Kept on the World."""
+    cache = world.__dict__.setdefault("_period_trade", {})
+    key = (importer.members, first, last)
+    if key not in cache:
+        notes: dict[tuple[str, str], list[str]] = {}
+        rows = prefer_sources(_labelled(world, member_trade(world, importer.members, first)), by=tuple(PAIR))
+        rows = _in_period(rows, first, last, notes)
+        imports, exports = _rare_earth_magnets(rows[rows["side"] == "import"], rows[rows["side"] == "export"], notes)
+        imports, exports = _split_shared_codes(world, imports, exports, notes)
+        by_partner = imports.groupby([*PAIR, "partner"])[["tonnes", "usd"]].sum(min_count=1).reset_index()
+        years = imports.groupby(PAIR)["year"].agg(lambda y: sorted(set(int(v) for v in y)))
+        for pair, present in years.items():
+            if present[0] <= last and len(present) < last - first + 1:
+                notes.setdefault(pair, []).append(f"trade of {', '.join(map(str, present))} only")
+        cache[key] = (by_partner, exports.groupby(PAIR)[["tonnes", "usd"]].sum(min_count=1), notes)
+    return cache[key]
 
 
 TABLE_COLUMNS = [
