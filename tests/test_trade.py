@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -365,22 +366,26 @@ def test_eu_results_keep_the_processing_stage_and_the_supply_basis(fixtures):
 
 @settings(max_examples=60, deadline=None)
 @given(
-    st.lists(st.floats(0, 1e5), min_size=0, max_size=3),
-    st.lists(st.floats(0, 1e5), min_size=0, max_size=4),
+    st.lists(st.floats(0, 1e5), min_size=3, max_size=3),
+    st.lists(st.floats(0, 1e5), min_size=3, max_size=3),
     st.floats(0, 1e5),
     st.floats(0, 1),
 )
 def test_sourcing_mix_is_a_distribution(own, imports, exports, reliance):
     from oresight.eu_inputs import calc_sourcing_mix
 
-    members = pd.Series(own, index=[f"M{i}" for i in range(len(own))], dtype=float)
-    partners = pd.Series(imports, index=[f"P{i}" for i in range(len(imports))], dtype=float)
-    world_supply = pd.Series({"P0": 0.7, "X": 0.3})
-    mix, _ = calc_sourcing_mix(members, partners if len(imports) else None, exports, reliance, world_supply)
-    if mix is not None:
-        assert (mix >= -1e-12).all() and mix.sum() == pytest.approx(1.0)
-    if reliance == 0 and sum(own) > 0 and not len(imports):
-        assert mix is not None and set(mix[mix > 0].index) <= set(members.index)  # all its own output
+    countries = ["M0", "M1", "M2", "P0", "P1", "P2", "X"]
+
+    def by_country(values):
+        return xr.DataArray(values, dims="country", coords={"country": countries})
+
+    members, partners = by_country([*own, 0, 0, 0, 0]), by_country([0, 0, 0, *imports, 0])
+    world_supply = by_country([0, 0, 0, 0.7, 0, 0, 0.3])
+    mix, how = calc_sourcing_mix(members, partners, partners * 0, exports, xr.DataArray(reliance), world_supply)
+    if mix.notnull().all():
+        assert (mix >= -1e-12).all() and float(mix.sum()) == pytest.approx(1.0)
+    if reliance == 0 and sum(own) > 0 and sum(imports) == 0:  # a net exporter without trade data: its own output
+        assert float(mix.sel(country=["M0", "M1", "M2"]).sum()) == pytest.approx(1.0) and str(how.values) == ""
 
 
 def test_eu_method_reproduces_the_published_2023_supply_risk(world):

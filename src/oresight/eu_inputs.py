@@ -19,16 +19,17 @@ the 2023 study applies it to 2016–2020 data):
 * **the supply basis** the EU used per material and stage ("GS+EU", "GS only", "EU only"), for the importer
   "EU", from the assessment's results table.
 
->>> import pandas as pd
->>> own = pd.Series({"DEU": 30.0, "FRA": 10.0})
->>> mix, note = calc_sourcing_mix(own, pd.Series({"CHN": 120.0, "TUR": 40.0}), 0.0, 0.5, pd.Series(dtype=float))
->>> mix.round(3).to_dict(), note  # IR 0.5 with 40 t of own output: imports are 40 t on the output's basis
-({'CHN': 0.375, 'DEU': 0.375, 'FRA': 0.125, 'TUR': 0.125}, '')
+>>> import xarray as xr
+>>> def by_country(values):
+...     return xr.DataArray(values, dims="country", coords={"country": ["DEU", "FRA", "CHN", "TUR"]})
+>>> own, imports = by_country([30.0, 10.0, 0.0, 0.0]), by_country([0.0, 0.0, 120.0, 40.0])
+>>> mix, how = calc_sourcing_mix(own, imports, imports * 0, 0.0, xr.DataArray(0.5), by_country([0.0] * 4))
+>>> mix.values.round(3).tolist(), str(how.values)  # IR 0.5, 40 t of own output: 40 t of imports on its basis
+([0.375, 0.125, 0.375, 0.125], '')
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -84,42 +85,51 @@ def window_of(world: World, year: int | None) -> tuple[int, int]:
     return last - EU_WINDOW_YEARS + 1, last
 
 
-def calc_sourcing_mix(
-    own: pd.Series | None,
-    imports: pd.Series | None,
-    exports_t: float,
-    reliance: float,
-    global_shares: pd.Series,
-    import_values: pd.Series | None = None,
-) -> tuple[pd.Series | None, str]:
-    """The sourcing mix (shares by country, summing to 1) from the importer's output by member (its own basis;
-    None where not attested), its imports by partner (traded tonnes; None where no trade data), its exports and
-    its import reliance. Where imports have values but no weights, the import part IR is split by value; where
-    there is no trade data at all, as global supply. None where neither the output nor the reliance allows a
-    mix; the note says which approximation was made."""
-    if reliance is None or math.isnan(reliance):
-        return None, "import reliance not attested"
-    produced = float(own.sum()) if own is not None else math.nan
-    if imports is not None and float(imports.sum()) > 0:
-        if math.isnan(produced):
-            return (imports / imports.sum(), "") if reliance >= 1 else (None, "the importer's output is not attested")
-        i_t, k = float(imports.sum()), 1.0
-        if 0 < reliance < 1 and produced > 0 and i_t > exports_t:
-            k = reliance * produced / ((1 - reliance) * (i_t - exports_t))
-        supply = pd.concat([own, imports * k]).groupby(level=0).sum()
-        return supply / supply.sum(), ""
-    if import_values is not None and float(import_values.sum()) > 0:
-        part, note = import_values / import_values.sum(), "imports without weights: the import part split by value"
-    elif len(global_shares):
-        part, note = global_shares / global_shares.sum(), "no trade data: the import part split as global supply"
-    else:
-        return None, "no trade data"
-    if math.isnan(produced) and reliance < 1:
-        return None, "the importer's output is not attested"
-    if not produced > 0:  # none of its own output attested: all it uses is imported
-        return part, note
-    mix = pd.concat([own / produced * (1 - reliance), part * reliance]).groupby(level=0).sum()
-    return mix / mix.sum(), "" if reliance == 0 else note
+#: how a sourcing mix was made (``calc_sourcing_mix``), as the notes say it
+MIX_NOTES = {
+    "value": "imports without weights: the import part split by value",
+    "global": "no trade data: the import part split as global supply",
+    "no reliance": "import reliance not attested",
+    "no output": "the importer's output is not attested",
+}
+
+
+def calc_sourcing_mix(own, imports, import_values, exports, reliance, global_shares, dim: str = "country"):
+    """The sourcing mix over ``dim`` (shares summing to 1) and how it was made, vectorised over the other dims.
+
+    ``own``: the importer's output by member on the output's basis (0 for non-members; all NaN where not
+    attested); ``imports``/``import_values``: traded tonnes/USD by partner (0 where none); ``exports``: traded
+    tonnes; ``reliance``: import reliance; ``global_shares``: global supply (0 where none). With imports in tonnes
+    the mix is the actual supply, own output + k · imports with k from the reliance (see the module docstring);
+    else own output (1 − IR) and an import part IR split by value, else as global supply. NaN where neither the
+    output nor the reliance allows a mix; ``how`` is "" or a key of :data:`MIX_NOTES`.
+    """
+    produced = own.sum(dim, min_count=1)
+    i_t, v_t, g_t = imports.sum(dim), import_values.sum(dim), global_shares.sum(dim)
+    has_tonnes, has_values = i_t > 0, v_t > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k = xr.where(
+            (reliance > 0) & (reliance < 1) & (produced > 0) & (i_t > exports),
+            reliance * produced / ((1 - reliance) * (i_t - exports)),
+            1.0,
+        )
+        actual = (own.fillna(0.0) + k * imports) / (produced.fillna(0.0) + k * i_t)
+        part = xr.where(has_values, import_values / v_t, global_shares / g_t)
+        own_share = own.fillna(0.0) / produced
+        blended = xr.where(produced > 0, (1 - reliance) * own_share + reliance * part, part)
+    known_output = produced.notnull() | (reliance >= 1)
+    usable = reliance.notnull() & known_output & (has_tonnes | has_values | (g_t > 0))
+    mix = xr.where(has_tonnes, actual, blended).where(usable)
+    how = xr.where(
+        reliance.isnull(),
+        "no reliance",
+        xr.where(
+            ~known_output,
+            "no output",
+            xr.where(has_tonnes | (reliance == 0), "", xr.where(has_values, "value", "global")),
+        ),
+    )
+    return mix, how
 
 
 def eu_inputs(world: World, importer: Importer, year: int | None, supply: xr.Dataset, reliance: xr.Dataset) -> EUInputs:
@@ -140,13 +150,15 @@ def eu_inputs(world: World, importer: Importer, year: int | None, supply: xr.Dat
     )
     global_supply = global_supply.reindex(country=countries)
     own, covered = _own_output(world, volumes, members, last, notes)
-    by_pair = {pair: rows.set_index("partner")[["tonnes", "usd"]] for pair, rows in imports.groupby(PAIR)}
-    sourcing = xr.Dataset(
-        {
-            variant: _sourcing(global_supply, reliance[variant], own, covered, by_pair, exports, notes)
-            for variant in ("value", "low", "high")
-        }
-    )
+    arrays = _sourcing_arrays(global_supply, own, covered, imports, exports)
+    sourcing, hows = {}, None
+    for variant in ("value", "low", "high"):
+        sourcing[variant], how = calc_sourcing_mix(*arrays[:4], reliance[variant], arrays[4])
+        hows = how if hows is None else hows
+    for (commodity, stage), code in hows.to_series().items():
+        if code and bool(global_supply["share"].sel(commodity=commodity, stage=stage).notnull().any()):
+            notes.setdefault((commodity, stage), []).append(f"EU method: {MIX_NOTES[code]}")
+    sourcing = xr.Dataset(sourcing)
     wgi = xr.concat([wgi_mean(world, y) for y in range(first, last + 1)], dim="year", join="outer").mean("year")
     t_global, t_sourcing = _trade_parameters(world, global_supply, members)
     return EUInputs(
@@ -184,7 +196,7 @@ def _window_volumes(world: World, first: int, last: int) -> pd.DataFrame:
     return cache[(first, last)]
 
 
-def _own_output(world: World, volumes: pd.DataFrame, members, last: int, notes: dict) -> tuple[dict, set]:
+def _own_output(world: World, volumes: pd.DataFrame, members, last: int, notes: dict) -> tuple[pd.Series, set]:
     """The members' output by member per (commodity, stage) summed over the window, or as of its last year where
     the window has no volumes; and the pairs whose source gives a world total (a member it does not list makes
     none of what is listed)."""
@@ -197,8 +209,7 @@ def _own_output(world: World, volumes: pd.DataFrame, members, last: int, notes: 
     for (commodity, stage), year in as_of.groupby(PAIR)["year"].first().items():
         notes.setdefault((commodity, stage), []).append(f"EU method: the importer's output of {int(year)}")
     rows = pd.concat([volumes, as_of], ignore_index=True)
-    own_rows = rows[rows["country"].isin(members)].groupby([*PAIR, "country"])["tonnes"].sum()
-    own = {pair: group.droplevel(PAIR) for pair, group in own_rows.groupby(level=PAIR)}
+    own = rows[rows["country"].isin(members)].groupby([*PAIR, "country"])["tonnes"].sum()
     return own, covered | set(zip(as_of["commodity"], as_of["stage"], strict=True))
 
 
@@ -223,57 +234,43 @@ def _global_supply(volumes: pd.DataFrame, supply: xr.Dataset, first: int, last: 
     window = window.reindex(commodity=out.commodity, stage=out.stage, country=out.country)
     covered = window["share"].notnull().any("country")
     for (commodity, stage), present in years.items():
-        if commodity in out.commodity.values and stage in out.stage.values and len(present) < last - first + 1:
+        if len(present) < last - first + 1:
             notes.setdefault((commodity, stage), []).append(
                 f"EU method: production of {', '.join(map(str, present))} (of {first}-{last})"
             )
-    for commodity in out.commodity.values:
-        for stage in out.stage.values:
-            if not bool(covered.sel(commodity=commodity, stage=stage)) and bool(
-                out["share"].sel(commodity=commodity, stage=stage).notnull().any()
-            ):
-                notes.setdefault((str(commodity), str(stage)), []).append(
-                    f"EU method: no production by country in {first}-{last}; the shares of the year asked stand in"
-                )
+    stands_in = (~covered & out["share"].notnull().any("country")).to_series()
+    for commodity, stage in stands_in[stands_in].index:
+        notes.setdefault((commodity, stage), []).append(
+            f"EU method: no production by country in {first}-{last}; the shares of the year asked stand in"
+        )
     return xr.where(covered, window, out)
 
 
-def _sourcing(
-    global_supply: xr.Dataset, reliance: xr.DataArray, own: dict, covered: set, by_pair: dict, exports, notes
-) -> xr.DataArray:
-    """The sourcing mix over (commodity, stage, country) for one variant of the reliance."""
-    countries = list(global_supply.country.values)
-    values = np.full((global_supply.sizes["commodity"], global_supply.sizes["stage"], len(countries)), np.nan)
-    position = {c: i for i, c in enumerate(countries)}
-    for i, commodity in enumerate(global_supply.commodity.values):
-        for j, stage in enumerate(global_supply.stage.values):
-            pair = (str(commodity), str(stage))
-            gs = global_supply["share"].sel(commodity=commodity, stage=stage).to_series().dropna()
-            if gs.empty:
-                continue
-            members_out = own.get(pair)
-            if members_out is None and pair in covered:
-                members_out = pd.Series(dtype=float)  # the source gives a world total and lists no member
-            exported = float(exports.loc[pair, "tonnes"]) if pair in exports.index else 0.0
-            ir = float(reliance.sel(commodity=commodity, stage=stage))
-            traded = by_pair.get(pair)
-            tonnes = traded["tonnes"].dropna() if traded is not None else None
-            usd = traded["usd"].dropna() if traded is not None else None
-            mix, note = calc_sourcing_mix(members_out, tonnes, exported, ir, gs, usd)
-            if mix is None:
-                continue
-            if note and f"EU method: {note}" not in notes.get(pair, []):
-                notes.setdefault(pair, []).append(f"EU method: {note}")
-            for country, share in mix.items():
-                if country in position:
-                    values[i, j, position[country]] = share
-    mix = xr.DataArray(
-        values,
-        dims=("commodity", "stage", "country"),
-        coords={"commodity": global_supply.commodity, "stage": global_supply.stage, "country": countries},
+def _sourcing_arrays(global_supply: xr.Dataset, own: pd.Series, covered: set, imports, exports) -> tuple:
+    """own output, import tonnes, import values over (commodity, stage, country), export tonnes over (commodity,
+    stage) and global shares, aligned with ``global_supply``; own output is NaN for pairs no source covers."""
+    shape = global_supply["share"]
+
+    def cube(series: pd.Series) -> xr.DataArray:
+        if series.empty:
+            return xr.zeros_like(shape)
+        return series.to_xarray().reindex_like(shape).fillna(0.0)
+
+    index = pd.MultiIndex.from_product([shape.commodity.values, shape.stage.values], names=PAIR)
+    is_covered = xr.DataArray(
+        np.array([pair in covered for pair in index]).reshape(shape.sizes["commodity"], shape.sizes["stage"]),
+        dims=PAIR,
+        coords={"commodity": shape.commodity, "stage": shape.stage},
     )
-    attested = mix.notnull().any("country")
-    return mix.fillna(0.0).where(attested)
+    traded = imports.set_index([*PAIR, "partner"]).rename_axis(index=[*PAIR, "country"])
+    exported = exports["tonnes"].to_xarray().reindex_like(is_covered).fillna(0.0) if len(exports) else 0.0
+    return (
+        cube(own).where(is_covered),
+        cube(traded["tonnes"].dropna()),
+        cube(traded["usd"].dropna()),
+        exported,
+        global_supply["share"].fillna(0.0),
+    )
 
 
 def _trade_parameters(world: World, global_supply: xr.Dataset, members: list[str]) -> tuple:
