@@ -74,7 +74,7 @@ def calc_shared_split(output: pd.DataFrame, price: pd.Series) -> pd.DataFrame:
     output = output[output["tonnes"] > 0]
     tonnes_total = output.groupby("exporter")["tonnes"].transform("sum")
     value = output["tonnes"] * output["commodity"].map(price)
-    priced = value.groupby(output["exporter"]).transform(lambda v: v.notna().all())
+    priced = value.notna().groupby(output["exporter"]).transform("all")
     value_total = value.groupby(output["exporter"]).transform("sum")
     tonnes_share = output["tonnes"] / tonnes_total
     value_share = np.where(priced.astype(bool), value / value_total, tonnes_share)
@@ -107,6 +107,13 @@ def calc_allocated(usd, tonnes, value_share, tonnes_share, price, output_t=np.in
 def price_usd_per_kg(world: World, commodity: str, year: int | None) -> float:
     """The USGS price of a commodity as of a year in USD/kg: the median of the forms quoted that year (NaN where
     no price is given)."""
+    cache = world.__dict__.setdefault("_prices_usd_per_kg", {})
+    if (commodity, year) not in cache:
+        cache[(commodity, year)] = _price(world, commodity, year)
+    return cache[(commodity, year)]
+
+
+def _price(world: World, commodity: str, year: int | None) -> float:
     rows = world.select(commodity=commodity, measure="price")
     rows = rows[rows["unit"].isin(list(_PER_KG)) & rows["value"].notna()]
     if rows.empty:
@@ -125,11 +132,12 @@ def shared_code_split(world: World, code: str, year: int | None) -> tuple[pd.Dat
 
 
 def _split(world: World, code: str, year: int | None) -> tuple[pd.DataFrame, list[str]]:
-    from .supply import volume_shares
+    from .shares import calc_volume_shares
+    from .supply import series_preference
 
     commodities, stage = shared_commodities(world, code) or ([], "")
-    volumes = volume_shares(world, year)
-    volumes = volumes[volumes["commodity"].isin(commodities) & (volumes["stage"] == stage)]
+    facts = world.facts[world.facts["commodity"].isin(commodities) & (world.facts["stage"] == stage)]
+    volumes = calc_volume_shares(facts, year, series_preference(world))
     volumes = volumes[~volumes["country"].isin(AGGREGATES)]
     tonnes = volumes["share"] * volumes["world_total"] * volumes["unit"].map(_TONNES)
     output = pd.DataFrame({"exporter": volumes["country"], "commodity": volumes["commodity"], "tonnes": tonnes})

@@ -175,10 +175,16 @@ def chain(world: World, commodity: str, year: int | None = None) -> ChainView:
 
 
 def series_preference(world: World) -> dict[tuple[str, str], tuple[str, ...]]:
-    pairs = world.facts[["commodity", "stage"]].drop_duplicates()
-    return {
-        (c, st): world.tax.series_preference(c, st) for c, st in zip(pairs["commodity"], pairs["stage"], strict=True)
-    }
+    """The series preference of every (commodity, stage) with facts (kept on the World)."""
+    cached = world.__dict__.get("_series_preference")
+    if cached is None:
+        pairs = world.facts[["commodity", "stage"]].drop_duplicates()
+        cached = {
+            (c, st): world.tax.series_preference(c, st)
+            for c, st in zip(pairs["commodity"], pairs["stage"], strict=True)
+        }
+        world.__dict__["_series_preference"] = cached
+    return cached
 
 
 def volume_shares(world: World, year: int | None = None) -> pd.DataFrame:
