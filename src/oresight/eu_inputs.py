@@ -39,7 +39,7 @@ import xarray as xr
 
 from oresight.exposure import wgi_mean
 from oresight.metrics import calc_wgi_eu_scaled
-from oresight.world.shares import calc_volume_shares
+from oresight.world.shares import calc_volume_shares_by_year
 from oresight.world.supply import series_preference
 
 if TYPE_CHECKING:
@@ -181,11 +181,8 @@ def _window_volumes(world: World, first: int, last: int) -> pd.DataFrame:
     if (first, last) not in cache:
         preference = series_preference(world)
         facts = world.facts[(world.facts["year"] >= first) & (world.facts["year"] <= last)]
-        frames = []
-        for y in range(first, last + 1):
-            long = calc_volume_shares(facts[facts["year"] == y], y, preference)
-            frames.append(long[long["year"] == y])
-        long = pd.concat(frames, ignore_index=True)
+        long = calc_volume_shares_by_year(facts, list(range(first, last + 1)), preference, exact=True)
+        long = long.drop(columns="as_of")
         factor = long["unit"].map(_TONNES).fillna(1.0)
         cache[(first, last)] = long.assign(
             tonnes=long["share"] * long["world_total"] * factor,

@@ -51,6 +51,7 @@ __all__ = [
     "calc_shared_split",
     "price_usd_per_kg",
     "shared_code_split",
+    "shared_code_splits",
     "shared_commodities",
 ]
 
@@ -125,19 +126,34 @@ def _price(world: World, commodity: str, year: int | None) -> float:
 def shared_code_split(world: World, code: str, year: int | None) -> tuple[pd.DataFrame, list[str]]:
     """The split of a shared code's flows (:func:`calc_shared_split`) as of a year, with notes on the
     commodities left without output or price; kept on the World per code and year."""
+    return shared_code_splits(world, code, [year])[year]
+
+
+def shared_code_splits(world: World, code: str, years) -> dict:
+    """:func:`shared_code_split` for several years, the output of the years not yet kept computed in one pass."""
     cache = world.__dict__.setdefault("_shared_splits", {})
-    if (code, year) not in cache:
-        cache[(code, year)] = _split(world, code, year)
-    return cache[(code, year)]
+    missing = sorted({y for y in years if (code, y) not in cache}, key=lambda y: (y is None, y))
+    if missing:
+        for y, split in _splits(world, code, missing).items():
+            cache[(code, y)] = split
+    return {y: cache[(code, y)] for y in years}
 
 
-def _split(world: World, code: str, year: int | None) -> tuple[pd.DataFrame, list[str]]:
-    from .shares import calc_volume_shares
+def _splits(world: World, code: str, years: list) -> dict:
+    from .shares import calc_volume_shares, calc_volume_shares_by_year
     from .supply import series_preference
 
     commodities, stage = shared_commodities(world, code) or ([], "")
     facts = world.facts[world.facts["commodity"].isin(commodities) & (world.facts["stage"] == stage)]
-    volumes = calc_volume_shares(facts, year, series_preference(world))
+    dated = [y for y in years if y is not None]
+    by_year = calc_volume_shares_by_year(facts, dated, series_preference(world))
+    volumes = {y: rows.drop(columns="as_of") for y, rows in by_year.groupby("as_of")}
+    if None in years:
+        volumes[None] = calc_volume_shares(facts, None, series_preference(world))
+    return {y: _split(world, code, commodities, stage, volumes.get(y, by_year.iloc[:0]), y) for y in years}
+
+
+def _split(world: World, code: str, commodities, stage, volumes: pd.DataFrame, year) -> tuple[pd.DataFrame, list]:
     volumes = volumes[~volumes["country"].isin(AGGREGATES)]
     tonnes = volumes["share"] * volumes["world_total"] * volumes["unit"].map(_TONNES)
     output = pd.DataFrame({"exporter": volumes["country"], "commodity": volumes["commodity"], "tonnes": tonnes})
@@ -162,6 +178,8 @@ def allocate(world: World, rows: pd.DataFrame, side: str = "import") -> tuple[pd
     if not shared.any():
         return rows, {}
     parts, merged_all, notes = [rows[~shared.to_numpy()]], [], {}
+    for hs, years in rows[shared.to_numpy()].groupby("hs")["year"].unique().items():
+        shared_code_splits(world, hs, [int(y) for y in years])  # the years of a code in one pass
     for (hs, year), group in rows[shared.to_numpy()].groupby(["hs", "year"]):
         split, split_notes = shared_code_split(world, hs, int(year))
         merged = group.merge(split, left_on=["partner", "commodity"], right_on=["exporter", "commodity"], how="left")

@@ -24,6 +24,7 @@ __all__ = [
     "calc_shares_from_published",
     "calc_shares_from_volumes",
     "calc_volume_shares",
+    "calc_volume_shares_by_year",
     "one_basis_per_country",
 ]
 
@@ -129,27 +130,64 @@ def calc_volume_shares(
     series' main basis; parts of one country's output summed; denominator max(world total, sum of countries).
     Pairs whose source gives no world total are left out: their shares of world output are unknown.
     """
+    rows = _stated_production(facts)
+    return _shares_from_rows(_rows_as_of(rows, year), ["commodity", "stage"], preference)
+
+
+def calc_volume_shares_by_year(
+    facts: pd.DataFrame,
+    years: list[int],
+    preference: dict[tuple[str, str], tuple[str, ...]],
+    exact: bool = False,
+) -> pd.DataFrame:
+    """:func:`calc_volume_shares` for several years in one pass, with a column ``as_of`` (the year asked); with
+    ``exact``, only each year's own volumes (no earlier or later year stands in).
+
+    >>> facts = pd.DataFrame({"measure": "production", "scenario": "", "commodity": "x", "stage": "mining",
+    ...     "series": "s", "basis": "b", "unit": "t", "source": "src", "low": float("nan"),
+    ...     "high": float("nan"), "year": [2019, 2019, 2021, 2021], "country": ["CHN", "WLD", "CHN", "WLD"],
+    ...     "value": [50.0, 100.0, 80.0, 100.0]})
+    >>> shares = calc_volume_shares_by_year(facts, [2020, 2021], {})
+    >>> list(zip(shares["as_of"], shares["year"], shares["share"]))  # 2019's shares stand in for 2020
+    [(2020, 2019, 0.5), (2021, 2021, 0.8)]
+    """
+    rows = _stated_production(facts)
+    frames = [(rows[rows["year"] == y] if exact else _rows_as_of(rows, y)).assign(as_of=y) for y in years]
+    if not frames:
+        return _shares_from_rows(rows.assign(as_of=0).iloc[:0], ["as_of", "commodity", "stage"], preference)
+    return _shares_from_rows(pd.concat(frames, ignore_index=True), ["as_of", "commodity", "stage"], preference)
+
+
+def _stated_production(facts: pd.DataFrame) -> pd.DataFrame:
+    """Production rows of series-years that state the world total (as in stage_view, only those describe a
+    stage's shares)."""
     rows = facts[
         (facts["measure"] == "production")
         & (facts["scenario"] == "")
         & (facts["stage"] != "")
         & (facts["commodity"] != "")
     ]
-    # as in stage_view, only a series-year that states the world total describes a stage's shares
     table = ["commodity", "stage", "series", "year"]
     stated = rows.loc[rows["country"] == WORLD, table].drop_duplicates()
-    rows = rows.merge(stated, on=table, how="inner") if len(stated) < len(rows) else rows
-    if year is not None:
-        at_or_before = rows[rows["year"] <= year]
-        later_only = rows[
-            ~rows.set_index(["commodity", "stage"]).index.isin(at_or_before.set_index(["commodity", "stage"]).index)
-        ]
-        # the year calc_year_as_of picks, per pair: the latest no later than ``year``, else the earliest after it
-        later_only = later_only[
-            later_only["year"] == later_only.groupby(["commodity", "stage"])["year"].transform("min")
-        ]
-        rows = pd.concat([at_or_before, later_only])
-    pair = ["commodity", "stage"]
+    return rows.merge(stated, on=table, how="inner") if len(stated) < len(rows) else rows
+
+
+def _rows_as_of(rows: pd.DataFrame, year: int | None) -> pd.DataFrame:
+    """Per pair, the rows no later than ``year``; a pair with none takes its earliest later year's (the year
+    calc_year_as_of picks)."""
+    if year is None:
+        return rows
+    at_or_before = rows[rows["year"] <= year]
+    later_only = rows[
+        ~rows.set_index(["commodity", "stage"]).index.isin(at_or_before.set_index(["commodity", "stage"]).index)
+    ]
+    later_only = later_only[later_only["year"] == later_only.groupby(["commodity", "stage"])["year"].transform("min")]
+    return pd.concat([at_or_before, later_only])
+
+
+def _shares_from_rows(rows: pd.DataFrame, pair: list[str], preference: dict) -> pd.DataFrame:
+    """Shares per ``pair`` (commodity and stage, and any key before them) from production rows already chosen
+    as of a year: the latest year, the preferred series, its main basis, parts of a country summed."""
     rows = rows[rows["year"] == rows.groupby(pair)["year"].transform("max")]
     rank = [
         preference.get((c, st), ()).index(se) if se in preference.get((c, st), ()) else 99
@@ -158,7 +196,10 @@ def calc_volume_shares(
     rows = rows.assign(rank=rank)
     rows = rows[rows["rank"] == rows.groupby(pair)["rank"].transform("min")]
     rows = rows[rows["series"] == rows.groupby(pair)["series"].transform("first")]
-    counts = rows.groupby([*pair, "basis"]).size().reset_index(name="n").sort_values("n", ascending=False)
+    # the series' main basis: the one most rows give; a tie goes to the first in alphabetical order (as the mode
+    # in one_basis_per_country), so the choice never depends on the rows' order
+    counts = rows.groupby([*pair, "basis"]).size().reset_index(name="n")
+    counts = counts.sort_values(["n", "basis"], ascending=[False, True], kind="stable")
     main = counts.drop_duplicates(pair).set_index(pair)["basis"]
     rows = rows.join(main.rename("main_basis"), on=pair)
     rows = rows[[b.startswith(m) for b, m in zip(rows["basis"], rows["main_basis"], strict=True)]]
@@ -178,6 +219,7 @@ def calc_volume_shares(
     out = grouped[~is_world].join(denominator, on=pair, how="inner")
     out = out[out["world_total"] > 0]
     share = out["value"] / out["world_total"]
+    keys = [k for k in pair if k not in ("commodity", "stage")]
     return out.assign(
         share=share,
         low=(out["low"] / out["world_total"]).fillna(share),
@@ -185,6 +227,7 @@ def calc_volume_shares(
         method="volumes",
     )[
         [
+            *keys,
             "commodity",
             "stage",
             "country",
