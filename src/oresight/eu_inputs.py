@@ -155,8 +155,9 @@ def eu_inputs(world: World, importer: Importer, year: int | None, supply: xr.Dat
     for variant in ("value", "low", "high"):
         sourcing[variant], how = calc_sourcing_mix(*arrays[:4], reliance[variant], arrays[4])
         hows = how if hows is None else hows
+    with_supply = global_supply["share"].notnull().any("country").to_series()
     for (commodity, stage), code in hows.to_series().items():
-        if code and bool(global_supply["share"].sel(commodity=commodity, stage=stage).notnull().any()):
+        if code and with_supply[(commodity, stage)]:
             notes.setdefault((commodity, stage), []).append(f"EU method: {MIX_NOTES[code]}")
     sourcing = xr.Dataset(sourcing)
     wgi = xr.concat([wgi_mean(world, y) for y in range(first, last + 1)], dim="year", join="outer").mean("year")
@@ -276,20 +277,15 @@ def _trade_parameters(world: World, global_supply: xr.Dataset, members: list[str
     scope = np.where(rows["basis"].str.endswith("EU sourcing"), "sourcing", "global")
     published = rows.assign(scope=scope).set_index(["scope", *PAIR, "country"])["value"]
     published = published[~published.index.duplicated()]
-    shape = (global_supply.sizes["commodity"], global_supply.sizes["stage"], global_supply.sizes["country"])
-    coords = {"commodity": global_supply.commodity, "stage": global_supply.stage, "country": global_supply.country}
-    dims = ("commodity", "stage", "country")
+    shape = global_supply["share"]
     arrays = {}
     for name in ("global", "sourcing"):
         given = published.loc[name] if name in published.index.get_level_values(0) else published.iloc[:0]
-        array = xr.DataArray(np.full(shape, np.nan), dims=dims, coords=coords)
-        for (commodity, stage, country), value in given.items():
-            if commodity in coords["commodity"] and stage in coords["stage"] and country in coords["country"]:
-                array.loc[{"commodity": commodity, "stage": stage, "country": country}] = value
-        arrays[name] = array
+        empty = xr.full_like(shape, np.nan, dtype=float)
+        arrays[name] = given.to_xarray().reindex_like(shape).astype(float) if len(given) else empty
     t_global = arrays["global"].fillna(1.0)
     is_member = xr.DataArray(
-        [c in members for c in global_supply.country.values], dims="country", coords={"country": coords["country"]}
+        [c in members for c in global_supply.country.values], dims="country", coords={"country": shape.country}
     )
     t_sourcing = arrays["sourcing"].fillna(arrays["global"]).fillna(xr.where(is_member, MEMBER_T, 1.0))
     return t_global, t_sourcing
