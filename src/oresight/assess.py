@@ -260,20 +260,21 @@ def _trade_geopolrisk(world: World, importer: Importer, commodities, stages, yea
     if not items:
         return None, None, set(), []
     partners = sorted({p for i in items for p in i.imports["partner"]})
-    weights = xr.DataArray(
-        np.full((len(commodities), len(stages), len(partners)), np.nan),
-        dims=("commodity", "stage", "partner"),
-        coords={"commodity": list(commodities), "stage": list(stages), "partner": partners},
-    )
-    price = weights.isel(partner=0, drop=True).copy()
-    sources: set[str] = set()
+    frames, prices, sources = [], {}, set()
     for item in items:
-        q = item.imports.set_index("partner")["tonnes"].fillna(0.0)
+        q = item.imports["tonnes"].fillna(0.0)
         total = float(q.sum()) + item.domestic_production
-        at = {"commodity": item.material.commodity, "stage": item.material.stage}
-        weights.loc[{**at, "partner": list(q.index)}] = (q / total).to_numpy() if total else np.nan
-        price.loc[at] = float(item.imports["usd"].sum() / 1000 / q.sum()) if q.sum() else np.nan
+        at = (item.material.commodity, item.material.stage)
+        weight = q / total if total else q * np.nan
+        frames.append(
+            pd.DataFrame({"commodity": at[0], "stage": at[1], "partner": item.imports["partner"], "w": weight})
+        )
+        prices[at] = float(item.imports["usd"].sum() / 1000 / q.sum()) if q.sum() else np.nan
         sources.update(item.sources)
+    axes = {"commodity": list(commodities), "stage": list(stages)}
+    long = pd.concat(frames, ignore_index=True).set_index(["commodity", "stage", "partner"])["w"]
+    weights = long.to_xarray().reindex(**axes, partner=partners)
+    price = pd.Series(prices).rename_axis(["commodity", "stage"]).to_xarray().reindex(**axes)
     return weights, price, sources, []
 
 

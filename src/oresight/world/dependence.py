@@ -475,7 +475,13 @@ def _published(world: World, importer: Importer, commodity: str, stage: str, yea
     reporters = reporters_of(importer)
     if len(reporters) != 1:
         return None
-    rows = world.select(commodity=commodity, country=reporters[0], measure="net_import_reliance")
+    cache = world.__dict__.setdefault("_published_reliance", {})
+    if reporters[0] not in cache:  # the reporter's published reliance, by commodity, kept on the World
+        rows = world.select(country=reporters[0], measure="net_import_reliance")
+        cache[reporters[0]] = dict(tuple(rows.groupby("commodity")))
+    rows = cache[reporters[0]].get(commodity)
+    if rows is None:
+        return None
     found = calc_reliance_from_facts(rows, stage, year)
     if not found.attested:
         return None
