@@ -58,6 +58,10 @@ def main() -> None:
     )
     outside = frame[frame["ratio"].notna() & ~frame["ratio"].between(1 / 1.5, 1.5)]
     print("## Materials outside a factor of 1.5: their inputs\n")
+    print(
+        'The cause of each, compared with what the EU states for the material, is in docs/methods.md ("EU supply '
+        "risk\", comparison with the EU's published 2023 values).\n"
+    )
     print("| material | ratio | top supplier | EOL-RIR | SI_SR | production source | notes |")
     print("|---|---:|---|---:|---:|---|---|")
     for r in outside.sort_values("ratio").itertuples():
