@@ -136,7 +136,11 @@ def _by_reporter(world: World, measure: str, reporters: tuple[str, ...]) -> dict
 
 def _records_by_reporter(world: World, measure: str, reporters) -> dict[tuple[str, str], list[dict]]:
     """Facts of one measure for the reporters as records, grouped by (reporter, commodity)."""
-    return {key: rows.to_dict("records") for key, rows in _by_reporter(world, measure, reporters).items()}
+    rows = world.select(measure=measure, country=list(reporters))
+    grouped: dict[tuple[str, str], list[dict]] = {}
+    for record in rows.to_dict("records"):  # one conversion, then grouped: a conversion per group costs more
+        grouped.setdefault((str(record["country"]), str(record["commodity"])), []).append(record)
+    return grouped
 
 
 def _reliance(importer: Importer, commodities, stages, year, nir) -> tuple[xr.Dataset, set[str]]:
