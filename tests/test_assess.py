@@ -80,6 +80,9 @@ def test_explain_has_factors_contributions_and_sources(world):
     assert geopolrisk["version"].startswith("geopolrisk")
     ids = {s["id"] for s in detail["sources"]}
     assert {"wmd-2024", "geopolrisk-testcase-usa-2022"} <= ids
+    eu = stage["methods"]["eu"]  # factors are numbers (the web formats them); the supply basis is a note
+    assert all(v is None or isinstance(v, int | float) for v in eu["factors"].values())
+    assert "supply basis: GS+EU" in eu["notes"]
 
 
 def test_cli_geopolrisk_reproduction_json():

@@ -698,11 +698,14 @@ def explain(
 def _explain_method(method: str, inputs: Inputs, data: xr.Dataset, commodity: str, stage: str) -> dict:
     module = METHODS[method]
     row = data.sel(commodity=commodity, stage=stage)
-    factors = {
+    values = {
         k.removeprefix(f"{method}_"): _plain(row[k])
         for k in data.data_vars
         if k.startswith(f"{method}_") and not k.endswith(("_low", "_high"))
     }
+    # factors are numbers; a choice the method made (the EU's supply basis) is said in the notes
+    factors = {k: v for k, v in values.items() if not isinstance(v, str)}
+    choices = [f"{k.replace('_', ' ')}: {v}" for k, v in values.items() if isinstance(v, str)]
     result = {
         "name": module.NAME,
         "version": module.VERSION,
@@ -711,7 +714,7 @@ def _explain_method(method: str, inputs: Inputs, data: xr.Dataset, commodity: st
         "high": _plain(row[f"{method}_high"]),
         "factors": factors,
         "inputs": list(module.INPUTS),
-        "notes": list(inputs.weight_notes.get(commodity, [])),
+        "notes": [*choices, *inputs.weight_notes.get(commodity, [])],
     }
     if method == "geopolrisk" and commodity in inputs.weights.commodity.values:
         weights = inputs.weights.sel(commodity=commodity).dropna("partner")
