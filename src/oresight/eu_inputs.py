@@ -206,7 +206,7 @@ def _own_output(world: World, volumes: pd.DataFrame, members, last: int, notes: 
     as_of = as_of.assign(tonnes=as_of["share"] * as_of["world_total"] * as_of["unit"].map(_TONNES).fillna(1.0))
     for (commodity, stage), year in as_of.groupby(PAIR)["year"].first().items():
         notes.setdefault((commodity, stage), []).append(f"EU method: the importer's output of {int(year)}")
-    rows = pd.concat([volumes, as_of], ignore_index=True)
+    rows = pd.concat([f for f in (volumes, as_of) if len(f)], ignore_index=True) if len(volumes) else as_of
     own = rows[rows["country"].isin(members)].groupby([*PAIR, "country"])["tonnes"].sum()
     return own, covered | set(zip(as_of["commodity"], as_of["stage"], strict=True))
 

@@ -121,6 +121,23 @@ def _median_estimate(central: np.ndarray, estimate: np.ndarray) -> float:
     return float(np.median(values)) if values.size else math.nan
 
 
+#: the columns of :func:`calc_volume_shares`
+VOLUME_SHARE_COLUMNS = [
+    "commodity",
+    "stage",
+    "country",
+    "share",
+    "low",
+    "high",
+    "year",
+    "method",
+    "unit",
+    "basis",
+    "world_total",
+    "source",
+]
+
+
 def calc_volume_shares(
     facts: pd.DataFrame, year: int | None, preference: dict[tuple[str, str], tuple[str, ...]]
 ) -> pd.DataFrame:
@@ -150,6 +167,8 @@ def calc_volume_shares_by_year(
     >>> shares = calc_volume_shares_by_year(facts, [2020, 2021], {})
     >>> list(zip(shares["as_of"], shares["year"], shares["share"]))  # 2019's shares stand in for 2020
     [(2020, 2019, 0.5), (2021, 2021, 0.8)]
+    >>> len(calc_volume_shares_by_year(facts, [2030], {}, exact=True))  # no volumes that year: no shares
+    0
     """
     rows = _stated_production(facts)
     frames = [(rows[rows["year"] == y] if exact else _rows_as_of(rows, y)).assign(as_of=y) for y in years]
@@ -188,6 +207,9 @@ def _rows_as_of(rows: pd.DataFrame, year: int | None) -> pd.DataFrame:
 def _shares_from_rows(rows: pd.DataFrame, pair: list[str], preference: dict) -> pd.DataFrame:
     """Shares per ``pair`` (commodity and stage, and any key before them) from production rows already chosen
     as of a year: the latest year, the preferred series, its main basis, parts of a country summed."""
+    keys = [k for k in pair if k not in ("commodity", "stage")]
+    if rows.empty:  # no volumes (a year beyond the data): no shares
+        return pd.DataFrame(columns=[*keys, *VOLUME_SHARE_COLUMNS])
     rows = rows[rows["year"] == rows.groupby(pair)["year"].transform("max")]
     rank = [
         preference.get((c, st), ()).index(se) if se in preference.get((c, st), ()) else 99
@@ -219,29 +241,12 @@ def _shares_from_rows(rows: pd.DataFrame, pair: list[str], preference: dict) -> 
     out = grouped[~is_world].join(denominator, on=pair, how="inner")
     out = out[out["world_total"] > 0]
     share = out["value"] / out["world_total"]
-    keys = [k for k in pair if k not in ("commodity", "stage")]
     return out.assign(
         share=share,
         low=(out["low"] / out["world_total"]).fillna(share),
         high=(out["high"] / out["world_total"]).fillna(share),
         method="volumes",
-    )[
-        [
-            *keys,
-            "commodity",
-            "stage",
-            "country",
-            "share",
-            "low",
-            "high",
-            "year",
-            "method",
-            "unit",
-            "basis",
-            "world_total",
-            "source",
-        ]
-    ].reset_index(drop=True)
+    )[[*keys, *VOLUME_SHARE_COLUMNS]].reset_index(drop=True)
 
 
 def one_basis_per_country(rows: pd.DataFrame) -> pd.DataFrame:
