@@ -224,6 +224,8 @@ def member_trade(world: World, members: tuple[str, ...], since: int | None = Non
 def _query_member_trade(world: World, members: tuple[str, ...], since: int | None) -> pd.DataFrame:
     import duckdb
 
+    from oresight.io.tradeflows import TRADE_COLUMNS  # here: the importers' package is slow to import
+
     marks = ", ".join("?" for _ in members)
     columns = ", ".join(TRADE_COLUMNS)
     frames = []
