@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from oresight.simulate import parse_scenario, simulate
-from oresight.simulate.plan import calc_ramp, calc_window
+from oresight.simulate.draws import calc_ramp, calc_window
 
 USA_FROM_CHN = 4.5 / 12  # t a month of refined cobalt the toy US buys from China
 

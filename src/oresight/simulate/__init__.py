@@ -10,7 +10,7 @@ True
 True
 
 The structure (:mod:`.scenario`) is declared apart from the data that fill it (:mod:`.baseline`, calibrated
-from the World); :mod:`.plan` draws every uncertain number, :mod:`.engine` runs the months, :mod:`.result`
+from the World); :mod:`.draws` draws every uncertain number, :mod:`.engine` runs the months, :mod:`.result`
 shapes and checks the output and :mod:`.explain` attributes shortfalls to shocks.
 """
 
@@ -26,9 +26,9 @@ import xarray as xr
 
 from oresight.errors import OresightError
 from oresight.simulate.baseline import Baseline, calibrate
+from oresight.simulate.draws import make_draws
 from oresight.simulate.engine import run
 from oresight.simulate.explain import attribute
-from oresight.simulate.plan import make_plan
 from oresight.simulate.result import CommodityRun, assemble, check_mass_balance, summarise
 from oresight.simulate.scenario import (
     Scenario,
@@ -155,9 +155,9 @@ def simulate(
         baseline = calibrate(
             world, commodity, resolved, scenario.base_year, extra_nodes=_named_nodes(scenario, world, indices)
         )
-        plan = make_plan(scenario, baseline, world.tax, indices)
-        runs.append(CommodityRun(baseline, plan, run(baseline, plan, progress=tick)))
-    notes = [note for r in runs for note in [*r.baseline.notes, *r.plan.notes]]
+        draws = make_draws(scenario, baseline, world.tax, indices)
+        runs.append(CommodityRun(baseline, draws, run(baseline, draws, progress=tick)))
+    notes = [note for r in runs for note in [*r.baseline.notes, *r.draws.notes]]
     dataset = assemble(runs, list(world.tax.stages), _attrs(scenario, world, runs, notes))
     causes = attribute(runs) if explain else None
     if explain:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from oresight.simulate.baseline import Baseline
-from oresight.simulate.plan import Plan
+from oresight.simulate.draws import Draws
 
 __all__ = ["BALANCE_TERMS", "Raw", "run"]
 
@@ -55,24 +55,24 @@ class Raw:
     stock_release: np.ndarray  # [J, H, S]
 
 
-def _caps(baseline: Baseline, plan: Plan, t: int, active: list) -> np.ndarray:
+def _caps(baseline: Baseline, draws: Draws, t: int, active: list) -> np.ndarray:
     """Capacity factor of every stage and node this month, [K, S, N]."""
-    caps = np.ones((len(baseline.stages), plan.samples, len(baseline.nodes)))
+    caps = np.ones((len(baseline.stages), draws.samples, len(baseline.nodes)))
     for piece in active:
         if piece.kind == "production_outage":
             caps[piece.stage, :, piece.node] *= 1 - piece.strength * piece.profile[:, t]
     return np.clip(caps, 0.0, 1.0)
 
 
-def _deliveries(baseline: Baseline, plan: Plan, k: int, t: int, output_factor: np.ndarray, active: list):
+def _deliveries(baseline: Baseline, draws: Draws, k: int, t: int, output_factor: np.ndarray, active: list):
     """What each node receives from producers this month [S, N] and what restrictions withhold [S]."""
     flows = baseline.imports[k]  # [consumer, producer]
     received = baseline.own[k][None, :] * output_factor + output_factor @ flows.T
     restrictions = [p for p in active if p.kind == "export_restriction" and p.stage == k]
     if not restrictions:
-        return received, np.zeros(plan.samples)
+        return received, np.zeros(draws.samples)
     reached = np.flatnonzero(np.any([p.weights > 0 for p in restrictions], axis=0))
-    remaining = np.ones((plan.samples, len(baseline.nodes), len(reached)))
+    remaining = np.ones((draws.samples, len(baseline.nodes), len(reached)))
     for piece in restrictions:
         blocked = (piece.strength * piece.profile[:, t])[:, None, None]
         remaining *= 1 - blocked * piece.targets[None, :, None] * piece.weights[reached][None, None, :]
@@ -81,13 +81,13 @@ def _deliveries(baseline: Baseline, plan: Plan, k: int, t: int, output_factor: n
     return received - withheld, withheld.sum(axis=1)
 
 
-def _demand(baseline: Baseline, plan: Plan, k: int, t: int, price: np.ndarray, active: list) -> np.ndarray:
+def _demand(baseline: Baseline, draws: Draws, k: int, t: int, price: np.ndarray, active: list) -> np.ndarray:
     """Final demand this month [S, N]."""
-    factor = np.ones((plan.samples, len(baseline.nodes)))
+    factor = np.ones((draws.samples, len(baseline.nodes)))
     for piece in active:
         if piece.kind == "demand_shock" and piece.stage == k:
             factor *= 1 + (piece.strength * piece.profile[:, t])[:, None] * piece.targets[None, :]
-    response = price ** plan.elasticity[k, :, t]
+    response = price ** draws.elasticity[k, :, t]
     return baseline.final_demand[k][None, :] * factor * response[:, None]
 
 
@@ -104,10 +104,10 @@ def _fill(gap: np.ndarray, pool: np.ndarray) -> np.ndarray:
     return gap * np.minimum(ratio, 1.0)[:, None]
 
 
-def _add_supplies(plan: Plan, k: int, t: int, need: np.ndarray, available: np.ndarray, terms: dict) -> np.ndarray:
+def _add_supplies(draws: Draws, k: int, t: int, need: np.ndarray, available: np.ndarray, terms: dict) -> np.ndarray:
     """Recycling goes to its country; new capacity serves its country first. Returns new capacity left [S]."""
-    left = np.zeros(plan.samples)
-    for supply in plan.supplies:
+    left = np.zeros(draws.samples)
+    for supply in draws.supplies:
         if supply.stage != k:
             continue
         amount = supply.monthly[:, t]
@@ -121,10 +121,10 @@ def _add_supplies(plan: Plan, k: int, t: int, need: np.ndarray, available: np.nd
     return left
 
 
-def _reroute(b: Baseline, plan: Plan, k: int, t: int, need, available, new_left, spare_left, terms) -> np.ndarray:
+def _reroute(b: Baseline, draws: Draws, k: int, t: int, need, available, new_left, spare_left, terms) -> np.ndarray:
     """Fill gaps from leftover new capacity and spare capacity, pro rata; returns spare capacity left [S].
     Beyond the first stage, spare output runs only on spare output left upstream."""
-    spare = (plan.spare[k] * b.production[k][None, :]).sum(axis=1) * plan.ramp[k, :, t]
+    spare = (draws.spare[k] * b.production[k][None, :]).sum(axis=1) * draws.ramp[k, :, t]
     if k > 0 and b.coefficient[k] > 0:
         spare = np.minimum(spare, spare_left / b.coefficient[k])
     rerouted = _fill(np.maximum(need - available, 0.0), new_left + spare)
@@ -146,10 +146,10 @@ def _charge_upstream(balance: np.ndarray, coefficient: np.ndarray, k: int, t: in
         balance[BALANCE_TERMS.index("intermediate_use"), upstream, t] += feed
 
 
-def _release(plan: Plan, k: int, t: int, need, available, levels: np.ndarray, raw: Raw) -> np.ndarray:
+def _release(draws: Draws, k: int, t: int, need, available, levels: np.ndarray, raw: Raw) -> np.ndarray:
     """Stockpile releases to their holders: what they lack (on_shortfall) or a set amount (fixed). Returns [S]."""
-    released = np.zeros(plan.samples)
-    for j, stockpile in enumerate(plan.stockpiles):
+    released = np.zeros(draws.samples)
+    for j, stockpile in enumerate(draws.stockpiles):
         if stockpile.stage != k or stockpile.rule == "none":
             continue
         holders = stockpile.nodes[None, :]
@@ -167,14 +167,14 @@ def _release(plan: Plan, k: int, t: int, need, available, levels: np.ndarray, ra
     return released
 
 
-def _price_index(plan: Plan, need: np.ndarray, available: np.ndarray) -> np.ndarray:
+def _price_index(draws: Draws, need: np.ndarray, available: np.ndarray) -> np.ndarray:
     """(1 - tightness) ** (1 / elasticity), capped; tightness = unmet share of all needs at the stage."""
     total = need.sum(axis=1)
     unmet = np.maximum(need - available, 0.0).sum(axis=1)
     tightness = np.divide(unmet, total, out=np.zeros_like(total), where=total > 0)
     with np.errstate(divide="ignore"):
-        index = np.power(np.maximum(1 - tightness, 1e-12), 1 / plan.price_elasticity)
-    return np.minimum(index, plan.price_cap)
+        index = np.power(np.maximum(1 - tightness, 1e-12), 1 / draws.price_elasticity)
+    return np.minimum(index, draws.price_cap)
 
 
 @dataclass
@@ -185,24 +185,24 @@ class _State:
     importers: list[int]
 
 
-def _stage(b: Baseline, plan: Plan, state: _State, k: int, t: int, caps, input_share, spare_left, active):
+def _stage(b: Baseline, draws: Draws, state: _State, k: int, t: int, caps, input_share, spare_left, active):
     """One stage in one month; returns the share of their needs each node got, and spare capacity left."""
     output_factor = caps[k] * input_share
-    received, withheld = _deliveries(b, plan, k, t, output_factor, active)
-    demand = _demand(b, plan, k, t, state.price[k], active)
+    received, withheld = _deliveries(b, draws, k, t, output_factor, active)
+    demand = _demand(b, draws, k, t, state.price[k], active)
     last = k + 1 == len(b.stages)
     planned = 0.0 if last else b.coefficient[k + 1] * b.production[k + 1][None, :] * caps[k + 1]
     need = demand + planned
     available = received.copy()
     terms = {
-        "new_capacity": np.zeros(plan.samples),
-        "recycled": np.zeros(plan.samples),
-        "spare_output": np.zeros(plan.samples),
+        "new_capacity": np.zeros(draws.samples),
+        "recycled": np.zeros(draws.samples),
+        "spare_output": np.zeros(draws.samples),
     }
-    new_left = _add_supplies(plan, k, t, need, available, terms)
-    spare_left = _reroute(b, plan, k, t, need, available, new_left, spare_left, terms)
+    new_left = _add_supplies(draws, k, t, need, available, terms)
+    spare_left = _reroute(b, draws, k, t, need, available, new_left, spare_left, terms)
     _charge_upstream(state.raw.balance, b.coefficient, k, t, terms["upstream_spare"])
-    released = _release(plan, k, t, need, available, state.levels, state.raw)
+    released = _release(draws, k, t, need, available, state.levels, state.raw)
     ratio = np.divide(available, need, out=np.ones_like(need), where=need > 0)
     # round-off in the flow sums must not show up as a shortfall of 1e-16 t when nothing is missing
     served = np.where(ratio > 1 - 1e-12, 1.0, ratio)
@@ -218,20 +218,20 @@ def _stage(b: Baseline, plan: Plan, state: _State, k: int, t: int, caps, input_s
     state.raw.demand[k, :, t] = demand[:, rows].T
     state.raw.consumed[k, :, t] = final_use[:, rows].T
     state.raw.shortfall[k, :, t] = (demand - final_use)[:, rows].T
-    state.price[k] = state.raw.price[k, t] = _price_index(plan, need, available)
+    state.price[k] = state.raw.price[k, t] = _price_index(draws, need, available)
     return served, spare_left
 
 
 def run(
     baseline: Baseline,
-    plan: Plan,
+    draws: Draws,
     *,
     disabled: frozenset[int] = frozenset(),
     progress: Callable[[int], None] | None = None,
 ) -> Raw:
     """Simulate one commodity. ``disabled``: indices of shock pieces to leave out (for attribution)."""
-    b, S, H = baseline, plan.samples, plan.horizon
-    K, N, J, M = len(b.stages), len(b.nodes), len(plan.stockpiles), len(b.importers)
+    b, S, H = baseline, draws.samples, draws.horizon
+    K, N, J, M = len(b.stages), len(b.nodes), len(draws.stockpiles), len(b.importers)
     raw = Raw(
         demand=np.zeros((K, M, H, S)),
         consumed=np.zeros((K, M, H, S)),
@@ -241,15 +241,15 @@ def run(
         stock_level=np.zeros((J, H, S)),
         stock_release=np.zeros((J, H, S)),
     )
-    levels = np.array([s.level for s in plan.stockpiles]).reshape(J, S).copy()
+    levels = np.array([s.level for s in draws.stockpiles]).reshape(J, S).copy()
     state = _State(raw, levels, np.ones((K, S)), [b.index(i) for i in b.importers])
-    pieces = [p for i, p in enumerate(plan.pieces) if i not in disabled]
+    pieces = [p for i, p in enumerate(draws.pieces) if i not in disabled]
     for t in range(H):
         active = [p for p in pieces if p.profile[:, t].any()]
-        caps = _caps(b, plan, t, active)
+        caps = _caps(b, draws, t, active)
         input_share, spare_left = np.ones((S, N)), np.zeros(S)
         for k in range(K):
-            input_share, spare_left = _stage(b, plan, state, k, t, caps, input_share, spare_left, active)
+            input_share, spare_left = _stage(b, draws, state, k, t, caps, input_share, spare_left, active)
         raw.stock_level[:, t] = state.levels
         if progress is not None:
             progress(1)

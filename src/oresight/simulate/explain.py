@@ -30,16 +30,16 @@ def attribute(runs: list[CommodityRun]) -> dict[str, list[dict]]:
     """Per importer, the shocks behind its shortfall: shock index, label, stage, node, tonnes and share."""
     causes: dict[str, list[dict]] = {}
     for commodity_run in runs:
-        b, plan = commodity_run.baseline, commodity_run.plan
+        b, draws = commodity_run.baseline, commodity_run.draws
         totals = [_cumulative(commodity_run.raw, b, i) for i in range(len(b.importers))]
-        without = [run(b, plan, disabled=frozenset({p})) for p in range(len(plan.pieces))]
+        without = [run(b, draws, disabled=frozenset({p})) for p in range(len(draws.pieces))]
         for i, importer in enumerate(b.importers):
             raw_effect = np.array([max(totals[i] - _cumulative(w, b, i), 0.0) for w in without])
             if totals[i] <= 0 or raw_effect.sum() <= 0:
                 continue
             shares = raw_effect / raw_effect.sum()
             entries = causes.setdefault(importer, [])
-            for piece, share in zip(plan.pieces, shares, strict=True):
+            for piece, share in zip(draws.pieces, shares, strict=True):
                 if share <= 0:
                     continue
                 entries.append(

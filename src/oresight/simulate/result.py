@@ -22,8 +22,8 @@ import numpy as np
 import xarray as xr
 
 from oresight.simulate.baseline import Baseline
+from oresight.simulate.draws import Draws
 from oresight.simulate.engine import BALANCE_TERMS, Raw
-from oresight.simulate.plan import Plan
 
 __all__ = ["PERCENTILES", "CommodityRun", "assemble", "check_mass_balance", "empty_month", "percentiles", "summarise"]
 
@@ -35,7 +35,7 @@ USE_TERMS = ("final_use", "intermediate_use", "surplus", "withheld")
 @dataclass
 class CommodityRun:
     baseline: Baseline
-    plan: Plan
+    draws: Draws
     raw: Raw
 
 
@@ -44,7 +44,7 @@ def _sector_split(run: CommodityRun) -> np.ndarray:
     Stages where no importer has final demand are left at zero without computing them."""
     b, raw = run.baseline, run.raw
     share = b.sector_share  # [K, I, G]
-    priority = run.plan.priority
+    priority = run.draws.priority
     first = (share * priority).sum(axis=2)  # [K, I]
     others = (share * ~priority).sum(axis=2)
     weight_first = np.divide(share * priority, first[..., None], out=np.zeros_like(share), where=first[..., None] > 0)
@@ -61,7 +61,7 @@ def _sector_split(run: CommodityRun) -> np.ndarray:
 
 
 def _commodity_dataset(run: CommodityRun, stage_order: list[str]) -> xr.Dataset:
-    b, raw, plan = run.baseline, run.raw, run.plan
+    b, raw, draws = run.baseline, run.raw, run.draws
     rows = [b.index(i) for i in b.importers]
     stages = list(b.stages)
     cube = ("importer", "stage", "month", "sample")
@@ -74,16 +74,16 @@ def _commodity_dataset(run: CommodityRun, stage_order: list[str]) -> xr.Dataset:
     data["price_index"] = (("stage", "month", "sample"), raw.price)
     for t, term in enumerate(BALANCE_TERMS):
         data[term] = (("stage", "month", "sample"), raw.balance[t])
-    held = plan.stockpiles
+    held = draws.stockpiles
     data["stockpile_level"] = (("stockpile", "month", "sample"), raw.stock_level)
     data["stockpile_release"] = (("stockpile", "month", "sample"), raw.stock_release)
     data["stockpile_initial"] = (
         ("stockpile", "sample"),
-        np.array([s.level for s in held]).reshape(len(held), plan.samples),
+        np.array([s.level for s in held]).reshape(len(held), draws.samples),
     )
     data["stockpile_cover"] = (
         ("stockpile", "sample"),
-        np.array([s.cover for s in held]).reshape(len(held), plan.samples),
+        np.array([s.cover for s in held]).reshape(len(held), draws.samples),
     )
     ds = xr.Dataset(
         data,
@@ -91,8 +91,8 @@ def _commodity_dataset(run: CommodityRun, stage_order: list[str]) -> xr.Dataset:
             "importer": list(b.importers),
             "stage": stages,
             "sector": list(b.sectors),
-            "month": np.arange(1, plan.horizon + 1),
-            "sample": np.arange(plan.samples),
+            "month": np.arange(1, draws.horizon + 1),
+            "sample": np.arange(draws.samples),
             "stockpile": [s.name for s in held],
             "stockpile_holder": ("stockpile", [s.holder for s in held]),
             "stockpile_nodes": ("stockpile", [",".join(np.array(b.nodes)[s.nodes]) for s in held]),

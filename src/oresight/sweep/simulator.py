@@ -18,7 +18,7 @@ import numpy as np
 from oresight.errors import OresightError
 from oresight.simulate import Baseline, calibrate, parse_scenario
 from oresight.simulate.engine import run
-from oresight.simulate.plan import make_plan
+from oresight.simulate.draws import make_draws
 from oresight.simulate.result import percentiles
 from oresight.sweep.grid import Disruption
 from oresight.sweep.spec import Sweep, SweepError
@@ -206,7 +206,7 @@ def _simulated(world: World, baseline: Baseline, sweep: Sweep, d: Disruption, re
     """The importer rows of one disruption run on the baseline, or why it could not run."""
     try:
         scenario = parse_scenario(scenario_of(sweep, d, responses), f"sweep {sweep.name}, scenario {d.id}")
-        raw = run(baseline, make_plan(scenario, baseline, world.tax, [0]))
+        raw = run(baseline, make_draws(scenario, baseline, world.tax, [0]))
     except OresightError as exc:
         return [], str(exc)
     return _importer_rows(baseline, raw), None

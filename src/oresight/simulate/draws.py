@@ -21,7 +21,7 @@ from oresight.simulate.scenario import (
 )
 from oresight.taxonomy import Taxonomy
 
-__all__ = ["Plan", "ShockPiece", "StockpilePlan", "SupplyPlan", "calc_ramp", "calc_window", "make_plan"]
+__all__ = ["Draws", "ShockPiece", "StockpileDraw", "SupplyDraw", "calc_ramp", "calc_window", "make_draws"]
 
 
 @dataclass
@@ -40,7 +40,7 @@ class ShockPiece:
 
 
 @dataclass
-class StockpilePlan:
+class StockpileDraw:
     name: str
     holder: str
     stage: int
@@ -53,7 +53,7 @@ class StockpilePlan:
 
 
 @dataclass
-class SupplyPlan:
+class SupplyDraw:
     kind: str  # recycling | new_capacity
     name: str
     stage: int
@@ -62,13 +62,13 @@ class SupplyPlan:
 
 
 @dataclass
-class Plan:
+class Draws:
     commodity: str
     samples: int
     horizon: int
     pieces: list[ShockPiece]
-    stockpiles: list[StockpilePlan]
-    supplies: list[SupplyPlan]
+    stockpiles: list[StockpileDraw]
+    supplies: list[SupplyDraw]
     spare: np.ndarray  # [K, S, N] spare output as a share of normal output, 0 where not eligible
     ramp: np.ndarray  # [K, S, H] share of spare capacity available each month
     elasticity: np.ndarray  # [K, S, H] demand elasticity to the price index (0 = none)
@@ -115,7 +115,7 @@ def calc_ramp(start: np.ndarray, ramp: np.ndarray, horizon: int) -> np.ndarray:
 
 
 # -- resolution ---------------------------------------------------------------------------------------------
-class _Planner:
+class _Drawer:
     def __init__(self, scenario: Scenario, baseline: Baseline, tax: Taxonomy, origin: str):
         self.scenario, self.baseline, self.tax, self.origin = scenario, baseline, tax, origin
         self.samples, self.horizon, self.seed = scenario.samples, scenario.horizon_months, scenario.seed
@@ -257,7 +257,7 @@ class _Planner:
         return np.divide(from_exporter, use, out=np.zeros_like(use), where=use > 0)
 
     # responses
-    def stockpile(self, index: int, spec: Stockpile) -> StockpilePlan:
+    def stockpile(self, index: int, spec: Stockpile) -> StockpileDraw:
         path = f"responses.stockpiles[{index}]"
         stage = self.stages([spec.stage], f"{path}.stage")[0]
         if spec.holder == "all":
@@ -289,7 +289,7 @@ class _Planner:
         )
         cover = level / monthly_use if monthly_use > 0 else np.full(self.samples, np.inf)
         name = spec.name or f"{label} {self.baseline.stages[stage]}"
-        return StockpilePlan(
+        return StockpileDraw(
             name,
             label,
             stage,
@@ -301,7 +301,7 @@ class _Planner:
             cover,
         )
 
-    def supply(self, kind: str, index: int, spec: Supply) -> SupplyPlan:
+    def supply(self, kind: str, index: int, spec: Supply) -> SupplyDraw:
         path = f"responses.{kind}[{index}]"
         stage = self.stages([spec.stage], f"{path}.stage")[0]
         node = self.node(spec.country, f"{path}.country")
@@ -318,7 +318,7 @@ class _Planner:
             )
         )
         name = spec.name or f"{kind.replace('_', ' ')} {self.baseline.nodes[node]} {self.baseline.stages[stage]}"
-        return SupplyPlan(kind, name, stage, node, monthly)
+        return SupplyDraw(kind, name, stage, node, monthly)
 
     def rerouting(self, pieces: list[ShockPiece], first_start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         k_count, n = len(self.baseline.stages), len(self.baseline.nodes)
@@ -381,39 +381,39 @@ class _Planner:
         return np.min(starts, axis=0) if starts else np.full(self.samples, np.inf)
 
 
-def make_plan(
+def make_draws(
     scenario: Scenario, baseline: Baseline, tax: Taxonomy, shock_indices: list[int], origin: str = "scenario"
-) -> Plan:
+) -> Draws:
     """Resolve and draw everything a run of one commodity needs."""
-    planner = _Planner(scenario, baseline, tax, origin)
-    pieces = planner.pieces(shock_indices)
+    drawer = _Drawer(scenario, baseline, tax, origin)
+    pieces = drawer.pieces(shock_indices)
     responses = scenario.responses
     commodity = baseline.commodity
 
     def mine(spec, path) -> bool:
-        return planner._commodity(spec.commodity, f"{path}.commodity") == commodity
+        return drawer._commodity(spec.commodity, f"{path}.commodity") == commodity
 
     stockpiles = [
-        planner.stockpile(i, s) for i, s in enumerate(responses.stockpiles) if mine(s, f"responses.stockpiles[{i}]")
+        drawer.stockpile(i, s) for i, s in enumerate(responses.stockpiles) if mine(s, f"responses.stockpiles[{i}]")
     ]
     supplies = [
-        planner.supply(kind, i, s)
+        drawer.supply(kind, i, s)
         for kind in ("recycling", "new_capacity")
         for i, s in enumerate(getattr(responses, kind))
         if mine(s, f"responses.{kind}[{i}]")
     ]
-    first_start = planner.first_start(pieces)
-    spare, ramp = planner.rerouting(pieces, first_start)
+    first_start = drawer.first_start(pieces)
+    spare, ramp = drawer.rerouting(pieces, first_start)
     sectors = baseline.sectors
     priority = np.zeros(len(sectors), dtype=bool)
     for i, name in enumerate(responses.priority_sectors):
         try:
             sector = tax.sector(name)
         except OresightError as exc:
-            raise planner.error(f"responses.priority_sectors[{i}]", str(exc)) from None
+            raise drawer.error(f"responses.priority_sectors[{i}]", str(exc)) from None
         if sector in sectors:
             priority[sectors.index(sector)] = True
-    return Plan(
+    return Draws(
         commodity=commodity,
         samples=scenario.samples,
         horizon=scenario.horizon_months,
@@ -422,9 +422,9 @@ def make_plan(
         supplies=supplies,
         spare=spare,
         ramp=ramp,
-        elasticity=planner.elasticity(first_start),
-        price_elasticity=planner.draw(scenario.price.elasticity, "price.elasticity"),
+        elasticity=drawer.elasticity(first_start),
+        price_elasticity=drawer.draw(scenario.price.elasticity, "price.elasticity"),
         price_cap=scenario.price.max_index,
         priority=priority,
-        notes=planner.notes,
+        notes=drawer.notes,
     )
