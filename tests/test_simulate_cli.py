@@ -157,3 +157,18 @@ def test_joint_stockpile_counts_for_both_members_and_defence_is_served_first(tmp
         sectors = entry["commodities"]["rare-earths"]["by_sector_p50"]
         assert sectors["ev-traction"] > 0
     assert out["importers"]["USA"]["commodities"]["rare-earths"]["by_sector_p50"]["defence"] == 0
+
+
+def test_a_scenario_with_two_commodities_and_a_stockpile_runs(tmp_path):
+    path = tmp_path / "ga-ge-with-stock.yaml"
+    path.write_text(
+        "extends: cn-2024-12-ga-ge-sb-us-ban\n"
+        "name: ga-ge-with-stock\n"
+        "responses:\n"
+        "  stockpiles:\n"
+        "    - {holder: USA, commodity: gallium, stage: refining, tonnes: 5}\n"
+    )
+    out = run_json("simulate", str(path), "--samples", "40", "--no-save", "--no-explain")
+    (stockpile,) = out["stockpiles"]
+    assert stockpile["commodity"] == "gallium" and stockpile["released_t"]["p50"] == pytest.approx(5.0)
+    assert out["importers"]["USA"]["stockpile_empty_month"]["share_of_samples_empty"] == 1.0

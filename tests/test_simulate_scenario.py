@@ -205,3 +205,22 @@ def test_apply_settings_leaves_the_input_untouched():
     data = {"name": "x", "parameters": {"commodity": "cobalt"}}
     changed = apply_settings(data, ["commodity=nickel"])
     assert data["parameters"]["commodity"] == "cobalt" and changed["parameters"]["commodity"] == "nickel"
+
+
+def test_seed_beyond_64_bits_and_too_many_shocks_are_clean_errors():
+    with pytest.raises(ScenarioError, match=r"seed: Input should be less than or equal to 9223372036854775807"):
+        parse_scenario({**MINIMAL, "seed": 2**63})
+    assert parse_scenario({**MINIMAL, "seed": 2**63 - 1}).seed == 2**63 - 1
+    with pytest.raises(ScenarioError, match=r"shocks: List should have at most 50 items"):
+        parse_scenario({**MINIMAL, "shocks": MINIMAL["shocks"] * 600})
+
+
+@pytest.mark.parametrize(
+    ("importers", "expected"),
+    [(["US", "USA"], r"importers\[1\].*'USA' is the same importer as importers\[0\]"), (["US+JP", "JP"], "overlaps")],
+)
+def test_an_importer_named_twice_is_a_clean_error(toy_world, importers, expected):
+    from oresight.simulate import check_scenario
+
+    with pytest.raises(ScenarioError, match=expected):
+        check_scenario(parse_scenario({**MINIMAL, "importers": importers}), toy_world)

@@ -172,7 +172,24 @@ def check_scenario(scenario: Scenario, world: World):
     if not scenario.shocks:
         raise ScenarioError("the scenario has no shocks", field="shocks", expected="at least one shock")
     resolved = [_importer(world, name, i) for i, name in enumerate(scenario.importers)]
+    _check_distinct(scenario.importers, resolved)
     return resolved, _resolve_commodities(scenario, world)
+
+
+def _check_distinct(names: list[str], importers: list) -> None:
+    """Each country may be studied once: as itself or as a member of one bloc (a node owns its members)."""
+    owner: dict[str, int] = {}
+    for index, importer in enumerate(importers):
+        for member in importer.members:
+            if member in owner:
+                first = owner[member]
+                what = "is the same importer as" if importer.label == importers[first].label else "overlaps"
+                raise ScenarioError(
+                    f"{names[index]!r} {what} importers[{first}] ({names[first]!r}): {member} would be counted twice",
+                    field=f"importers[{index}]",
+                    expected="each country once, alone or in one bloc",
+                )
+            owner[member] = index
 
 
 def _importer(world: World, name: str, index: int):

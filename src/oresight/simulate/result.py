@@ -74,17 +74,6 @@ def _commodity_dataset(run: CommodityRun, stage_order: list[str]) -> xr.Dataset:
     data["price_index"] = (("stage", "month", "sample"), raw.price)
     for t, term in enumerate(BALANCE_TERMS):
         data[term] = (("stage", "month", "sample"), raw.balance[t])
-    held = draws.stockpiles
-    data["stockpile_level"] = (("stockpile", "month", "sample"), raw.stock_level)
-    data["stockpile_release"] = (("stockpile", "month", "sample"), raw.stock_release)
-    data["stockpile_initial"] = (
-        ("stockpile", "sample"),
-        np.array([s.level for s in held]).reshape(len(held), draws.samples),
-    )
-    data["stockpile_cover"] = (
-        ("stockpile", "sample"),
-        np.array([s.cover for s in held]).reshape(len(held), draws.samples),
-    )
     ds = xr.Dataset(
         data,
         coords={
@@ -93,33 +82,50 @@ def _commodity_dataset(run: CommodityRun, stage_order: list[str]) -> xr.Dataset:
             "sector": list(b.sectors),
             "month": np.arange(1, draws.horizon + 1),
             "sample": np.arange(draws.samples),
-            "stockpile": [s.name for s in held],
-            "stockpile_holder": ("stockpile", [s.holder for s in held]),
-            "stockpile_nodes": ("stockpile", [",".join(np.array(b.nodes)[s.nodes]) for s in held]),
-            "stockpile_commodity": ("stockpile", [b.commodity] * len(held)),
-            "stockpile_stage": ("stockpile", [b.stages[s.stage] for s in held]),
         },
     )
-    stockpile_vars = [v for v in ds.data_vars if str(v).startswith("stockpile")]
-    chain = ds.drop_vars(stockpile_vars).expand_dims(commodity=[b.commodity])
+    chain = ds.expand_dims(commodity=[b.commodity])
     per_stage = {"unit": list(b.units), "basis": list(b.bases), "content": b.content}
-    chain = chain.assign_coords({name: (("commodity", "stage"), [values]) for name, values in per_stage.items()})
-    return chain, ds[stockpile_vars]
+    return chain.assign_coords({name: (("commodity", "stage"), [values]) for name, values in per_stage.items()})
+
+
+def _stockpile_dataset(runs: list[CommodityRun]) -> xr.Dataset:
+    """Stockpiles of every commodity's run along one ``stockpile`` dimension, with their holder, nodes, commodity
+    and stage as coordinates."""
+    held = [(run, s) for run in runs for s in run.draws.stockpiles]
+    samples, horizon = runs[0].draws.samples, runs[0].draws.horizon
+    level = [run.raw.stock_level[j] for run in runs for j in range(len(run.draws.stockpiles))]
+    release = [run.raw.stock_release[j] for run in runs for j in range(len(run.draws.stockpiles))]
+    shape = (len(held), horizon, samples)
+    return xr.Dataset(
+        {
+            "stockpile_level": (("stockpile", "month", "sample"), np.array(level).reshape(shape)),
+            "stockpile_release": (("stockpile", "month", "sample"), np.array(release).reshape(shape)),
+            "stockpile_initial": (("stockpile", "sample"), np.array([s.level for _, s in held]).reshape(shape[::2])),
+            "stockpile_cover": (("stockpile", "sample"), np.array([s.cover for _, s in held]).reshape(shape[::2])),
+        },
+        coords={
+            "month": np.arange(1, horizon + 1),
+            "sample": np.arange(samples),
+            "stockpile": [s.name for _, s in held],
+            "stockpile_holder": ("stockpile", [s.holder for _, s in held]),
+            "stockpile_nodes": ("stockpile", [",".join(np.array(r.baseline.nodes)[s.nodes]) for r, s in held]),
+            "stockpile_commodity": ("stockpile", [r.baseline.commodity for r, _ in held]),
+            "stockpile_stage": ("stockpile", [r.baseline.stages[s.stage] for r, s in held]),
+        },
+    )
 
 
 def assemble(runs: list[CommodityRun], stage_order: list[str], attrs: dict) -> xr.Dataset:
     """One Dataset for all commodities of a scenario (stages or sectors a commodity lacks are NaN)."""
     parts = [_commodity_dataset(run, stage_order) for run in runs]
     if len(parts) == 1:
-        ds = parts[0][0]
+        ds = parts[0]
     else:
-        ds = xr.concat(
-            [p[0] for p in parts], dim="commodity", join="outer", coords="different", compat="equals", data_vars="all"
-        )
+        ds = xr.concat(parts, dim="commodity", join="outer", coords="different", compat="equals", data_vars="all")
     stages = [s for s in stage_order if s in ds.stage.values]
     ds = ds.reindex(stage=stages) if list(ds.stage.values) != stages else ds
-    stockpiles = xr.concat([p[1] for p in parts], dim="stockpile") if len(parts) > 1 else parts[0][1]
-    ds = xr.merge([ds, stockpiles], compat="override", join="outer")
+    ds = xr.merge([ds, _stockpile_dataset(runs)], compat="override", join="outer")
     ds.attrs.update(attrs)
     with np.errstate(divide="ignore", invalid="ignore"):
         ds["shortfall_share"] = ds["shortfall"] / ds["baseline_demand"].where(ds["baseline_demand"] > 0)

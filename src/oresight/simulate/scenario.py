@@ -46,6 +46,14 @@ class ScenarioError(InputError):
     """A scenario that does not validate: names the field path and what is allowed there."""
 
 
+#: most shocks a scenario may hold: real events take a handful, and each shock costs a pass of the attribution
+MAX_SHOCKS = 50
+#: most entries of each response list (stockpiles, rerouting, recycling ...)
+MAX_RESPONSES = 50
+#: seeds are stored as 64-bit signed integers with a saved run
+MAX_SEED = 2**63 - 1
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # NaN and infinity pass no range check
 
@@ -195,14 +203,14 @@ class Supply(_Model):
 
 
 class Responses(_Model):
-    stockpiles: list[Stockpile] = []
-    rerouting: list[Rerouting] = []
-    substitution: list[DemandResponse] = []
-    demand_destruction: list[DemandResponse] = []
-    recycling: list[Supply] = []
-    new_capacity: list[Supply] = []
+    stockpiles: list[Stockpile] = Field(default=[], max_length=MAX_RESPONSES)
+    rerouting: list[Rerouting] = Field(default=[], max_length=MAX_RESPONSES)
+    substitution: list[DemandResponse] = Field(default=[], max_length=MAX_RESPONSES)
+    demand_destruction: list[DemandResponse] = Field(default=[], max_length=MAX_RESPONSES)
+    recycling: list[Supply] = Field(default=[], max_length=MAX_RESPONSES)
+    new_capacity: list[Supply] = Field(default=[], max_length=MAX_RESPONSES)
     #: end-use sectors served first when an importer runs short (e.g. defence)
-    priority_sectors: list[str] = []
+    priority_sectors: list[str] = Field(default=[], max_length=MAX_RESPONSES)
 
     _lists = field_validator(
         "stockpiles", "rerouting", "substitution", "demand_destruction", "recycling", "new_capacity", mode="before"
@@ -232,12 +240,12 @@ class Scenario(_Model):
     #: the data year the baseline is calibrated on (latest with data when omitted)
     base_year: int | None = Field(default=None, ge=1990, le=2100)
     horizon_months: int = Field(default=24, ge=1, le=240)
-    seed: int = Field(default=1, ge=0)
+    seed: int = Field(default=1, ge=0, le=MAX_SEED)
     samples: int = Field(default=1000, ge=1, le=1_000_000)
-    importers: list[str] = Field(default=["USA", "JPN"], min_length=1)
+    importers: list[str] = Field(default=["USA", "JPN"], min_length=1, max_length=MAX_RESPONSES)
     #: values that ${name} placeholders in the file stand for; set them with --set name=value
     parameters: dict[str, Any] = {}
-    shocks: list[Shock] = []
+    shocks: list[Shock] = Field(default=[], max_length=MAX_SHOCKS)
     responses: Responses = Responses()
     price: PriceModel = PriceModel()
     calibration: str = ""
