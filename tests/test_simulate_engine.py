@@ -173,8 +173,13 @@ def test_price_index_rises_and_demand_responds(toy_world):
     sim = simulate(toy_scenario([block(1.0)], responses), toy_world)
     price = sim.dataset["price_index"].sel(commodity="cobalt", stage="refining").values
     assert price[0, 0] > 1
-    demand = sim.dataset["demand"].sel(commodity="cobalt", importer="USA", stage="refining").values
+    demand = sim.dataset["demand_at_price"].sel(commodity="cobalt", importer="USA", stage="refining").values
     assert demand[0, 0] == pytest.approx(15 / 12) and demand[1, 0] < 15 / 12  # one month's lag
+    # the shortfall is measured against demand at normal prices: demand the price drove out counts in it
+    reference = sim.dataset["demand"].sel(commodity="cobalt", importer="USA", stage="refining").values
+    assert np.allclose(reference, 15 / 12)
+    consumed = sim.dataset["consumed"].sel(commodity="cobalt", importer="USA", stage="refining").values
+    assert np.allclose(shortfall(sim), reference - consumed)
 
 
 def test_same_seed_same_results_other_seed_other_results(toy_world):

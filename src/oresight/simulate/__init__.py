@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import xarray as xr
 
 from oresight.errors import OresightError
@@ -157,12 +158,30 @@ def simulate(
         )
         draws = make_draws(scenario, baseline, world.tax, indices)
         runs.append(CommodityRun(baseline, draws, run(baseline, draws, progress=tick)))
-    notes = [note for r in runs for note in [*r.baseline.notes, *r.draws.notes]]
-    dataset = assemble(runs, list(world.tax.stages), _attrs(scenario, world, runs, notes))
-    causes = attribute(runs) if explain else None
-    if explain:
-        tick(scenario.horizon_months * len(by_commodity))
+    notes = [note for r in runs for note in [*r.baseline.notes, *r.draws.notes, *_price_notes(r)]]
+    labels = [importer.label for importer in resolved]
+    dataset = assemble(runs, list(world.tax.stages), _attrs(scenario, world, runs, notes), labels)
+    causes = attribute(runs, progress=tick) if explain else None
     return Simulation(scenario, dataset, runs, causes, notes)
+
+
+def _price_notes(run: CommodityRun) -> list[str]:
+    """A note for every price index that reaches its cap (or floor) in some samples: beyond it the model says
+    only that the market is at least that tight."""
+    notes = []
+    draws, b, raw = run.draws, run.baseline, run.raw
+    for k in range(len(b.stages)):
+        series = [("", raw.price[k])]
+        if len(draws.region_names[k]) > 1:
+            series += [(f"/{name}", raw.price_region[k, r]) for r, name in enumerate(draws.region_names[k])]
+        for suffix, price in series:
+            for bound, word in ((draws.price_cap, "cap"), (draws.price_floor, "floor")):
+                hit = float(np.mean(np.isclose(price, bound).any(axis=0)))
+                if hit > 0:
+                    notes.append(
+                        f"price index {b.key(k)}{suffix} reached its {word} ({bound:g}×) in {hit:.0%} of samples"
+                    )
+    return notes
 
 
 def check_scenario(scenario: Scenario, world: World):

@@ -1,8 +1,10 @@
 """The baseline a simulation starts from: one month of normal supply and use along a commodity's chain.
 
-For every stage of the chain and every node (the importers studied, each producing country, and ROW for
-everyone else) the baseline holds production, final demand (use that leaves the chain at that stage), the
-input the next stage needs, and bilateral flows from producers to users. It is calibrated from the World:
+For every stage of the chain and every node (the importers studied, each producing country, the countries the
+importers buy from, and ROW for everyone else) the baseline holds production, final demand (use that leaves the
+chain at that stage), the input the next stages need, and bilateral flows from producers to users. It is
+calibrated from the World for one **base year** (the scenario's ``base_year``, else the latest year for which
+every stage with volumes of its own has them; a stage known only from older figures uses those, with a note):
 
 * **production** = country shares of the stage × the stage's world output. World output comes from volumes
   where a source gives a world total, else from a country's volume divided by its share, else from the stage
@@ -11,13 +13,22 @@ input the next stage needs, and bilateral flows from producers to users. It is c
   conversion loss) where the data give them; where they do not, every tonne upstream goes downstream. Where a
   coefficient asks for more input than the upstream stage makes, it is lowered to what that stage makes and a
   note says so (production scrap, stocks and sources' differing bases close such gaps in reality).
-* **final demand** of an importer: its consumption at that stage less what its own next stage needs; or its own
-  production plus imports estimated from a partner's reported exports to it and that partner's share of its
-  imports. A producing country that reports exports uses the rest of its output itself. ROW takes whatever
-  remains, so that use equals production at every stage.
-* **flows**: every node first supplies itself; imports follow the importer's published import shares where they
-  exist, otherwise producers' exportable output pro rata; the flow matrix is then balanced to producers'
-  exportable output and users' import needs by iterative proportional fitting (RAS).
+* **final demand** of an importer: the sum of its members' demand, each member's from its consumption at that
+  stage, else its own output plus imports estimated from a partner's reported exports to it and that partner's
+  share of its imports, less its own reported exports; then less what its own next stage needs. Summing members
+  nets trade between them out of a bloc. An importer with no such data at any stage is **not modelled**: it is
+  no node (its members stay producers or part of ROW, so nobody else's result changes) and its results are
+  missing, never zero. A producing country that reports exports uses the rest of its output itself. ROW takes
+  whatever remains, so that use equals production at every stage.
+* **flows**: imports follow the importer's published import shares where they exist — every partner named there
+  is a node of its own; what a partner ships beyond its own output at the stage it buys from producers and
+  re-exports (processing and trading hubs, e.g. Canada's and Germany's gallium) — else partners' reported
+  exports to it, else producers' exportable output pro rata; every node first supplies itself, and the flow
+  matrix is balanced to producers' exportable output and users' import needs by iterative proportional fitting
+  (RAS).
+
+The stages form a graph: ``inputs[d, u]`` is the tonnes of stage u's product one tonne of stage d's output needs
+(a chain is the case of one input per stage; the rare-earth chain by element joins several lanes at the magnet).
 """
 
 from __future__ import annotations
@@ -31,22 +42,22 @@ import xarray as xr
 
 from oresight.errors import DataNotAttestedError
 from oresight.facts import rows_as_of
-from oresight.formatting import format_number, format_quantity
+from oresight.simulate.units import quantity, to_tonnes
 from oresight.taxonomy import Importer
 from oresight.taxonomy.countries import AGGREGATES, REST_OF_WORLD, WORLD
 from oresight.world import StageView, World
 
-__all__ = ["Baseline", "calc_ras", "calibrate"]
+__all__ = ["Baseline", "calc_ras", "calibrate", "chain_inputs"]
 
 ROW = REST_OF_WORLD
 MONTHS = 12
-_MASS_UNITS = {"t": 1.0, "kg": 0.001}
+WEEKS_PER_MONTH = 52 / 12
 OTHER_SECTOR = "other"
 
 
 @dataclass
 class Baseline:
-    """Monthly baseline of one commodity chain (see module doc). Arrays are indexed [stage, node(, node)]."""
+    """Monthly baseline of one commodity's stages (see module doc). Arrays are indexed [stage, node(, node)]."""
 
     commodity: str
     stages: tuple[str, ...]
@@ -58,37 +69,83 @@ class Baseline:
     members: dict[str, tuple[str, ...]]
     production: np.ndarray
     final_demand: np.ndarray
-    coefficient: np.ndarray  # [K]: input per unit of output from the stage before; 0 for the first stage
+    inputs: np.ndarray  # [K, K]: t of stage u's product per t of stage d's output, inputs[d, u]
     own: np.ndarray
     imports: np.ndarray  # [K, consumer, producer]
     spare: np.ndarray  # [K, N]: spare capacity share from capacity data, NaN where none
     sectors: tuple[str, ...]
     sector_share: np.ndarray  # [K, importer, sector]
+    #: commodity id of each stage (the run's commodity, or an element of it)
+    materials: tuple[str, ...] = ()
+    #: [K, consumer, hub]: what hubs ship on from what they buy at the same stage
+    reexports: np.ndarray | None = None
+    #: the base year every stage is calibrated for
+    year: int | None = None
+    #: importers asked for that the data cannot model, with the reason
+    not_modelled: dict[str, str] = field(default_factory=dict)
+    #: [K, N, 3]: months of normal use each node holds in stock of each stage's product (low, central, high)
+    cover: np.ndarray | None = None
+    #: [K, 3]: months goods of each stage spend in transit (low, central, high)
+    transit: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        if not self.materials:
+            self.materials = (self.commodity,) * len(self.stages)
+        if self.reexports is None:
+            self.reexports = np.zeros_like(self.imports)
+        if self.cover is None:
+            self.cover = np.zeros((*self.production.shape, 3))
+        if self.transit is None:
+            self.transit = np.zeros((len(self.stages), 3))
+
+    @property
+    def coefficient(self) -> np.ndarray:
+        """Input per unit of output from the stages before, [K] (a chain's coefficients; 0 for a first stage)."""
+        return self.inputs.sum(axis=1)
+
     @property
     def intermediate(self) -> np.ndarray:
-        """Input each node's next stage needs from this stage, [K, N]."""
-        need = np.zeros_like(self.production)
-        need[:-1] = self.coefficient[1:, None] * self.production[1:]
-        return need
+        """Input each node's later stages need from each stage, [K, N]."""
+        return self.inputs.T @ self.production
 
     @property
     def use(self) -> np.ndarray:
         return self.final_demand + self.intermediate
 
     @property
+    def shipped_on(self) -> np.ndarray:
+        """What each node re-exports at each stage, [K, N]."""
+        return self.reexports.sum(axis=1)
+
+    @property
     def content(self) -> np.ndarray:
-        """Tonnes of the first stage's product in one tonne of each stage's product (cumulative coefficients)."""
-        factors = np.where(np.arange(len(self.stages)) == 0, 1.0, self.coefficient)
-        return np.cumprod(factors)
+        """Tonnes of the first stage's product of a stage's material in one tonne of each stage's product."""
+        content = np.ones(len(self.stages))
+        for d in range(len(self.stages)):
+            same = [u for u in np.flatnonzero(self.inputs[d]) if self.materials[u] == self.materials[d]]
+            if same:
+                content[d] = content[same[0]] * self.inputs[d, same[0]]
+        return content
 
     def index(self, node: str) -> int:
         return self.nodes.index(node)
 
-    def stage_index(self, stage: str) -> int:
-        return self.stages.index(stage)
+    def stage_index(self, stage: str, material: str | None = None) -> int:
+        material = material or self.commodity
+        for k, (name, what) in enumerate(zip(self.stages, self.materials, strict=True)):
+            if name == stage and (what == material or len(set(self.materials)) == 1):
+                return k
+        raise ValueError(f"no stage {stage!r} of {material}")
+
+    def key(self, k: int) -> str:
+        """``material/stage`` of stage k."""
+        return f"{self.materials[k]}/{self.stages[k]}"
+
+    def label(self, k: int) -> str:
+        """Stage k as a reader names it: the stage, with its material where the run has several."""
+        return self.stages[k] if len(set(self.materials)) == 1 else f"{self.materials[k]} {self.stages[k]}"
 
     def node_of(self, country: str) -> str | None:
         """The node a country belongs to (an importer it is a member of, itself, or None if it is in ROW)."""
@@ -98,11 +155,12 @@ class Baseline:
         return None
 
     def check_balance(self, rtol: float = 1e-9) -> None:
-        """Production equals use at every stage and node supply equals node use (the baseline's invariants)."""
-        supplied = self.own + self.imports.sum(axis=2)
+        """Production equals use at every stage, and what each node receives equals what it uses and re-exports
+        (the baseline's invariants)."""
+        supplied = self.own + self.imports.sum(axis=2) + self.reexports.sum(axis=2)
         sold = self.own + self.imports.sum(axis=1)
         scale = max(float(self.production.max()), 1e-12)
-        if not np.allclose(supplied, self.use, atol=rtol * scale) or not np.allclose(
+        if not np.allclose(supplied, self.use + self.shipped_on, atol=rtol * scale) or not np.allclose(
             sold, self.production, atol=rtol * scale
         ):
             raise AssertionError("baseline flows do not balance production and use")
@@ -117,14 +175,32 @@ class Baseline:
                 "final_demand": (dims, self.final_demand * MONTHS),
                 "intermediate": (dims, self.intermediate * MONTHS),
                 "imports": (("stage", "node", "producer"), self.imports * MONTHS),
+                "reexports": (("stage", "node", "producer"), self.reexports * MONTHS),
                 "coefficient": ("stage", self.coefficient),
+                "material": ("stage", list(self.materials)),
                 "unit": ("stage", list(self.units)),
                 "basis": ("stage", list(self.bases)),
                 "year": ("stage", list(self.years)),
             },
             coords={**coords, "producer": list(self.nodes)},
-            attrs={"commodity": self.commodity, "notes": list(self.notes), "sources": list(self.sources)},
+            attrs={
+                "commodity": self.commodity,
+                "base_year": self.year if self.year is not None else "",
+                "notes": list(self.notes),
+                "sources": list(self.sources),
+            },
         )
+
+
+def chain_inputs(coefficient: np.ndarray) -> np.ndarray:
+    """The input matrix of a chain: each stage takes ``coefficient[k]`` t of the stage before per t.
+
+    >>> chain_inputs(np.array([0.0, 2.0, 0.5])).tolist()
+    [[0.0, 0.0, 0.0], [2.0, 0.0, 0.0], [0.0, 0.5, 0.0]]
+    """
+    inputs = np.zeros((len(coefficient), len(coefficient)))
+    inputs[np.arange(1, len(coefficient)), np.arange(len(coefficient) - 1)] = coefficient[1:]
+    return inputs
 
 
 # -- pure calculations -----------------------------------------------------------------------------------------
@@ -148,9 +224,12 @@ def calc_ras(prior: np.ndarray, rows: np.ndarray, cols: np.ndarray, *, tol: floa
     return matrix, False
 
 
-def _unit_factor(unit: str) -> tuple[str, float]:
-    """Mass units become tonnes; other units stay as they are."""
-    return ("t", _MASS_UNITS[unit]) if unit in _MASS_UNITS else (unit, 1.0)
+def calc_base_year(views: list[StageView]) -> int | None:
+    """The latest year for which every stage with volumes of its own has them (stages known only from shares do
+    not hold it back); the latest year of any stage when none has volumes."""
+    with_volumes = [int(v.year) for v in views if v.method == "volumes" and v.year is not None]
+    years = with_volumes or [int(v.year) for v in views if v.year is not None]
+    return min(years) if years else None
 
 
 # -- calibration steps -----------------------------------------------------------------------------------------
@@ -158,20 +237,26 @@ class _Calibration:
     """Builds a :class:`Baseline` step by step; each step reads the World and records notes and sources."""
 
     def __init__(self, world: World, commodity: str, importers: list[Importer], year: int | None, extra: tuple):
-        self.world, self.commodity, self.year = world, commodity, year
-        self.importers = importers
+        self.world, self.commodity = world, commodity
         self.notes: list[str] = []
         self.sources: set[str] = set()
         chain = world.chain(commodity, year)
         if not chain.stages:
             raise DataNotAttestedError(f"no production or share data for {commodity}")
+        self.year = year if year is not None else calc_base_year(chain.stages)
+        if year is None and any(v.year is not None and v.year > self.year for v in chain.stages):
+            chain = world.chain(commodity, self.year)
         self.views: list[StageView] = chain.stages
         self.stages = tuple(v.stage for v in self.views)
         self.chain = world.tax.chain(commodity, self.stages)
         self.end_uses = chain.end_uses
         for view in self.views:
             self.sources.update(view.sources)
+            if view.year is not None and view.year != self.year:
+                self.notes.append(f"{view.stage}: {view.year} figures stand in for the base year {self.year}")
         self.extra = extra
+        self.requested = importers
+        self.importers = importers
 
     # world output per stage and input coefficients
     def volumes(self) -> tuple[np.ndarray, list[str], list[str]]:
@@ -186,8 +271,8 @@ class _Calibration:
 
     def _stage_total(self, view: StageView) -> tuple[float, str, str]:
         if view.method == "volumes" and math.isfinite(view.world_total):
-            unit, factor = _unit_factor(view.unit)
-            return view.world_total * factor, unit, view.basis
+            unit, factor, basis = to_tonnes(view.unit, view.basis)
+            return view.world_total * factor, unit, basis
         rows = self.world.select(commodity=self.commodity, stage=view.stage, measure="production")
         rows = rows[~rows["country"].isin(AGGREGATES)]
         estimates, unit, basis = [], "t", f"t {view.stage} product (derived from the stage upstream)"
@@ -195,14 +280,13 @@ class _Calibration:
             share = view.share_of(str(country))
             latest = rows_as_of(group, self.year)
             if share > 0 and not latest.empty:
-                unit, factor = _unit_factor(str(latest["unit"].iat[0]))
-                basis = str(latest["basis"].iat[0])
-                estimates.append(float(latest["value"].iat[0]) * factor / share)
+                unit, factor, basis = to_tonnes(str(latest["unit"].iat[0]), str(latest["basis"].iat[0]))
+                value, year = float(latest["value"].iat[0]), int(latest["year"].iat[0])
+                estimates.append(value * factor / share)
                 self.sources.update(latest["source"])
                 self.notes.append(
                     f"{view.stage}: world output estimated from {country}'s output "
-                    f"({float(latest['value'].iat[0]):,.0f} {latest['unit'].iat[0]}, {int(latest['year'].iat[0])})"
-                    f" divided by its share ({share:.0%})"
+                    f"({quantity(value * factor)} {unit}, {year}) divided by its share ({share:.0%})"
                 )
         return (float(np.median(estimates)) if estimates else math.nan), unit, basis
 
@@ -248,23 +332,44 @@ class _Calibration:
             elif coefficient[k] * totals[k] > totals[k - 1] * (1 + 1e-9):
                 lowered = totals[k - 1] / totals[k]
                 self.notes.append(
-                    f"{self.stages[k]}: the data imply {format_number(coefficient[k])} t of {self.stages[k - 1]} "
-                    f"product per t but the stage upstream makes only enough for {format_number(lowered)}; the lower "
-                    "figure is used"
+                    f"{self.stages[k]}: the data imply {coefficient[k]:.3g} t of {self.stages[k - 1]} product per t "
+                    f"but the stage upstream makes only enough for {lowered:.3g}; the lower figure is used"
                 )
                 coefficient[k] = lowered
         return coefficient, totals
+
+    # which importers the data can model
+    def modelled(self, units: list[str]) -> dict[str, str]:
+        """Importers without consumption or trade data at any stage, with the reason; they are left out of the
+        nodes so that nobody else's result depends on them."""
+        missing = {}
+        for imp in self.importers:
+            if not any(self._has_demand_data(m, stage) for m in imp.members for stage in self.stages):
+                missing[imp.label] = f"no consumption or trade data for {self.commodity}"
+                self.notes.append(f"{imp.label}: no consumption or trade data for {self.commodity}; not modelled")
+        self.importers = [imp for imp in self.importers if imp.label not in missing]
+        return missing
+
+    def _has_demand_data(self, member: str, stage: str) -> bool:
+        if not self._facts("consumption", stage, [member]).empty:
+            return True
+        if self.chain.stage_of_consumption(self.stages) == stage and not self._facts("consumption", "", [member]).empty:
+            return True
+        return not self._facts("export_quantity", stage, self._exporters(), partner=[member]).empty
 
     # nodes and production
     def nodes(self) -> tuple[list[str], dict[str, tuple[str, ...]]]:
         members = {imp.label: imp.members for imp in self.importers}
         names = [imp.label for imp in self.importers]
         claimed = {m for imp in self.importers for m in imp.members}
-        producers = set(self.extra) - AGGREGATES
+        countries = set(self.extra) - AGGREGATES
         for view in self.views:
             share = view.shares["share"]
-            producers |= {str(c) for c, v in zip(share.country.values, share.values, strict=True) if v > 0}
-        for country in sorted(producers - claimed - AGGREGATES):
+            countries |= {str(c) for c, v in zip(share.country.values, share.values, strict=True) if v > 0}
+        for imp in self.importers:  # partners an importer buys from are nodes of their own (they may be hubs)
+            for stage in self.stages:
+                countries |= set(self._import_shares(imp, stage, record=False) or ())
+        for country in sorted(countries - claimed - AGGREGATES):
             names.append(country)
             members[country] = (country,)
         names.append(ROW)
@@ -294,45 +399,40 @@ class _Calibration:
             rows = rows[rows["partner"].isin(list(partner))]
         return rows
 
-    def _consumption(self, imp: Importer, stage: str, unit: str) -> tuple[float, str] | None:
-        """An importer's consumption at a stage (its members summed), converted to the stage's unit."""
-        stage_less = self.chain.stage_of_consumption(self.stages) == stage
-        total, found = 0.0, []
-        for member in imp.members:
-            rows = self._facts("consumption", stage, [member])
-            if rows.empty and stage_less:
-                rows = self._facts("consumption", "", [member])
-            rows = rows_as_of(rows, self.year)
-            if rows.empty:
-                continue
-            apparent = rows[rows["basis"].str.contains("apparent", case=False)]
-            row = (apparent if not apparent.empty else rows).iloc[0]
-            row_unit, factor = _unit_factor(str(row["unit"]))
-            if row_unit != unit:
-                self.notes.append(f"{member} {stage}: consumption in {row['unit']} does not match the stage unit")
-                continue
-            total += float(row["value"]) * factor
-            found.append(f"{member} {int(row['year'])}")
-            self.sources.add(str(row["source"]))
-        return (total, f"consumption ({', '.join(found)})") if found else None
+    def _consumption(self, member: str, stage: str, unit: str) -> tuple[float, str] | None:
+        """A country's consumption at a stage, converted to the stage's unit."""
+        rows = self._facts("consumption", stage, [member])
+        if rows.empty and self.chain.stage_of_consumption(self.stages) == stage:
+            rows = self._facts("consumption", "", [member])
+        rows = rows_as_of(rows, self.year)
+        if rows.empty:
+            return None
+        apparent = rows[rows["basis"].str.contains("apparent", case=False)]
+        row = (apparent if not apparent.empty else rows).iloc[0]
+        row_unit, factor, _ = to_tonnes(str(row["unit"]))
+        if row_unit != unit:
+            self.notes.append(f"{member} {stage}: consumption in {row['unit']} does not match the stage unit")
+            return None
+        self.sources.add(str(row["source"]))
+        return float(row["value"]) * factor, f"consumption ({member} {int(row['year'])})"
 
-    def _from_partner_flows(self, imp: Importer, stage: str, unit: str) -> tuple[float, str] | None:
-        """Imports estimated from partners' reported exports to the importer, scaled by the partners' share of its
-        imports where the importer's import shares are known."""
-        flows = rows_as_of(self._facts("export_quantity", stage, self._exporters(), partner=imp.members), self.year)
+    def _from_partner_flows(self, member: str, stage: str, unit: str) -> tuple[float, str] | None:
+        """A country's imports estimated from partners' reported exports to it, scaled by the partners' share of
+        its imports where its import shares are known."""
+        flows = rows_as_of(self._facts("export_quantity", stage, self._exporters(), partner=[member]), self.year)
         if flows.empty:
             return None
         flows = flows.assign(
-            value=[float(v) * _unit_factor(str(u))[1] for v, u in zip(flows["value"], flows["unit"], strict=True)]
+            value=[float(v) * to_tonnes(str(u))[1] for v, u in zip(flows["value"], flows["unit"], strict=True)]
         )
         self.sources.update(flows["source"])
         by_partner = flows.groupby("country")["value"].sum()
         top = str(by_partner.idxmax())
-        shares = self._import_shares(imp, stage, exact_stage=True)
+        shares = self._member_import_shares(member, stage, exact_stage=True)
         if shares is not None and shares.get(top, 0) > 0:
             total = float(by_partner[top]) / shares[top]
             how = (
-                f"{top}'s reported exports to it ({by_partner[top]:,.0f} {unit}) / "
+                f"{top}'s reported exports to it ({quantity(by_partner[top])} {unit}) / "
                 f"{top}'s share of its imports ({shares[top]:.0%})"
             )
         else:
@@ -340,57 +440,91 @@ class _Calibration:
             how = "partners' reported exports to it (other partners unknown)"
         return total, f"imports estimated from {how}"
 
+    def _own_exports(self, member: str, stage: str) -> float:
+        """A country's reported exports of the stage's product to the world, t a year (0 where none is reported)."""
+        rows = rows_as_of(self._facts("export_quantity", stage, [member], partner=[WORLD, ""]), self.year)
+        if rows.empty:
+            return 0.0
+        self.sources.update(rows["source"])
+        return float(rows["value"].iat[0]) * to_tonnes(str(rows["unit"].iat[0]))[1]
+
     def _exporters(self) -> list[str]:
         rows = self.world.select(commodity=self.commodity, measure="export_quantity")
         return sorted(set(rows["country"]))
 
-    def _import_shares(self, imp: Importer, stage: str, exact_stage: bool = False) -> dict[str, float] | None:
+    def _member_import_shares(self, member: str, stage: str, exact_stage: bool = False, record: bool = True):
+        for wanted in (stage,) if exact_stage else (stage, ""):
+            try:
+                shares = self.world.import_shares(member, self.commodity, self.year, stage=wanted)
+            except DataNotAttestedError:
+                continue
+            if record:
+                self.sources.update(shares.attrs.get("sources", []))
+            return {str(p): float(v) for p, v in zip(shares.partner.values, shares["share"].values, strict=True)}
+        return None
+
+    def _import_shares(self, imp: Importer, stage: str, exact_stage: bool = False, record: bool = True):
         """Partner shares of an importer's imports (members combined), for the stage or the commodity as a whole."""
         combined: dict[str, float] = {}
         for member in imp.members:
-            shares = None
-            for wanted in (stage,) if exact_stage else (stage, ""):
-                try:
-                    shares = self.world.import_shares(member, self.commodity, self.year, stage=wanted)
-                    break
-                except DataNotAttestedError:
-                    continue
-            if shares is None:
-                continue
-            self.sources.update(shares.attrs.get("sources", []))
-            for partner, value in zip(shares.partner.values, shares["share"].values, strict=True):
-                if str(partner) not in imp.members:
-                    combined[str(partner)] = combined.get(str(partner), 0.0) + float(value) / len(imp.members)
+            shares = self._member_import_shares(member, stage, exact_stage, record)
+            for partner, value in (shares or {}).items():
+                if partner not in imp.members:
+                    combined[partner] = combined.get(partner, 0.0) + value / len(imp.members)
         return combined or None
 
-    def final_demand(self, names, production, coefficient, units) -> np.ndarray:
+    def final_demand(self, names, production, inputs, units) -> np.ndarray:
         """Importers' demand from their data, producers' own use from their exports, ROW the rest."""
-        intermediate = np.zeros_like(production)
-        intermediate[:-1] = coefficient[1:, None] * production[1:]
+        intermediate = inputs.T @ production
         final = np.zeros((len(self.stages), len(names)))
+        position = {name: names.index(name) for name in names}
         for imp in self.importers:
-            self._importer_demand(imp, names.index(imp.label), final, production, intermediate, units)
+            self._importer_demand(imp, position, final, production, intermediate, units)
         self._producers_own_use(names, final, production, intermediate, units)
         self._rest_of_world(names.index(ROW), final, production, intermediate)
         return final
 
-    def _importer_demand(self, imp: Importer, i: int, final, production, intermediate, units) -> None:
+    def _member_demand(self, member: str, k: int, own_output: float, unit: str) -> tuple[float, str] | None:
+        """A country's yearly use of a stage's product from its data (see module doc)."""
+        stage = self.stages[k]
+        found = self._consumption(member, stage, unit)
+        if found is not None:
+            return found
+        flows = self._from_partner_flows(member, stage, unit)
+        if flows is None:
+            return None
+        imports, how = flows
+        exports = self._own_exports(member, stage)
+        text = f"own output {quantity(own_output)} plus {how}"
+        if exports:
+            text += f" less its reported exports ({quantity(exports)} {unit})"
+        return max(own_output + imports - exports, 0.0), text
+
+    def _importer_demand(self, imp: Importer, position, final, production, intermediate, units) -> None:
+        i = position[imp.label]
         for k, stage in enumerate(self.stages):
-            found = self._consumption(imp, stage, units[k])
-            if found is not None:
-                use, how = found
-            else:
-                flows = self._from_partner_flows(imp, stage, units[k])
-                if flows is None:
-                    continue
-                imports, how = flows
-                use, how = production[k, i] * MONTHS + imports, f"own output plus {how}"
+            parts = []
+            for member in imp.members:
+                own_output = self.views[k].share_of(member) * self._world_output(k, production)
+                found = self._member_demand(member, k, own_output if math.isfinite(own_output) else 0.0, units[k])
+                if found is not None:
+                    parts.append((member, *found))
+            if not parts:
+                continue
+            use = sum(p[1] for p in parts)
             final[k, i] = max(use / MONTHS - intermediate[k, i], 0.0)
-            self.notes.append(f"{imp.label} {stage}: demand {format_quantity(use, f'{units[k]}/yr')} from {how}")
-        if not final[:, i].any():
-            self.notes.append(
-                f"{imp.label}: no consumption or trade data for {self.commodity}; its demand is not modelled"
-            )
+            if imp.is_bloc:
+                how = "the sum of " + "; ".join(f"{m} {quantity(v)} {units[k]}/yr from {h}" for m, v, h in parts)
+            else:
+                how = parts[0][2]
+            self.notes.append(f"{imp.label} {stage}: demand {quantity(use)} {units[k]}/yr from {how}")
+            if imp.is_bloc and len(parts) < len(imp.members):
+                absent = [m for m in imp.members if m not in {p[0] for p in parts}]
+                self.notes.append(f"{imp.label} {stage}: no data for {', '.join(absent)}; their demand is not included")
+
+    @staticmethod
+    def _world_output(k: int, production) -> float:
+        return float(production[k].sum()) * MONTHS
 
     def _producers_own_use(self, names, final, production, intermediate, units) -> None:
         """A producer that reports its exports uses the rest of its output (after its own next stage's needs)."""
@@ -399,20 +533,20 @@ class _Calibration:
             exports = rows_as_of(self._facts("export_quantity", stage, names, partner=[WORLD, ""]), self.year)
             for _, row in exports[~exports["country"].isin(importers)].iterrows():
                 n = names.index(str(row["country"]))
-                yearly = float(row["value"]) * _unit_factor(str(row["unit"]))[1]
+                yearly = float(row["value"]) * to_tonnes(str(row["unit"]))[1]
                 final[k, n] = max(production[k, n] - yearly / MONTHS - intermediate[k, n], 0.0)
                 self.sources.add(str(row["source"]))
                 self.notes.append(
                     f"{row['country']} {stage}: uses its output less reported exports "
-                    f"({yearly:,.0f} {units[k]} in {int(row['year'])})"
+                    f"({quantity(yearly)} {units[k]} in {int(row['year'])})"
                 )
 
     def _rest_of_world(self, rest: int, final, production, intermediate) -> None:
         """ROW's final demand closes each stage: use equals production (scaled down if attested demand exceeds it)."""
         for k, stage in enumerate(self.stages):
             residual = production[k].sum() - (final[k] + intermediate[k]).sum()
-            if residual >= 0:
-                final[k, rest] += residual
+            if residual >= -1e-9 * max(float(production[k].sum()), 1e-300):
+                final[k, rest] += max(residual, 0.0)
                 continue
             named = final[k].sum()
             scale = max(0.0, 1 + residual / named) if named > 0 else 0.0
@@ -424,20 +558,21 @@ class _Calibration:
             final[k] *= scale
 
     # flows
-    def flows(self, names, production, final, coefficient) -> tuple[np.ndarray, np.ndarray]:
-        """Self-supply and bilateral imports per stage. Importers' published import shares are honoured first
-        (they are data); everything else is self-supply, then pro-rata trade, balanced by RAS."""
+    def flows(self, names, production, final, inputs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Self-supply, bilateral imports and re-exports per stage. Importers' published import shares are
+        honoured first (they are data); everything else is self-supply, then pro-rata trade, balanced by RAS."""
         k_count, n = len(self.stages), len(names)
-        intermediate = np.zeros_like(production)
-        intermediate[:-1] = coefficient[1:, None] * production[1:]
-        use = final + intermediate
+        use = final + inputs.T @ production
         own = np.zeros_like(production)
         imports = np.zeros((k_count, n, n))
+        reexports = np.zeros((k_count, n, n))
         for k, stage in enumerate(self.stages):
-            attested = self._attested_imports(k, stage, names, production[k], use[k])
-            supply, demand = production[k] - attested.sum(axis=0), use[k] - attested.sum(axis=1)
-            own[k] = np.minimum(supply, demand)
-            needs, exportable = demand - own[k], supply - own[k]
+            attested, reexports[k] = self._attested_imports(k, stage, names, production[k], use[k])
+            onward = reexports[k].sum(axis=0)  # what each hub must buy to ship on
+            supply = production[k] - attested.sum(axis=0)
+            demand = use[k] + onward - attested.sum(axis=1) - reexports[k].sum(axis=1)
+            own[k] = np.minimum(supply, np.maximum(demand, 0.0))
+            needs, exportable = np.maximum(demand - own[k], 0.0), supply - own[k]
             imports[k] = attested
             if needs.sum() <= 1e-12 * max(production[k].sum(), 1e-300):
                 continue
@@ -450,12 +585,13 @@ class _Calibration:
                 )
                 matrix = np.outer(needs, exportable) / exportable.sum()
             imports[k] += matrix
-        return own, imports
+        return own, imports, reexports
 
-    def _attested_imports(self, k: int, stage: str, names, production: np.ndarray, use: np.ndarray) -> np.ndarray:
+    def _attested_imports(self, k: int, stage: str, names, production, use) -> tuple[np.ndarray, np.ndarray]:
         """Imports that data describe, by precedence: the importer's import shares for the stage; else partners'
-        reported exports to it; else its import shares for the commodity as a whole. A partner cannot ship more
-        than it makes; what the data leave open goes to pro-rata trade."""
+        reported exports to it; else its import shares for the commodity as a whole. What a partner ships beyond
+        its own output it re-exports (returned apart, [consumer, hub]); what the data leave open goes to
+        pro-rata trade."""
         n = len(names)
         flows = np.zeros((n, n))
         for imp in self.importers:
@@ -466,16 +602,20 @@ class _Calibration:
             row = self._partner_row(imp, stage, names)
             if row is not None:
                 row[i] = 0.0
-                row = np.where(production > 0, row, 0.0)
                 flows[i] = needs * row / row.sum() if row.sum() > 0 else 0.0
             else:
                 known = self._known_flows(imp, stage, names)
                 if known is not None:
                     flows[i] = known * min(1.0, needs / known.sum())
         shipped = flows.sum(axis=0)
-        over = shipped > production
-        flows[:, over] *= production[over] / shipped[over]
-        return flows
+        direct = flows * np.divide(
+            np.minimum(shipped, production), shipped, out=np.zeros_like(shipped), where=shipped > 0
+        )
+        reexports = flows - direct
+        if reexports.sum() > 1e-12 * max(production.sum(), 1e-300):
+            hubs = [names[h] for h in np.flatnonzero(reexports.sum(axis=0) > 0)]
+            self.notes.append(f"{stage}: {', '.join(hubs)} ship on material bought from producers (re-exports)")
+        return direct, reexports
 
     def _partner_row(self, imp: Importer, stage: str, names) -> np.ndarray | None:
         shares = self._import_shares(imp, stage, exact_stage=True)
@@ -497,7 +637,7 @@ class _Calibration:
         row = np.zeros(len(names))
         for _, fact in flows.iterrows():
             node = next((nm for nm in names if str(fact["country"]) in self._members_of(nm)), ROW)
-            row[names.index(node)] += float(fact["value"]) * _unit_factor(str(fact["unit"]))[1] / MONTHS
+            row[names.index(node)] += float(fact["value"]) * to_tonnes(str(fact["unit"]))[1] / MONTHS
         return row
 
     def _members_of(self, node: str) -> tuple[str, ...]:
@@ -505,6 +645,44 @@ class _Calibration:
             if imp.label == node:
                 return imp.members
         return (node,)
+
+    # stocks in the pipeline
+    def stocks(self, names) -> tuple[np.ndarray, np.ndarray]:
+        """Months of cover [K, N, 3] and transit months [K, 3] (low, central, high) from ``inventory_cover`` and
+        ``transit_time`` facts (in weeks): a node's own figure, else its members' mean, else the world figure.
+        Where no source gives one, no stock (no transit time) is modelled, and a note says so."""
+        k_count = len(self.stages)
+        cover = np.zeros((k_count, len(names), 3))
+        transit = np.zeros((k_count, 3))
+        for k, stage in enumerate(self.stages):
+            held = self._weeks("inventory_cover", stage)
+            for n, node in enumerate(names):
+                figures = [held[c] for c in (*self._members_of(node), node) if c in held] or [held.get(WORLD)]
+                figures = [f for f in figures if f is not None]
+                if figures:
+                    cover[k, n] = np.mean(figures, axis=0) / WEEKS_PER_MONTH
+            if not held:
+                self.notes.append(f"{stage}: no source gives users' stocks of {self.commodity}; none are modelled")
+            shipped = self._weeks("transit_time", stage)
+            if WORLD in shipped:
+                transit[k] = shipped[WORLD] / WEEKS_PER_MONTH
+        return cover, transit
+
+    def _weeks(self, measure: str, stage: str) -> dict[str, np.ndarray]:
+        """Latest (low, central, high) weeks per country of a stage's stock or transit facts."""
+        rows = self._facts(measure, stage, self._countries_with(measure))
+        out = {}
+        for country, group in rows.groupby("country"):
+            row = rows_as_of(group, self.year).iloc[0]
+            value = float(row["value"])
+            low = float(row["low"]) if math.isfinite(row["low"]) else value
+            high = float(row["high"]) if math.isfinite(row["high"]) else value
+            out[str(country)] = np.array([low, value, high])
+            self.sources.add(str(row["source"]))
+        return out
+
+    def _countries_with(self, measure: str) -> list[str]:
+        return sorted(set(self.world.select(commodity=self.commodity, measure=measure)["country"]))
 
     # sectors and spare capacity
     def sector_shares(self, names) -> tuple[tuple[str, ...], np.ndarray]:
@@ -549,7 +727,7 @@ class _Calibration:
                 if node is None or latest.empty:
                     continue
                 n = names.index(node)
-                monthly = float(latest["value"].iat[0]) * _unit_factor(str(latest["unit"].iat[0]))[1] / MONTHS
+                monthly = float(latest["value"].iat[0]) * to_tonnes(str(latest["unit"].iat[0]))[1] / MONTHS
                 if production[k, n] > 0:
                     spare[k, n] = max(monthly / production[k, n] - 1, 0.0)
                     self.sources.update(latest["source"])
@@ -566,16 +744,20 @@ def calibrate(
 ) -> Baseline:
     """The monthly baseline of a commodity's chain for the given importers (see the module doc for the rules).
 
-    ``extra_nodes``: countries to model as their own node even if they produce nothing (e.g. a shock's target).
+    ``year``: the base year (None: see the module doc). ``extra_nodes``: countries to model as their own node
+    even if they produce nothing (e.g. a shock's target).
     """
     calibration = _Calibration(world, commodity, importers, year, extra_nodes)
     totals, units, bases = calibration.volumes()
     coefficient, totals = calibration.coefficients(totals)
+    inputs = chain_inputs(coefficient)
+    not_modelled = calibration.modelled(units)
     names, members = calibration.nodes()
     production = calibration.production(totals, names)
-    final = calibration.final_demand(names, production, coefficient, units)
-    own, imports = calibration.flows(names, production, final, coefficient)
+    final = calibration.final_demand(names, production, inputs, units)
+    own, imports, reexports = calibration.flows(names, production, final, inputs)
     sectors, sector_share = calibration.sector_shares(names)
+    cover, transit = calibration.stocks(names)
     baseline = Baseline(
         commodity=commodity,
         stages=calibration.stages,
@@ -583,16 +765,21 @@ def calibrate(
         bases=tuple(bases),
         years=tuple(int(v.year) if v.year is not None else 0 for v in calibration.views),
         nodes=tuple(names),
-        importers=tuple(imp.label for imp in importers),
+        importers=tuple(imp.label for imp in calibration.importers),
         members=members,
         production=production,
         final_demand=final,
-        coefficient=coefficient,
+        inputs=inputs,
         own=own,
         imports=imports,
+        reexports=reexports,
         spare=calibration.spare(names, production),
         sectors=sectors,
         sector_share=sector_share,
+        year=calibration.year,
+        not_modelled=not_modelled,
+        cover=cover,
+        transit=transit,
         notes=calibration.notes,
         sources=sorted(calibration.sources),
     )

@@ -3,12 +3,14 @@ sample, and time profiles built month by month. Errors name the scenario field t
 
 from __future__ import annotations
 
+import re
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from oresight.errors import OresightError
-from oresight.simulate.baseline import ROW, Baseline
+from oresight.simulate.baseline import ROW, WEEKS_PER_MONTH, Baseline
 from oresight.simulate.distributions import draw
 from oresight.simulate.scenario import (
     DemandShock,
@@ -21,7 +23,25 @@ from oresight.simulate.scenario import (
 )
 from oresight.taxonomy import Taxonomy
 
-__all__ = ["Draws", "ShockPiece", "StockpileDraw", "SupplyDraw", "calc_ramp", "calc_window", "make_draws"]
+__all__ = [
+    "Draws",
+    "ShockPiece",
+    "StockpileDraw",
+    "SupplyDraw",
+    "calc_ramp",
+    "calc_window",
+    "make_draws",
+    "region_name",
+]
+
+
+def region_name(country: str) -> str:
+    """The name of a price region: a country's English name as a lower-case slug.
+
+    >>> region_name("China"), region_name("DR Congo")
+    ('china', 'dr-congo')
+    """
+    return re.sub(r"[^a-z0-9]+", "-", country.lower()).strip("-")
 
 
 @dataclass
@@ -36,7 +56,14 @@ class ShockPiece:
     targets: np.ndarray  # bool [N]: importers a restriction applies to / nodes a demand shock applies to
     weights: np.ndarray  # float [N]: share of each producer's exports the restriction reaches
     strength: np.ndarray  # [S]: blocked share, lost share or demand change
-    profile: np.ndarray  # [S, H]: 1 at full strength, fading to 0
+    profile: np.ndarray  # [S, H]: 1 at full strength, fading to 0 (a restriction's shifted by the transit time)
+    #: float [N]: share of each hub's re-exports an extraterritorial restriction reaches
+    onward: np.ndarray | None = None
+
+    @property
+    def intensity(self) -> np.ndarray:
+        """Strength times profile, [S, H]."""
+        return self.strength[:, None] * self.profile
 
 
 @dataclass
@@ -75,7 +102,32 @@ class Draws:
     price_elasticity: np.ndarray  # [S]
     price_cap: float
     priority: np.ndarray  # bool [sector]
+    #: [K, S, N] months of normal use each node holds in stock of each stage's product
+    cover: np.ndarray | None = None
+    #: [K, S] months goods spend in transit at each stage
+    transit: np.ndarray | None = None
+    #: [K, N] price region of each node at each stage (0 = the only or the outside region)
+    regions: np.ndarray | None = None
+    #: names of the price regions of each stage: ("",) or ("outside-china", "china")
+    region_names: tuple[tuple[str, ...], ...] = ()
+    price_floor: float = 0.5
+    #: share of the way to its new level a price moves each month (1 = at once)
+    price_speed: np.ndarray | None = None
+    #: nodes whose exports the result reports, [X]
+    exporters: tuple[int, ...] = ()
     notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        k_count, n = self.spare.shape[0], self.spare.shape[2]
+        if self.cover is None:
+            self.cover = np.zeros((k_count, self.samples, n))
+        if self.transit is None:
+            self.transit = np.zeros((k_count, self.samples))
+        if self.regions is None:
+            self.regions = np.zeros((k_count, n), dtype=int)
+            self.region_names = (("",),) * k_count
+        if self.price_speed is None:
+            self.price_speed = np.ones(self.samples)
 
 
 # -- time profiles ------------------------------------------------------------------------------------------
@@ -127,23 +179,39 @@ class _Drawer:
     def draw(self, value, path: str) -> np.ndarray:
         return draw(value, self.samples, seed=self.seed, path=path)
 
-    def stages(self, stages: list[str] | None, path: str) -> list[int]:
+    def stages(self, stages: list[str] | None, path: str, commodity: str | None = None) -> list[int]:
+        """Indices of the named stages (all when None) among those of the commodity's materials."""
+        allowed = self.material_stages(commodity)
         if stages is None:
-            return list(range(len(self.baseline.stages)))
+            return allowed
         found = []
         for i, name in enumerate(stages):
             try:
                 stage = self.tax.stage(name)
             except OresightError as exc:
                 raise self.error(f"{path}[{i}]", str(exc)) from None
-            if stage not in self.baseline.stages:
+            hits = [k for k in allowed if self.baseline.stages[k] == stage]
+            if not hits:
+                names = dict.fromkeys(self.baseline.stages[k] for k in allowed)
                 raise self.error(
                     f"{path}[{i}]",
-                    f"stage {stage!r} has no data in the {self.baseline.commodity} chain; "
-                    f"allowed: {', '.join(self.baseline.stages)}",
+                    f"stage {stage!r} has no data in the {self.baseline.commodity} chain; allowed: {', '.join(names)}",
                 )
-            found.append(self.baseline.stage_index(stage))
+            found.extend(hits)
         return found
+
+    def material_stages(self, commodity: str | None) -> list[int]:
+        """Stages a commodity name concerns: all for the run's commodity (or no name), else the stages of the
+        materials it names (an element, or a group of elements such as heavy rare earths)."""
+        b = self.baseline
+        everything = list(range(len(b.stages)))
+        if commodity is None:
+            return everything
+        wanted = self.tax.commodity(commodity).id
+        if wanted == b.commodity:
+            return everything
+        family = {wanted, *self.tax.children(wanted)}
+        return [k for k in everything if b.materials[k] in family]
 
     def node(self, name: str, path: str, stage: int | None = None) -> int | None:
         """The node of a country or bloc name; None when it is part of ROW. "largest" = top producer."""
@@ -184,8 +252,8 @@ class _Drawer:
         except OresightError as exc:
             raise self.error(path, str(exc)) from None
 
-    def window(self, shock, path: str) -> np.ndarray:
-        start = self.draw(shock.start_month, f"{path}.start_month")
+    def window(self, shock, path: str, delay: np.ndarray | None = None) -> np.ndarray:
+        start = self.draw(shock.start_month, f"{path}.start_month") + (0.0 if delay is None else delay)
         duration = (
             self.draw(shock.duration_months, f"{path}.duration_months")
             if shock.duration_months is not None
@@ -201,7 +269,9 @@ class _Drawer:
             shock = self.scenario.shocks[index]
             path = f"shocks[{index}]"
             profile = self.window(shock, path)
-            for stage in self.stages(shock.stages, f"{path}.stages"):
+            for stage in self.stages(shock.stages, f"{path}.stages", shock.commodity):
+                if isinstance(shock, ExportRestriction):  # goods already shipped still arrive
+                    profile = self.window(shock, path, delay=self.transit[stage])
                 pieces.append(self._piece(index, shock, path, stage, profile))
         return pieces
 
@@ -218,8 +288,11 @@ class _Drawer:
             targets[exporter] = False
             weights = np.zeros(n)
             weights[exporter] = 1.0
-            if shock.extraterritorial and stage > 0:
-                weights = np.maximum(weights, self._input_share_from(exporter, stage - 1))
+            onward = np.zeros(n)
+            if shock.extraterritorial:
+                for upstream in np.flatnonzero(self.baseline.inputs[stage]):
+                    weights = np.maximum(weights, self._input_share_from(exporter, int(upstream)))
+                onward = self._input_share_from(exporter, stage)
             strength = self.draw(shock.blocked, f"{path}.blocked") * self.draw(shock.coverage, f"{path}.coverage")
             node = exporter
         elif isinstance(shock, ProductionOutage):
@@ -228,28 +301,30 @@ class _Drawer:
                 raise self.error(
                     f"{path}.country", f"{shock.country} produces no {self.baseline.commodity} in the data"
                 )
-            targets, weights = np.zeros(n, dtype=bool), np.zeros(n)
+            targets, weights, onward = np.zeros(n, dtype=bool), np.zeros(n), np.zeros(n)
             strength = self.draw(shock.lost, f"{path}.lost")
         else:
             assert isinstance(shock, DemandShock)
             targets = self.node_mask("all" if shock.country == "all" else [shock.country], f"{path}.country")
-            weights, node = np.zeros(n), -1
+            weights, onward, node = np.zeros(n), np.zeros(n), -1
             strength = self.draw(shock.change, f"{path}.change")
         name = self.baseline.nodes[node] if node >= 0 else "all"
         return ShockPiece(
             index,
             shock.kind,
-            f"{label} {name} {self.baseline.stages[stage]}",
+            f"{label} {name} {self.baseline.label(stage)}",
             stage,
             node,
             targets,
             weights,
             strength,
             profile,
+            onward,
         )
 
     def _input_share_from(self, exporter: int, upstream: int) -> np.ndarray:
-        """Each node's share of its stage input that comes from the exporter (the reach of an extraterritorial rule)."""
+        """Each node's share of what it buys of a stage's product that comes from the exporter (the reach of an
+        extraterritorial rule: on products made from it, and on re-exports of it)."""
         b = self.baseline
         use = b.own[upstream] + b.imports[upstream].sum(axis=1)
         from_exporter = b.imports[upstream][:, exporter].copy()
@@ -259,7 +334,7 @@ class _Drawer:
     # responses
     def stockpile(self, index: int, spec: Stockpile) -> StockpileDraw:
         path = f"responses.stockpiles[{index}]"
-        stage = self.stages([spec.stage], f"{path}.stage")[0]
+        stage = self.one_stage(spec.stage, f"{path}.stage", spec.commodity)
         if spec.holder == "all":
             label, nodes = "all", np.ones(len(self.baseline.nodes), dtype=bool)
         else:
@@ -288,7 +363,7 @@ class _Drawer:
             else np.full(self.samples, np.inf)
         )
         cover = level / monthly_use if monthly_use > 0 else np.full(self.samples, np.inf)
-        name = spec.name or f"{label} {self.baseline.stages[stage]}"
+        name = spec.name or f"{label} {self.baseline.label(stage)}"
         return StockpileDraw(
             name,
             label,
@@ -303,7 +378,7 @@ class _Drawer:
 
     def supply(self, kind: str, index: int, spec: Supply) -> SupplyDraw:
         path = f"responses.{kind}[{index}]"
-        stage = self.stages([spec.stage], f"{path}.stage")[0]
+        stage = self.one_stage(spec.stage, f"{path}.stage", spec.commodity)
         node = self.node(spec.country, f"{path}.country")
         if node is None:
             node = self.baseline.index(ROW)
@@ -317,7 +392,7 @@ class _Drawer:
                 self.horizon,
             )
         )
-        name = spec.name or f"{kind.replace('_', ' ')} {self.baseline.nodes[node]} {self.baseline.stages[stage]}"
+        name = spec.name or f"{kind.replace('_', ' ')} {self.baseline.nodes[node]} {self.baseline.label(stage)}"
         return SupplyDraw(kind, name, stage, node, monthly)
 
     def rerouting(self, pieces: list[ShockPiece], first_start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -326,17 +401,14 @@ class _Drawer:
         ramp = np.zeros((k_count, self.samples, self.horizon))
         for index, spec in enumerate(self.scenario.responses.rerouting):
             path = f"responses.rerouting[{index}]"
-            if (
-                spec.commodity is not None
-                and self._commodity(spec.commodity, f"{path}.commodity") != self.baseline.commodity
-            ):
+            if not self.concerns(spec.commodity, f"{path}.commodity"):
                 continue
             excluded = self.node_mask(spec.exclude, f"{path}.exclude") if spec.exclude else np.zeros(n, dtype=bool)
             months = self.draw(spec.ramp_months, f"{path}.ramp_months")
             share = (
                 self.draw(spec.spare_capacity, f"{path}.spare_capacity") if spec.spare_capacity is not None else None
             )
-            for k in self.stages(spec.stages, f"{path}.stages"):
+            for k in self.stages(spec.stages, f"{path}.stages", spec.commodity):
                 hit = np.zeros(n, dtype=bool)
                 for piece in pieces:
                     if piece.stage == k and piece.node >= 0 and piece.kind != "demand_shock":
@@ -357,16 +429,13 @@ class _Drawer:
         ):
             for index, spec in enumerate(entries):
                 path = f"responses.{kind}[{index}]"
-                if (
-                    spec.commodity is not None
-                    and self._commodity(spec.commodity, f"{path}.commodity") != self.baseline.commodity
-                ):
+                if not self.concerns(spec.commodity, f"{path}.commodity"):
                     continue
                 value = self.draw(spec.elasticity, f"{path}.elasticity")[:, None]
                 adjust = calc_ramp(
                     first_start, self.draw(spec.adjustment_months, f"{path}.adjustment_months"), self.horizon
                 )
-                for k in self.stages(spec.stages, f"{path}.stages"):
+                for k in self.stages(spec.stages, f"{path}.stages", spec.commodity):
                     total[k] += value * adjust
         return total
 
@@ -375,6 +444,70 @@ class _Drawer:
             return self.tax.commodity(name).id
         except OresightError as exc:
             raise self.error(path, str(exc)) from None
+
+    def concerns(self, name: str | None, path: str) -> bool:
+        """Whether a response for the commodity ``name`` (None: every commodity) acts on this run."""
+        if name is None:
+            return True
+        self._commodity(name, path)
+        return bool(self.material_stages(name))
+
+    def one_stage(self, stage: str, path: str, commodity: str) -> int:
+        found = self.stages([stage], path, commodity)
+        if len(found) > 1:
+            options = ", ".join(dict.fromkeys(self.baseline.materials[k] for k in found))
+            raise self.error(path, f"stage {stage!r} exists for several materials here; name one of: {options}")
+        return found[0]
+
+    # stocks in the pipeline
+    def inventories(self) -> tuple[np.ndarray, np.ndarray]:
+        """Months of cover [K, S, N] and transit months [K, S]: the baseline's sourced defaults (triangular over
+        their low, central and high values), overridden where the scenario's ``inventories`` say so."""
+        b = self.baseline
+        k_count, n = len(b.stages), len(b.nodes)
+        cover = np.zeros((k_count, self.samples, n))
+        transit = np.zeros((k_count, self.samples))
+        for k in range(k_count):
+            for node in range(n):
+                cover[k, :, node] = self._default(b.cover[k, node], f"inventories.default.{b.key(k)}.{b.nodes[node]}")
+            transit[k] = self._default(b.transit[k], f"inventories.default.{b.key(k)}.transit")
+        for index, spec in enumerate(self.scenario.inventories):
+            path = f"inventories[{index}]"
+            if not self.concerns(spec.commodity, f"{path}.commodity"):
+                continue
+            holders = (
+                np.ones(n, dtype=bool) if spec.holder == "all" else self.node_mask([spec.holder], f"{path}.holder")
+            )
+            for k in self.stages(spec.stages, f"{path}.stages", spec.commodity):
+                if spec.weeks_of_cover is not None:
+                    weeks = self.draw(spec.weeks_of_cover, f"{path}.weeks_of_cover")
+                    cover[k][:, holders] = (weeks / WEEKS_PER_MONTH)[:, None]
+                if spec.transit_weeks is not None:
+                    transit[k] = self.draw(spec.transit_weeks, f"{path}.transit_weeks") / WEEKS_PER_MONTH
+        return cover, transit
+
+    def _default(self, low_mode_high: np.ndarray, path: str) -> np.ndarray:
+        low, mode, high = (float(v) if np.isfinite(v) else 0.0 for v in low_mode_high)
+        if not low < high:
+            return np.full(self.samples, mode)
+        stream = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(zlib.crc32(path.encode()),)))
+        return stream.triangular(low, min(max(mode, low), high), high, self.samples)
+
+    # price regions
+    def regions(self, pieces: list[ShockPiece]) -> tuple[np.ndarray, tuple[tuple[str, ...], ...]]:
+        """Two price regions at a stage where an export restriction separates the exporter's users from the
+        rest of the world (the exporter must use some of the stage's product itself); one region elsewhere."""
+        b = self.baseline
+        regions = np.zeros((len(b.stages), len(b.nodes)), dtype=int)
+        names: list[tuple[str, ...]] = [("",)] * len(b.stages)
+        for piece in pieces:
+            k, exporter = piece.stage, piece.node
+            if piece.kind != "export_restriction" or names[k] != ("",) or b.use[k, exporter] <= 0:
+                continue
+            name = region_name(self.tax.countries.name(b.nodes[exporter]))
+            regions[k, exporter] = 1
+            names[k] = (f"outside-{name}", name)
+        return regions, tuple(names)
 
     def first_start(self, pieces: list[ShockPiece]) -> np.ndarray:
         starts = [np.argmax(p.profile > 0, axis=1) + 1.0 for p in pieces if p.profile.any()]
@@ -386,24 +519,23 @@ def make_draws(
 ) -> Draws:
     """Resolve and draw everything a run of one commodity needs."""
     drawer = _Drawer(scenario, baseline, tax, origin)
+    cover, drawer.transit = drawer.inventories()
     pieces = drawer.pieces(shock_indices)
     responses = scenario.responses
-    commodity = baseline.commodity
-
-    def mine(spec, path) -> bool:
-        return drawer._commodity(spec.commodity, f"{path}.commodity") == commodity
-
     stockpiles = [
-        drawer.stockpile(i, s) for i, s in enumerate(responses.stockpiles) if mine(s, f"responses.stockpiles[{i}]")
+        drawer.stockpile(i, s)
+        for i, s in enumerate(responses.stockpiles)
+        if drawer.concerns(s.commodity, f"responses.stockpiles[{i}].commodity")
     ]
     supplies = [
         drawer.supply(kind, i, s)
         for kind in ("recycling", "new_capacity")
         for i, s in enumerate(getattr(responses, kind))
-        if mine(s, f"responses.{kind}[{i}]")
+        if drawer.concerns(s.commodity, f"responses.{kind}[{i}].commodity")
     ]
     first_start = drawer.first_start(pieces)
     spare, ramp = drawer.rerouting(pieces, first_start)
+    regions, region_names = drawer.regions(pieces)
     sectors = baseline.sectors
     priority = np.zeros(len(sectors), dtype=bool)
     for i, name in enumerate(responses.priority_sectors):
@@ -413,8 +545,10 @@ def make_draws(
             raise drawer.error(f"responses.priority_sectors[{i}]", str(exc)) from None
         if sector in sectors:
             priority[sectors.index(sector)] = True
+    adjustment = drawer.draw(scenario.price.adjustment_months, "price.adjustment_months")
+    exporters = tuple(dict.fromkeys(p.node for p in pieces if p.kind == "export_restriction"))
     return Draws(
-        commodity=commodity,
+        commodity=baseline.commodity,
         samples=scenario.samples,
         horizon=scenario.horizon_months,
         pieces=pieces,
@@ -426,5 +560,12 @@ def make_draws(
         price_elasticity=drawer.draw(scenario.price.elasticity, "price.elasticity"),
         price_cap=scenario.price.max_index,
         priority=priority,
+        cover=cover,
+        transit=drawer.transit,
+        regions=regions,
+        region_names=region_names,
+        price_floor=scenario.price.min_index,
+        price_speed=1.0 / (1.0 + adjustment),
+        exporters=exporters,
         notes=drawer.notes,
     )

@@ -1,19 +1,26 @@
 """The engine: month by month, stage by stage down the chain, every Monte Carlo sample at once.
 
-Each month, for each stage from the mine downwards:
+Each month, for each stage in the order of the chain (a stage after all the stages it takes input from):
 
-1. Producers run at their capacity (less any outage) times the share of their planned input they received from
-   the stage upstream.
+1. Producers run at their capacity (less any outage) times the smallest share of their planned inputs they
+   received from the stages upstream.
 2. Output goes to the producer's own use and, along the baseline's bilateral flows, to importers; an export
-   restriction withholds its share of the covered flows (the exporter keeps the withheld tonnes).
+   restriction withholds its share of the covered flows (the exporter keeps the withheld tonnes). Hubs ship on
+   what they bought, in proportion to what they received of what they need.
 3. Users' needs are their final demand — moved by demand shocks and, with a lag of one month, by the price
-   index through substitution and demand destruction — plus what their next stage plans to process.
+   index of their price region through substitution and demand destruction — plus what their later stages plan
+   to process.
 4. Gaps are filled, in order, by new capacity at home, recycling, spare capacity of producers not under a shock
-   (ramping up after the first shock), and stockpile releases.
-5. What a user still lacks is rationed pro rata between its final demand and its next stage; the unmet final
-   demand is the shortfall. The price index follows market-wide tightness.
+   (ramping up after the first shock), the users' own stocks (inventories in the pipeline) and stockpile
+   releases.
+5. What a user still lacks is rationed pro rata between its final demand and its later stages. The shortfall
+   is final demand at normal prices (after demand shocks) less what was consumed: physical rationing plus the
+   demand the price drove out. The price index of each region follows its stocks and supply against its normal
+   stocks and needs.
 
-Nothing but months and stages is looped over; samples are the leading axis of every array.
+Nothing but months and stages is looped over; samples are the leading axis of every array. Shock pieces are
+combined per stage before the loop where their effects multiply (:func:`compile_effects`), so the cost of a
+month does not grow with the number of shocks that act alike.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ import numpy as np
 from oresight.simulate.baseline import Baseline
 from oresight.simulate.draws import Draws
 
-__all__ = ["BALANCE_TERMS", "Raw", "run"]
+__all__ = ["BALANCE_TERMS", "Effects", "Raw", "compile_effects", "run"]
 
 #: world-level terms per stage, month and sample: supply side first, then where it went
 BALANCE_TERMS = (
@@ -35,66 +42,133 @@ BALANCE_TERMS = (
     "new_capacity",
     "recycled",
     "released",
+    "inventory_draw",
     "withheld",
     "final_use",
     "intermediate_use",
     "surplus",
 )
+_T = {name: i for i, name in enumerate(BALANCE_TERMS)}
 
 
 @dataclass
 class Raw:
     """Arrays of one run of one commodity, [stage, ..., month, sample] with importers in baseline order."""
 
-    demand: np.ndarray  # [K, I, H, S] final demand after demand shocks and responses
+    demand: np.ndarray  # [K, I, H, S] final demand at normal prices after demand shocks (what shortfall is of)
+    priced: np.ndarray  # [K, I, H, S] final demand at the price of the month (after substitution and destruction)
     consumed: np.ndarray  # [K, I, H, S]
     shortfall: np.ndarray  # [K, I, H, S]
-    price: np.ndarray  # [K, H, S]
+    price: np.ndarray  # [K, H, S] over all users
+    price_region: np.ndarray  # [K, 2, H, S]: outside and inside the exporter's region; NaN where not split
     balance: np.ndarray  # [term, K, H, S]
     stock_level: np.ndarray  # [J, H, S] at the end of each month
     stock_release: np.ndarray  # [J, H, S]
+    inventory: np.ndarray  # [K, I, H, S] importers' own stocks at the end of each month
+    inventory_total: np.ndarray  # [K, H, S] all nodes' stocks at the end of each month
+    inventory_initial: np.ndarray  # [K, S]
+    exports: np.ndarray  # [K, X, H, S] what the draws' exporters ship to others
 
 
-def _caps(baseline: Baseline, draws: Draws, t: int, active: list) -> np.ndarray:
-    """Capacity factor of every stage and node this month, [K, S, N]."""
-    caps = np.ones((len(baseline.stages), draws.samples, len(baseline.nodes)))
-    for piece in active:
+@dataclass
+class Effects:
+    """Shock pieces combined per stage: outages per node, demand shocks per target set, restrictions per target
+    set and reach (intensities [S, H]; several pieces alike multiply into one)."""
+
+    outages: list[list[tuple[int, np.ndarray]]]
+    demand: list[list[tuple[np.ndarray, np.ndarray]]]
+    restrictions: list[list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]]
+
+
+def compile_effects(draws: Draws, k_count: int, disabled: frozenset[int] = frozenset()) -> Effects:
+    """Combine the pieces that are not ``disabled``: factors (1 − x) of outages on one node multiply, as do
+    (1 + x) of demand shocks on one target set and (1 − x) of restrictions with the same targets and a reach of
+    only 0 or 1 (a restriction reaching part of a producer's exports, by an extraterritorial rule, stays apart)."""
+    outages: list[dict] = [{} for _ in range(k_count)]
+    demand: list[dict] = [{} for _ in range(k_count)]
+    restrictions: list[dict] = [{} for _ in range(k_count)]
+    for index, piece in enumerate(draws.pieces):
+        if index in disabled or not piece.profile.any():
+            continue
+        k, x = piece.stage, piece.intensity
         if piece.kind == "production_outage":
-            caps[piece.stage, :, piece.node] *= 1 - piece.strength * piece.profile[:, t]
+            outages[k][piece.node] = 1 - (1 - outages[k].get(piece.node, 0.0)) * (1 - x)
+        elif piece.kind == "demand_shock":
+            key = piece.targets.tobytes()
+            old = demand[k].get(key, (piece.targets, 0.0))[1]
+            demand[k][key] = (piece.targets, (1 + old) * (1 + x) - 1)
+        else:
+            onward = piece.onward if piece.onward is not None else np.zeros_like(piece.weights)
+            binary = np.isin(piece.weights, (0.0, 1.0)).all() and not onward.any()
+            key = (piece.targets.tobytes(), piece.weights.tobytes()) if binary else (index,)
+            old = restrictions[k].get(key, (None, None, None, 0.0))[3]
+            restrictions[k][key] = (piece.targets, piece.weights, onward, 1 - (1 - old) * (1 - x))
+    return Effects(
+        [list(stage.items()) for stage in outages],
+        [list(stage.values()) for stage in demand],
+        [list(stage.values()) for stage in restrictions],
+    )
+
+
+def _caps(b: Baseline, draws: Draws, effects: Effects, t: int) -> np.ndarray:
+    """Capacity factor of every stage and node this month, [K, S, N]."""
+    caps = np.ones((len(b.stages), draws.samples, len(b.nodes)))
+    for k, stage in enumerate(effects.outages):
+        for node, lost in stage:
+            caps[k, :, node] = 1 - lost[:, t]
     return np.clip(caps, 0.0, 1.0)
 
 
-def _deliveries(baseline: Baseline, draws: Draws, k: int, t: int, output_factor: np.ndarray, active: list):
-    """What each node receives from producers this month [S, N] and what restrictions withhold [S]."""
-    flows = baseline.imports[k]  # [consumer, producer]
-    received = baseline.own[k][None, :] * output_factor + output_factor @ flows.T
-    restrictions = [p for p in active if p.kind == "export_restriction" and p.stage == k]
-    if not restrictions:
-        return received, np.zeros(draws.samples)
-    reached = np.flatnonzero(np.any([p.weights > 0 for p in restrictions], axis=0))
-    remaining = np.ones((draws.samples, len(baseline.nodes), len(reached)))
-    for piece in restrictions:
-        blocked = (piece.strength * piece.profile[:, t])[:, None, None]
-        remaining *= 1 - blocked * piece.targets[None, :, None] * piece.weights[reached][None, None, :]
+def _deliveries(b: Baseline, draws: Draws, effects: Effects, k: int, t: int, output_factor: np.ndarray):
+    """What each node receives from producers this month [S, N], what restrictions withhold [S], and what the
+    draws' exporters ship to others [S, X]."""
+    flows = b.imports[k]  # [consumer, producer]
+    received = b.own[k][None, :] * output_factor + output_factor @ flows.T
+    exporters = list(draws.exporters)
+    shipped = output_factor[:, exporters] * flows[:, exporters].sum(axis=0)[None, :]
+    active = [r for r in effects.restrictions[k] if r[3][:, t].any()]
+    if not active:
+        return received, np.zeros(draws.samples), shipped
+    reached = np.flatnonzero(np.any([r[1] > 0 for r in active], axis=0))
+    remaining = np.ones((draws.samples, len(b.nodes), len(reached)))
+    for targets, weights, _, blocked in active:
+        remaining *= 1 - blocked[:, t, None, None] * targets[None, :, None] * weights[reached][None, None, :]
     gross = flows[:, reached][None, :, :] * output_factor[:, None, reached]  # [S, consumer, producer]
-    withheld = (gross * (1 - remaining)).sum(axis=2)
-    return received - withheld, withheld.sum(axis=1)
+    withheld = gross * (1 - remaining)
+    by_producer = withheld.sum(axis=1)  # [S, R]
+    position = {int(r): i for i, r in enumerate(reached)}
+    for x, node in enumerate(exporters):
+        if node in position:
+            shipped[:, x] -= by_producer[:, position[node]]
+    return received - withheld.sum(axis=2), by_producer.sum(axis=1), shipped
 
 
-def _demand(baseline: Baseline, draws: Draws, k: int, t: int, price: np.ndarray, active: list) -> np.ndarray:
-    """Final demand this month [S, N]."""
-    factor = np.ones((draws.samples, len(baseline.nodes)))
-    for piece in active:
-        if piece.kind == "demand_shock" and piece.stage == k:
-            factor *= 1 + (piece.strength * piece.profile[:, t])[:, None] * piece.targets[None, :]
-    response = price ** draws.elasticity[k, :, t]
-    return baseline.final_demand[k][None, :] * factor * response[:, None]
+def _reexport(b: Baseline, effects: Effects, k: int, t: int, received: np.ndarray, need: np.ndarray):
+    """Hubs ship on what they bought, in proportion to the share of their needs and commitments they received;
+    an extraterritorial restriction withholds its reach of it. Moves the tonnes from hubs to buyers in
+    ``received`` and returns what was withheld [S]."""
+    onward = b.reexports[k]  # [consumer, hub]
+    hubs = np.flatnonzero(onward.sum(axis=0) > 0)
+    committed = onward[:, hubs].sum(axis=0)
+    ratio = np.clip(received[:, hubs] / (need[:, hubs] + committed[None, :]), 0.0, 1.0)
+    gross = onward[None, :, hubs] * ratio[:, None, :]  # [S, consumer, hub]
+    remaining = np.ones_like(gross)
+    for targets, _, reach, blocked in effects.restrictions[k]:
+        if reach.any():
+            remaining *= 1 - blocked[:, t, None, None] * targets[None, :, None] * reach[hubs][None, None, :]
+    delivered = gross * remaining
+    received += delivered.sum(axis=2)
+    received[:, hubs] -= gross.sum(axis=1)
+    return (gross - delivered).sum(axis=(1, 2))
 
 
-def _share_out(basis: np.ndarray, amount: np.ndarray) -> np.ndarray:
-    """Share an amount [S] over nodes [S, N] in proportion to ``basis``."""
-    total = basis.sum(axis=1)
-    return basis * np.divide(amount, total, out=np.zeros_like(amount), where=total > 0)[:, None]
+def _demand(b: Baseline, draws: Draws, effects: Effects, k: int, t: int, price: np.ndarray):
+    """Final demand this month at normal prices and at the month's prices (one month's lag), both [S, N]."""
+    factor = np.ones((draws.samples, len(b.nodes)))
+    for targets, change in effects.demand[k]:
+        factor *= 1 + change[:, t, None] * targets[None, :]
+    reference = b.final_demand[k][None, :] * factor
+    return reference, reference * price ** draws.elasticity[k, :, t, None]
 
 
 def _fill(gap: np.ndarray, pool: np.ndarray) -> np.ndarray:
@@ -102,6 +176,12 @@ def _fill(gap: np.ndarray, pool: np.ndarray) -> np.ndarray:
     total = gap.sum(axis=1)
     ratio = np.divide(pool, total, out=np.zeros_like(pool), where=total > 0)
     return gap * np.minimum(ratio, 1.0)[:, None]
+
+
+def _share_out(basis: np.ndarray, amount: np.ndarray) -> np.ndarray:
+    """Share an amount [S] over nodes [S, N] in proportion to ``basis``."""
+    total = basis.sum(axis=1)
+    return basis * np.divide(amount, total, out=np.zeros_like(amount), where=total > 0)[:, None]
 
 
 def _add_supplies(draws: Draws, k: int, t: int, need: np.ndarray, available: np.ndarray, terms: dict) -> np.ndarray:
@@ -121,29 +201,23 @@ def _add_supplies(draws: Draws, k: int, t: int, need: np.ndarray, available: np.
     return left
 
 
-def _reroute(b: Baseline, draws: Draws, k: int, t: int, need, available, new_left, spare_left, terms) -> np.ndarray:
-    """Fill gaps from leftover new capacity and spare capacity, pro rata; returns spare capacity left [S].
-    Beyond the first stage, spare output runs only on spare output left upstream."""
-    spare = (draws.spare[k] * b.production[k][None, :]).sum(axis=1) * draws.ramp[k, :, t]
-    if k > 0 and b.coefficient[k] > 0:
-        spare = np.minimum(spare, spare_left / b.coefficient[k])
-    rerouted = _fill(np.maximum(need - available, 0.0), new_left + spare)
-    available += rerouted
-    from_new = np.minimum(new_left, rerouted.sum(axis=1))
-    from_spare = rerouted.sum(axis=1) - from_new
-    terms["new_capacity"] += from_new
-    terms["spare_output"] += from_spare
-    terms["upstream_spare"] = from_spare
-    return spare - from_spare
+def _spare_pool(b: Baseline, draws: Draws, k: int, t: int, spare_left: np.ndarray) -> np.ndarray:
+    """Spare output the stage can make this month [S]: its producers' spare capacity, ramped, and no more than
+    the spare output left at each stage it takes input from allows."""
+    pool = (draws.spare[k] * b.production[k][None, :]).sum(axis=1) * draws.ramp[k, :, t]
+    for upstream in np.flatnonzero(b.inputs[k]):
+        pool = np.minimum(pool, spare_left[upstream] / b.inputs[k, upstream])
+    return pool
 
 
-def _charge_upstream(balance: np.ndarray, coefficient: np.ndarray, k: int, t: int, from_spare: np.ndarray) -> None:
+def _charge_upstream(b: Baseline, balance: np.ndarray, spare_left: np.ndarray, k: int, t: int, made: np.ndarray):
     """Book the spare output every stage upstream made to feed this stage's spare output."""
-    feed = from_spare
-    for upstream in range(k - 1, -1, -1):
-        feed = feed * coefficient[upstream + 1]
-        balance[BALANCE_TERMS.index("spare_output"), upstream, t] += feed
-        balance[BALANCE_TERMS.index("intermediate_use"), upstream, t] += feed
+    for upstream in np.flatnonzero(b.inputs[k]):
+        feed = made * b.inputs[k, upstream]
+        balance[_T["spare_output"], upstream, t] += feed
+        balance[_T["intermediate_use"], upstream, t] += feed
+        spare_left[upstream] -= feed
+        _charge_upstream(b, balance, spare_left, int(upstream), t, feed)
 
 
 def _release(draws: Draws, k: int, t: int, need, available, levels: np.ndarray, raw: Raw) -> np.ndarray:
@@ -167,59 +241,131 @@ def _release(draws: Draws, k: int, t: int, need, available, levels: np.ndarray, 
     return released
 
 
-def _price_index(draws: Draws, need: np.ndarray, available: np.ndarray) -> np.ndarray:
-    """(1 - tightness) ** (1 / elasticity), capped; tightness = unmet share of all needs at the stage."""
-    total = need.sum(axis=1)
-    unmet = np.maximum(need - available, 0.0).sum(axis=1)
-    tightness = np.divide(unmet, total, out=np.zeros_like(total), where=total > 0)
+def calc_price_target(stocks, supply, normal_stocks, needs, elasticity, floor: float, cap: float) -> np.ndarray:
+    """The price index a market tends to: ((stocks + supply) / (normal stocks + needs)) ** (1 / elasticity),
+    between ``floor`` and ``cap`` (1 when nothing is needed). With no stocks it is the market-clearing index of
+    the supply gap; with stocks, prices rise as stocks run down, before anyone runs short.
+
+    >>> float(calc_price_target(0.0, 0.5, 0.0, 1.0, -0.5, 0.5, 30.0))
+    4.0
+    >>> float(calc_price_target(1.0, 1.0, 1.0, 1.0, -0.5, 0.5, 30.0))
+    1.0
+    """
+    total = np.asarray(normal_stocks + needs, dtype=float)
+    ratio = np.divide(stocks + supply, total, out=np.ones_like(total), where=total > 0)
     with np.errstate(divide="ignore"):
-        index = np.power(np.maximum(1 - tightness, 1e-12), 1 / draws.price_elasticity)
-    return np.minimum(index, draws.price_cap)
+        index = np.power(np.maximum(ratio, 1e-12), 1.0 / elasticity)
+    return np.clip(index, floor, cap)
 
 
 @dataclass
 class _State:
     raw: Raw
     levels: np.ndarray  # [J, S] stockpile levels
-    price: np.ndarray  # [K, S] last month's price index
+    inventory: np.ndarray  # [K, S, N] users' stocks
+    normal_stock: np.ndarray  # [K, S, N] the stocks users hold normally
+    price: np.ndarray  # [K, S, N] last month's price index of each node's region
+    last_price: np.ndarray  # [K, 2, S] last month's price index of each region
+    served: np.ndarray  # [K, S, N] share of its needs each node got this month
     importers: list[int]
 
 
-def _stage(b: Baseline, draws: Draws, state: _State, k: int, t: int, caps, input_share, spare_left, active):
-    """One stage in one month; returns the share of their needs each node got, and spare capacity left."""
+def _price(draws: Draws, state: _State, k: int, t: int, need, supply, stocks, withheld) -> None:
+    """Price index per region of the stage (the exporter's region counts what it withholds as its supply), and
+    over all users: the regions' indices weighted by their needs."""
+    regions, count = draws.regions[k], len(draws.region_names[k])
+    indices, weights = [], []
+    for r in range(count):
+        members = regions == r
+        target = calc_price_target(
+            stocks[:, members].sum(axis=1),
+            supply[:, members].sum(axis=1) + (withheld if r == 1 else 0.0),
+            state.normal_stock[k][:, members].sum(axis=1),
+            need[:, members].sum(axis=1),
+            draws.price_elasticity,
+            draws.price_floor,
+            draws.price_cap,
+        )
+        index = state.last_price[k, r] ** (1 - draws.price_speed) * target**draws.price_speed
+        state.last_price[k, r] = index
+        state.price[k][:, members] = index[:, None]
+        indices.append(index)
+        weights.append(need[:, members].sum(axis=1))
+        if count > 1:
+            state.raw.price_region[k, r, t] = index
+    total = np.sum(weights, axis=0)
+    weighted = np.sum([i * w for i, w in zip(indices, weights, strict=True)], axis=0)
+    state.raw.price[k, t] = np.divide(weighted, total, out=indices[0].copy(), where=total > 0)
+
+
+def _stage(b: Baseline, draws: Draws, effects: Effects, state: _State, k: int, t: int, caps, spare_left):
+    """One stage in one month: deliveries, needs, the gaps filled, rationing, the price."""
+    upstream = np.flatnonzero(b.inputs[k])
+    input_share = np.min(state.served[upstream], axis=0) if len(upstream) else 1.0
     output_factor = caps[k] * input_share
-    received, withheld = _deliveries(b, draws, k, t, output_factor, active)
-    demand = _demand(b, draws, k, t, state.price[k], active)
-    last = k + 1 == len(b.stages)
-    planned = 0.0 if last else b.coefficient[k + 1] * b.production[k + 1][None, :] * caps[k + 1]
+    received, withheld, shipped = _deliveries(b, draws, effects, k, t, output_factor)
+    reference, demand = _demand(b, draws, effects, k, t, state.price[k])
+    downstream = np.flatnonzero(b.inputs[:, k])
+    planned = sum(b.inputs[d, k] * b.production[d][None, :] * caps[d] for d in downstream) if len(downstream) else 0.0
     need = demand + planned
+    if b.reexports[k].any():
+        withheld = withheld + _reexport(b, effects, k, t, received, need)
     available = received.copy()
-    terms = {
-        "new_capacity": np.zeros(draws.samples),
-        "recycled": np.zeros(draws.samples),
-        "spare_output": np.zeros(draws.samples),
-    }
+    terms = {name: np.zeros(draws.samples) for name in ("new_capacity", "recycled", "spare_output")}
     new_left = _add_supplies(draws, k, t, need, available, terms)
-    spare_left = _reroute(b, draws, k, t, need, available, new_left, spare_left, terms)
-    _charge_upstream(state.raw.balance, b.coefficient, k, t, terms["upstream_spare"])
+    pool = _spare_pool(b, draws, k, t, spare_left)
+    rerouted = _fill(np.maximum(need - available, 0.0), new_left + pool)
+    available += rerouted
+    from_new = np.minimum(new_left, rerouted.sum(axis=1))
+    from_spare = rerouted.sum(axis=1) - from_new
+    terms["new_capacity"] += from_new
+    spare_left[k] = pool - from_spare
+    _charge_upstream(b, state.raw.balance, spare_left, k, t, from_spare)
+    stocks_before = state.inventory[k].copy()
+    drawn = np.minimum(np.maximum(need - available, 0.0), state.inventory[k])
+    state.inventory[k] -= drawn
+    available += drawn
     released = _release(draws, k, t, need, available, state.levels, state.raw)
+    flow = available - drawn  # stockpile releases count as supply for the price; users' stock draws do not
     ratio = np.divide(available, need, out=np.ones_like(need), where=need > 0)
     # round-off in the flow sums must not show up as a shortfall of 1e-16 t when nothing is missing
-    served = np.where(ratio > 1 - 1e-12, 1.0, ratio)
+    served = np.where(ratio > 1 - 1e-12, 1.0, np.minimum(ratio, 1.0))
+    state.served[k] = served
     final_use, intermediate = served * demand, served * planned
     balance = state.raw.balance[:, k, t]
-    balance[0] = (b.production[k][None, :] * output_factor).sum(axis=1)
-    balance[1] += terms["spare_output"]
-    balance[2], balance[3], balance[4], balance[5] = terms["new_capacity"], terms["recycled"], released, withheld
-    balance[6] = final_use.sum(axis=1)
-    balance[7] += intermediate.sum(axis=1)
-    balance[8] = (available - final_use - intermediate).sum(axis=1)
+    balance[_T["production"]] = (b.production[k][None, :] * output_factor).sum(axis=1)
+    balance[_T["spare_output"]] += from_spare
+    balance[_T["new_capacity"]], balance[_T["recycled"]] = terms["new_capacity"], terms["recycled"]
+    balance[_T["released"]], balance[_T["inventory_draw"]] = released, drawn.sum(axis=1)
+    balance[_T["withheld"]] = withheld
+    balance[_T["final_use"]] = final_use.sum(axis=1)
+    balance[_T["intermediate_use"]] += intermediate.sum(axis=1)
+    balance[_T["surplus"]] = (available - final_use - intermediate).sum(axis=1)
     rows = state.importers
-    state.raw.demand[k, :, t] = demand[:, rows].T
-    state.raw.consumed[k, :, t] = final_use[:, rows].T
-    state.raw.shortfall[k, :, t] = (demand - final_use)[:, rows].T
-    state.price[k] = state.raw.price[k, t] = _price_index(draws, need, available)
-    return served, spare_left
+    raw = state.raw
+    raw.demand[k, :, t], raw.priced[k, :, t] = reference[:, rows].T, demand[:, rows].T
+    raw.consumed[k, :, t] = final_use[:, rows].T
+    raw.shortfall[k, :, t] = np.maximum(reference - final_use, 0.0)[:, rows].T
+    raw.inventory[k, :, t] = state.inventory[k][:, rows].T
+    raw.inventory_total[k, t] = state.inventory[k].sum(axis=1)
+    raw.exports[k, :, t] = shipped.T
+    _price(draws, state, k, t, need, flow, stocks_before, withheld)
+
+
+def stage_order(inputs: np.ndarray) -> list[int]:
+    """Stages in an order where each comes after every stage it takes input from.
+
+    >>> stage_order(np.array([[0, 0, 0], [0, 0, 1.0], [0.5, 0, 0]]))
+    [0, 2, 1]
+    """
+    order, done = [], set()
+    while len(order) < len(inputs):
+        ready = [k for k in range(len(inputs)) if k not in done and set(np.flatnonzero(inputs[k])) <= done]
+        if not ready:
+            raise ValueError("the stages' inputs form a cycle")
+        order.append(ready[0])
+        done.add(ready[0])
+    return order
 
 
 def run(
@@ -231,25 +377,41 @@ def run(
 ) -> Raw:
     """Simulate one commodity. ``disabled``: indices of shock pieces to leave out (for attribution)."""
     b, S, H = baseline, draws.samples, draws.horizon
-    K, N, J, M = len(b.stages), len(b.nodes), len(draws.stockpiles), len(b.importers)
+    K, N, J, M, X = len(b.stages), len(b.nodes), len(draws.stockpiles), len(b.importers), len(draws.exporters)
+    normal = draws.cover * b.use[:, None, :]
     raw = Raw(
         demand=np.zeros((K, M, H, S)),
+        priced=np.zeros((K, M, H, S)),
         consumed=np.zeros((K, M, H, S)),
         shortfall=np.zeros((K, M, H, S)),
         price=np.ones((K, H, S)),
+        price_region=np.full((K, 2, H, S), np.nan),
         balance=np.zeros((len(BALANCE_TERMS), K, H, S)),
         stock_level=np.zeros((J, H, S)),
         stock_release=np.zeros((J, H, S)),
+        inventory=np.zeros((K, M, H, S)),
+        inventory_total=np.zeros((K, H, S)),
+        inventory_initial=normal.sum(axis=2),
+        exports=np.zeros((K, X, H, S)),
     )
     levels = np.array([s.level for s in draws.stockpiles]).reshape(J, S).copy()
-    state = _State(raw, levels, np.ones((K, S)), [b.index(i) for i in b.importers])
-    pieces = [p for i, p in enumerate(draws.pieces) if i not in disabled]
+    state = _State(
+        raw,
+        levels,
+        normal.copy(),
+        normal,
+        np.ones((K, S, N)),
+        np.ones((K, 2, S)),
+        np.ones((K, S, N)),
+        [b.index(i) for i in b.importers],
+    )
+    effects = compile_effects(draws, K, disabled)
+    order = stage_order(b.inputs)
     for t in range(H):
-        active = [p for p in pieces if p.profile[:, t].any()]
-        caps = _caps(b, draws, t, active)
-        input_share, spare_left = np.ones((S, N)), np.zeros(S)
-        for k in range(K):
-            input_share, spare_left = _stage(b, draws, state, k, t, caps, input_share, spare_left, active)
+        caps = _caps(b, draws, effects, t)
+        spare_left = np.zeros((K, S))
+        for k in order:
+            _stage(b, draws, effects, state, k, t, caps, spare_left)
         raw.stock_level[:, t] = state.levels
         if progress is not None:
             progress(1)

@@ -1,12 +1,22 @@
 """Simulation results as an xarray Dataset, their invariants and their summaries.
 
-Variables (months run from 1; tonnes are per month in each stage's unit):
+Variables (months run from 1; tonnes are per month in each stage's unit; a value no data support — an importer
+that is not modelled, a stage where it has no final demand — is NaN, never 0):
 
-* ``shortfall``, ``demand``, ``consumed`` over (commodity, importer, stage, month, sample); ``baseline_demand``
-  over (commodity, importer, stage); ``shortfall_share`` = shortfall / baseline demand.
-* ``shortfall_sector`` over (commodity, importer, stage, sector, month, sample): the shortfall by end-use sector,
-  priority sectors served first.
-* ``price_index`` over (commodity, stage, month, sample): 1 = normal.
+* ``shortfall``, ``demand``, ``demand_at_price``, ``consumed`` over (commodity, importer, stage, month,
+  sample): ``demand`` is final demand at normal prices after demand shocks, what the shortfall is measured
+  against; ``demand_at_price`` is what users asked for at the month's prices (substitution and demand
+  destruction); ``shortfall`` = demand − consumed. ``baseline_demand`` over (commodity, importer, stage);
+  ``shortfall_share`` = shortfall / baseline demand.
+* ``shortfall_sector`` over (commodity, importer, stage, sector, month, sample): the shortfall by end-use
+  sector, priority sectors served first.
+* ``price_index`` over (commodity, stage, month, sample): 1 = normal, over all users; ``price_index_region``
+  over (commodity, stage, region, month, sample) where an export restriction splits a stage's market (region
+  ``outside`` and ``inside`` the exporter's; their names in ``region_name``), NaN elsewhere.
+* ``inventory`` over (commodity, importer, stage, month, sample): the importer's own stocks of the stage's
+  product at the end of each month, ``inventory_initial`` at the start; ``inventory_total`` (all nodes).
+* ``exports`` over (commodity, stage, exporter, month, sample): what each restricted exporter ships to others;
+  ``baseline_exports`` its normal monthly exports.
 * world balance terms over (commodity, stage, month, sample): see :data:`oresight.simulate.engine.BALANCE_TERMS`.
 * ``stockpile_level`` and ``stockpile_release`` over (stockpile, month, sample); ``stockpile_initial`` and
   ``stockpile_cover`` (months of the holder's normal use) over (stockpile, sample).
@@ -14,7 +24,6 @@ Variables (months run from 1; tonnes are per month in each stage's unit):
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass
 
@@ -25,11 +34,24 @@ from oresight.simulate.baseline import Baseline
 from oresight.simulate.draws import Draws
 from oresight.simulate.engine import BALANCE_TERMS, Raw
 
-__all__ = ["PERCENTILES", "CommodityRun", "assemble", "check_mass_balance", "empty_month", "percentiles", "summarise"]
+__all__ = [
+    "PERCENTILES",
+    "SHORT_THRESHOLD",
+    "CommodityRun",
+    "assemble",
+    "check_mass_balance",
+    "empty_month",
+    "first_short_month",
+    "percentiles",
+    "summarise",
+]
 
 PERCENTILES = {"p5": 5, "p50": 50, "p95": 95}
-SUPPLY_TERMS = ("production", "spare_output", "new_capacity", "recycled", "released")
+SUPPLY_TERMS = ("production", "spare_output", "new_capacity", "recycled", "released", "inventory_draw")
 USE_TERMS = ("final_use", "intermediate_use", "surplus", "withheld")
+#: a month counts as short when more than this share of its demand is not met (round-off and trickles aside)
+SHORT_THRESHOLD = 0.01
+REGIONS = ("outside", "inside")
 
 
 @dataclass
@@ -60,33 +82,75 @@ def _sector_split(run: CommodityRun) -> np.ndarray:
     return out
 
 
-def _commodity_dataset(run: CommodityRun, stage_order: list[str]) -> xr.Dataset:
+def _masked(values: np.ndarray, has: np.ndarray) -> np.ndarray:
+    """``values`` [K, I, ...] with NaN where ``has`` [K, I] is False."""
+    return np.where(has.reshape(has.shape + (1,) * (values.ndim - 2)), values, np.nan)
+
+
+def _material_dataset(run: CommodityRun, material: str, importers: list[str]) -> xr.Dataset:
+    """The part of a run's results that concerns one material (a chain has one; a chain by element several)."""
     b, raw, draws = run.baseline, run.raw, run.draws
+    ks = [k for k in range(len(b.stages)) if b.materials[k] == material]
     rows = [b.index(i) for i in b.importers]
-    stages = list(b.stages)
+    demanded = b.final_demand[ks][:, rows] > 0  # [k, I]
+    used = b.use[ks][:, rows] > 0
     cube = ("importer", "stage", "month", "sample")
-    data = {name: (cube, getattr(raw, name).transpose(1, 0, 2, 3)) for name in ("shortfall", "demand", "consumed")}
-    data["shortfall_sector"] = (
-        ("importer", "stage", "sector", "month", "sample"),
-        _sector_split(run).transpose(1, 0, 2, 3, 4),
+
+    def per_importer(values: np.ndarray, has: np.ndarray) -> np.ndarray:
+        return _masked(values[ks], has).transpose(1, 0, 2, 3)
+
+    data = {
+        "shortfall": (cube, per_importer(raw.shortfall, demanded)),
+        "demand": (cube, per_importer(raw.demand, demanded)),
+        "demand_at_price": (cube, per_importer(raw.priced, demanded)),
+        "consumed": (cube, per_importer(raw.consumed, demanded)),
+        "inventory": (cube, per_importer(raw.inventory, used)),
+    }
+    sectors = _masked(_sector_split(run)[ks], demanded)
+    data["shortfall_sector"] = (("importer", "stage", "sector", "month", "sample"), sectors.transpose(1, 0, 2, 3, 4))
+    data["baseline_demand"] = (("importer", "stage"), np.where(demanded, b.final_demand[ks][:, rows], np.nan).T)
+    data["sector_share"] = (("importer", "stage", "sector"), _masked(b.sector_share[ks], demanded).transpose(1, 0, 2))
+    normal = draws.cover[ks][:, :, rows] * b.use[ks][:, None, rows]  # [k, S, I]
+    data["inventory_initial"] = (
+        ("importer", "stage", "sample"),
+        _masked(normal.transpose(0, 2, 1), used).transpose(1, 0, 2),
     )
-    data["baseline_demand"] = (("importer", "stage"), b.final_demand[:, rows].T)
-    data["price_index"] = (("stage", "month", "sample"), raw.price)
+    data["price_index"] = (("stage", "month", "sample"), raw.price[ks])
+    data["price_index_region"] = (("stage", "region", "month", "sample"), raw.price_region[ks])
+    data["inventory_total"] = (("stage", "month", "sample"), raw.inventory_total[ks])
+    data["inventory_total_initial"] = (("stage", "sample"), raw.inventory_initial[ks])
+    exporters = [b.nodes[x] for x in draws.exporters]
+    data["exports"] = (("stage", "exporter", "month", "sample"), raw.exports[ks])
+    baseline_exports = np.array([b.imports[k][:, list(draws.exporters)].sum(axis=0) for k in ks]).reshape(
+        len(ks), len(exporters)
+    )
+    data["baseline_exports"] = (("stage", "exporter"), baseline_exports)
     for t, term in enumerate(BALANCE_TERMS):
-        data[term] = (("stage", "month", "sample"), raw.balance[t])
+        data[term] = (("stage", "month", "sample"), raw.balance[t][ks])
+    names = [draws.region_names[k] for k in ks]
     ds = xr.Dataset(
         data,
         coords={
             "importer": list(b.importers),
-            "stage": stages,
+            "stage": [b.stages[k] for k in ks],
             "sector": list(b.sectors),
+            "region": list(REGIONS),
+            "exporter": exporters,
             "month": np.arange(1, draws.horizon + 1),
             "sample": np.arange(draws.samples),
         },
     )
-    chain = ds.expand_dims(commodity=[b.commodity])
-    per_stage = {"unit": list(b.units), "basis": list(b.bases), "content": b.content}
-    return chain.assign_coords({name: (("commodity", "stage"), [values]) for name, values in per_stage.items()})
+    ds = ds.reindex(importer=importers)
+    chain = ds.expand_dims(commodity=[material])
+    per_stage = {
+        "unit": [b.units[k] for k in ks],
+        "basis": [b.bases[k] for k in ks],
+        "content": b.content[ks],
+        "base_year": [b.year or 0 for _ in ks],
+    }
+    chain = chain.assign_coords({name: (("commodity", "stage"), [values]) for name, values in per_stage.items()})
+    regions = [[n[0] if len(n) > 1 else "", n[1] if len(n) > 1 else ""] for n in names]
+    return chain.assign_coords(region_name=(("commodity", "stage", "region"), [regions]))
 
 
 def _stockpile_dataset(runs: list[CommodityRun]) -> xr.Dataset:
@@ -110,15 +174,26 @@ def _stockpile_dataset(runs: list[CommodityRun]) -> xr.Dataset:
             "stockpile": [s.name for _, s in held],
             "stockpile_holder": ("stockpile", [s.holder for _, s in held]),
             "stockpile_nodes": ("stockpile", [",".join(np.array(r.baseline.nodes)[s.nodes]) for r, s in held]),
-            "stockpile_commodity": ("stockpile", [r.baseline.commodity for r, _ in held]),
+            "stockpile_commodity": ("stockpile", [r.baseline.materials[s.stage] for r, s in held]),
             "stockpile_stage": ("stockpile", [r.baseline.stages[s.stage] for r, s in held]),
         },
     )
 
 
-def assemble(runs: list[CommodityRun], stage_order: list[str], attrs: dict) -> xr.Dataset:
-    """One Dataset for all commodities of a scenario (stages or sectors a commodity lacks are NaN)."""
-    parts = [_commodity_dataset(run, stage_order) for run in runs]
+def _edges(runs: list[CommodityRun]) -> list[list]:
+    """Every input of every run as [material, stage, input material, input stage, t per t] (for the checks)."""
+    edges = []
+    for run in runs:
+        b = run.baseline
+        for d, u in zip(*np.nonzero(b.inputs), strict=True):
+            edges.append([b.materials[d], b.stages[d], b.materials[u], b.stages[u], float(b.inputs[d, u])])
+    return edges
+
+
+def assemble(runs: list[CommodityRun], stage_order: list[str], attrs: dict, importers: list[str]) -> xr.Dataset:
+    """One Dataset for all commodities of a scenario (stages, sectors, importers or exporters a commodity lacks
+    are NaN). ``importers``: every importer asked for, modelled or not, in order."""
+    parts = [_material_dataset(run, m, importers) for run in runs for m in dict.fromkeys(run.baseline.materials)]
     if len(parts) == 1:
         ds = parts[0]
     else:
@@ -127,6 +202,10 @@ def assemble(runs: list[CommodityRun], stage_order: list[str], attrs: dict) -> x
     ds = ds.reindex(stage=stages) if list(ds.stage.values) != stages else ds
     ds = xr.merge([ds, _stockpile_dataset(runs)], compat="override", join="outer")
     ds.attrs.update(attrs)
+    ds.attrs["inputs"] = _edges(runs)
+    ds.attrs["not_modelled"] = [
+        [run.baseline.commodity, label, why] for run in runs for label, why in run.baseline.not_modelled.items()
+    ]
     with np.errstate(divide="ignore", invalid="ignore"):
         ds["shortfall_share"] = ds["shortfall"] / ds["baseline_demand"].where(ds["baseline_demand"] > 0)
     return ds
@@ -135,9 +214,10 @@ def assemble(runs: list[CommodityRun], stage_order: list[str], attrs: dict) -> x
 # -- invariants ---------------------------------------------------------------------------------------------
 def check_mass_balance(ds: xr.Dataset, rtol: float = 1e-9) -> float:
     """Assert that every stage balances in every month and sample: production + spare output + new capacity +
-    recycling + stockpile releases = final use + next stage's use + unsold surplus + withheld exports; that
-    nothing is used that was not supplied (surplus ≥ 0); that each stage's intermediate use is what the next
-    stage's output needed; and that stockpiles only fall by what they release. Returns the largest residual.
+    recycling + stockpile releases + users' stock draws = final use + later stages' use + unsold surplus +
+    withheld exports; that nothing is used that was not supplied (surplus ≥ 0); that each stage's intermediate
+    use is what the stages taking its product needed for their output; that users' stocks and stockpiles fall
+    only by what they release, never below zero. Returns the largest residual.
     """
     supply = sum(ds[t] for t in SUPPLY_TERMS)
     uses = sum(ds[t] for t in USE_TERMS)
@@ -148,35 +228,40 @@ def check_mass_balance(ds: xr.Dataset, rtol: float = 1e-9) -> float:
         raise AssertionError(f"mass balance off by {residual:.3g} t")
     if float(np.nanmin(ds["surplus"].values, initial=0.0)) < -tol:
         raise AssertionError("a stage used more than it was supplied")
-    for commodity in ds.commodity.values:
-        one = ds.sel(commodity=commodity)
-        stages = [s for s in one.stage.values if bool(one["production"].sel(stage=s).notnull().any())]
-        for upper, lower in itertools.pairwise(stages):
-            need = one["intermediate_use"].sel(stage=upper)
-            made = (one["production"] + one["spare_output"]).sel(stage=lower) * _coefficient(
-                ds, commodity, upper, lower
-            )
-            gap = float(np.abs(need - made).max())
-            if gap > tol:
-                raise AssertionError(f"{commodity}: {upper} delivered {gap:.3g} t more or less than {lower} used")
+    _check_inputs(ds, tol)
+    _check_stock(ds["inventory_total_initial"], ds["inventory_total"], ds["inventory_draw"], tol, "users' stocks")
     if ds.sizes.get("stockpile", 0):
-        level = ds["stockpile_level"]
-        before = xr.concat(
-            [
-                ds["stockpile_initial"].expand_dims(month=[0]),
-                level.isel(month=slice(None, -1)).assign_coords(month=level.month.values[1:]),
-            ],
-            dim="month",
-        )
-        expected = before.transpose(*level.dims).values - ds["stockpile_release"].values
-        if float(np.abs(expected - level.values).max(initial=0.0)) > tol or float(level.min()) < -tol:
-            raise AssertionError("a stockpile changed by more than it released")
+        _check_stock(ds["stockpile_initial"], ds["stockpile_level"], ds["stockpile_release"], tol, "a stockpile")
     return residual
 
 
-def _coefficient(ds: xr.Dataset, commodity, upper: str, lower: str) -> float:
-    content = ds["content"].sel(commodity=commodity)
-    return float(content.sel(stage=lower) / content.sel(stage=upper))
+def _check_inputs(ds: xr.Dataset, tol: float) -> None:
+    """Intermediate use of each stage = Σ over the stages it feeds of coefficient × (production + spare output)."""
+    needed: dict[tuple[str, str], xr.DataArray] = {}
+    for material, stage, upstream_material, upstream, coefficient in ds.attrs.get("inputs", []):
+        one = ds.sel(commodity=material, stage=stage)
+        made = (one["production"] + one["spare_output"]) * coefficient
+        key = (upstream_material, upstream)
+        needed[key] = needed[key] + made if key in needed else made
+    for (material, stage), need in needed.items():
+        gap = float(np.abs(ds["intermediate_use"].sel(commodity=material, stage=stage) - need).max())
+        if gap > tol:
+            raise AssertionError(
+                f"{material}: {stage} delivered {gap:.3g} t more or less than the stages it feeds used"
+            )
+
+
+def _check_stock(initial: xr.DataArray, level: xr.DataArray, outflow: xr.DataArray, tol: float, what: str) -> None:
+    before = xr.concat(
+        [initial.expand_dims(month=[0]), level.isel(month=slice(None, -1)).assign_coords(month=level.month.values[1:])],
+        dim="month",
+    )
+    expected = before.transpose(*level.dims).values - outflow.transpose(*level.dims).values
+    if (
+        float(np.nanmax(np.abs(expected - level.values), initial=0.0)) > tol
+        or float(np.nanmin(level.values, initial=0)) < -tol
+    ):
+        raise AssertionError(f"{what} changed by more than it released")
 
 
 # -- summaries ----------------------------------------------------------------------------------------------
@@ -197,50 +282,76 @@ def empty_month(level: np.ndarray, initial: np.ndarray) -> np.ndarray:
     return np.where(empty.any(axis=0) & (initial > 0), first, np.inf)
 
 
-def _headline(ds: xr.Dataset, commodity, importer) -> tuple[xr.DataArray, xr.DataArray, str, str]:
+def first_short_month(shortfall: np.ndarray, demand: np.ndarray, threshold: float = SHORT_THRESHOLD) -> np.ndarray:
+    """First month [sample] in which more than ``threshold`` of demand goes unmet (shortfall and demand
+    [month, sample]); inf where that never happens.
+
+    >>> first_short_month(np.array([[0.0, 0.0], [0.5, 0.0], [2.0, 0.001]]), np.full((3, 2), 10.0)).tolist()
+    [2.0, inf]
+    """
+    short = np.nan_to_num(shortfall) > threshold * np.nan_to_num(demand)
+    return np.where(short.any(axis=0), np.argmax(short, axis=0) + 1.0, np.inf)
+
+
+def _first_short(values: np.ndarray) -> dict | None:
+    """Percentiles of first short months; None when no sample is ever short."""
+    return None if not np.isfinite(values).any() else percentiles(values)
+
+
+def _stages_with_demand(one: xr.Dataset) -> list[str]:
+    return [s for s in one.stage.values if float(np.nan_to_num(one["baseline_demand"].sel(stage=s))) > 0]
+
+
+def _headline(ds: xr.Dataset, commodity, importer) -> tuple[xr.DataArray, xr.DataArray, str, str, list[str]]:
     """Cumulative shortfall and demand [sample] of one importer and commodity: in the unit of its one stage
     with demand, or in content of the chain's first stage when it has demand at several."""
     one = ds.sel(commodity=commodity, importer=importer)
-    with_demand = [s for s in one.stage.values if float(np.nan_to_num(one["baseline_demand"].sel(stage=s))) > 0]
+    with_demand = _stages_with_demand(one)
     if len(with_demand) == 1:
         stage = with_demand[0]
         return (
             one["shortfall"].sel(stage=stage).sum("month"),
-            one["baseline_demand"].sel(stage=stage) * ds.sizes["month"],
+            one["demand"].sel(stage=stage).sum("month"),
             str(one["unit"].sel(stage=stage).item()),
             str(one["basis"].sel(stage=stage).item()),
+            with_demand,
         )
     content = one["content"].fillna(0)
     first = str(one["basis"].isel(stage=0).item())
     return (
         (one["shortfall"].fillna(0) * content).sum(["stage", "month"]),
-        (one["baseline_demand"].fillna(0) * content).sum("stage") * ds.sizes["month"],
+        (one["demand"].fillna(0) * content).sum(["stage", "month"]),
         "t",
         f"{first} equivalent",
+        with_demand,
     )
 
 
 def summarise(ds: xr.Dataset, causes: dict | None = None) -> dict:
-    """Percentiles per importer (shortfall in tonnes and as a share of demand, stockpile empty month), per
-    stockpile and per stage price; the shape of ``oresight simulate --format json``."""
+    """Percentiles per importer and commodity (shortfall in tonnes and as a share of demand, demand over the
+    horizon, the first month short, stockpile empty month), per stockpile and per stage price; the shape of
+    ``oresight simulate --format json``. Tonnes of different commodities are never added: an importer's own
+    ``shortfall_t`` is given only where one commodity is modelled for it."""
+    not_modelled = {(c, i): why for c, i, why in ds.attrs.get("not_modelled", [])}
     importers = {}
     for importer in ds.importer.values:
-        total_short, total_demand, per_commodity = 0.0, 0.0, {}
+        per_commodity = {}
         for commodity in ds.commodity.values:
-            short, demand, unit, basis = _headline(ds, commodity, importer)
-            if float(demand) <= 0:
-                per_commodity[str(commodity)] = {"modelled": False, "note": "no demand data for this importer"}
+            one = ds.sel(commodity=commodity, importer=importer)
+            if not _stages_with_demand(one):
+                reason = not_modelled.get((str(commodity), str(importer)), "no final demand in the data")
+                per_commodity[str(commodity)] = {"modelled": False, "note": reason}
                 continue
-            total_short, total_demand = total_short + short.values, total_demand + float(demand)
-            per_commodity[str(commodity)] = _importer_commodity(
-                ds, commodity, importer, short, float(demand), unit, basis
+            per_commodity[str(commodity)] = _importer_commodity(ds, commodity, importer)
+        modelled = [c for c, v in per_commodity.items() if v.get("modelled", True)]
+        entry: dict = {"modelled": bool(modelled)}
+        if len(modelled) == 1:
+            only = per_commodity[modelled[0]]
+            entry.update({key: only[key] for key in ("shortfall_t", "shortfall_share", "unit", "basis")})
+        if modelled:
+            entry["first_short_month"] = _first_short(
+                np.min([_short_months(ds, c, importer) for c in modelled], axis=0)
             )
-        entry: dict = {}
-        if total_demand > 0:
-            entry["shortfall_t"] = percentiles(np.atleast_1d(total_short))
-            entry["shortfall_share"] = percentiles(np.atleast_1d(total_short) / total_demand)
-        else:
-            entry["modelled"] = False
         entry["stockpile_empty_month"] = _empty_months(ds, importer)
         entry["commodities"] = per_commodity
         if causes and str(importer) in causes:
@@ -255,43 +366,91 @@ def summarise(ds: xr.Dataset, causes: dict | None = None) -> dict:
         "data_version": ds.attrs.get("data_version"),
         "importers": importers,
         "stockpiles": _stockpiles(ds),
-        "price_index_peak": {
-            f"{c}/{s}": percentiles(ds["price_index"].sel(commodity=c, stage=s).max("month").values)
-            for c in ds.commodity.values
-            for s in ds.stage.values
-            if bool(ds["price_index"].sel(commodity=c, stage=s).notnull().all())
-        },
+        "price_index_peak": price_peaks(ds),
         "notes": list(ds.attrs.get("notes", [])),
     }
 
 
-def _importer_commodity(ds, commodity, importer, short, demand, unit, basis) -> dict:
+def price_peaks(ds: xr.Dataset) -> dict[str, dict]:
+    """Percentiles of each price index's peak over the horizon, keyed ``commodity/stage`` and, where an export
+    restriction splits the market, ``commodity/stage/<region>`` (e.g. ``china``, ``outside-china``)."""
+    peaks = {}
+    for c in ds.commodity.values:
+        for s in ds.stage.values:
+            price = ds["price_index"].sel(commodity=c, stage=s)
+            if not bool(price.notnull().all()):
+                continue
+            peaks[f"{c}/{s}"] = percentiles(price.max("month").values)
+            for r in ds.region.values:
+                name = str(ds["region_name"].sel(commodity=c, stage=s, region=r).item() or "")
+                regional = ds["price_index_region"].sel(commodity=c, stage=s, region=r)
+                if name and bool(regional.notnull().all()):
+                    peaks[f"{c}/{s}/{name}"] = percentiles(regional.max("month").values)
+    return peaks
+
+
+def _short_months(ds: xr.Dataset, commodity, importer) -> np.ndarray:
+    """First short month [sample] of an importer over the stages where it has demand."""
     one = ds.sel(commodity=commodity, importer=importer)
+    months = [
+        first_short_month(one["shortfall"].sel(stage=s).values, one["demand"].sel(stage=s).values)
+        for s in _stages_with_demand(one)
+    ]
+    return np.min(months, axis=0)
+
+
+def _importer_commodity(ds, commodity, importer) -> dict:
+    one = ds.sel(commodity=commodity, importer=importer)
+    short, demand, unit, basis, with_demand = _headline(ds, commodity, importer)
     monthly_share = one["shortfall_share"]
     by_stage = {}
-    for stage in one.stage.values:
-        base = float(np.nan_to_num(one["baseline_demand"].sel(stage=stage)))
-        if base > 0:
-            cumulative = one["shortfall"].sel(stage=stage).sum("month").values
-            by_stage[str(stage)] = {
-                "unit": str(one["unit"].sel(stage=stage).item()),
-                "demand_per_month": round(base, 6),
-                "shortfall_t": percentiles(cumulative),
-                "peak_monthly_share": percentiles(monthly_share.sel(stage=stage).max("month").values),
-            }
+    for stage in with_demand:
+        base = float(one["baseline_demand"].sel(stage=stage))
+        cumulative = one["shortfall"].sel(stage=stage).sum("month").values
+        by_stage[str(stage)] = {
+            "unit": str(one["unit"].sel(stage=stage).item()),
+            "demand_per_month": round(base, 6),
+            "shortfall_t": percentiles(cumulative),
+            "peak_monthly_share": percentiles(monthly_share.sel(stage=stage).max("month").values),
+            "priced_out_t": percentiles((one["demand"] - one["demand_at_price"]).sel(stage=stage).sum("month").values),
+        }
     sectors = one["shortfall_sector"].sum(["stage", "month"], min_count=1)
     return {
         "unit": unit,
         "basis": basis,
+        "demand_t": percentiles(demand.values),
         "shortfall_t": percentiles(short.values),
-        "shortfall_share": percentiles(short.values / demand),
+        "shortfall_share": percentiles(short.values / demand.values),
+        "first_short_month": _first_short(_short_months(ds, commodity, importer)),
         "by_stage": by_stage,
         "by_sector_p50": {
             str(g): round(float(np.nanmedian(sectors.sel(sector=g).values)), 6)
             for g in sectors.sector.values
             if bool(sectors.sel(sector=g).notnull().any())
         },
+        "first_short_month_by_sector": _sector_first_short(one, with_demand),
     }
+
+
+def _sector_first_short(one: xr.Dataset, stages: list[str]) -> dict:
+    """First short month per end-use sector (more than the threshold of the sector's demand unmet), over the
+    stages with demand."""
+    out = {}
+    for g in one.sector.values:
+        short = one["shortfall_sector"].sel(sector=g)
+        if not bool(short.notnull().any()):
+            continue
+        months = [
+            first_short_month(
+                short.sel(stage=s).values,
+                one["demand"].sel(stage=s).values * float(one["sector_share"].sel(stage=s, sector=g)),
+            )
+            for s in stages
+            if float(np.nan_to_num(one["sector_share"].sel(stage=s, sector=g))) > 0
+        ]
+        if months:
+            out[str(g)] = _first_short(np.min(months, axis=0))
+    return out
 
 
 def _held_by(ds: xr.Dataset, importer: str) -> list[str]:

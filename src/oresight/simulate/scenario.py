@@ -217,11 +217,42 @@ class Responses(_Model):
     )(_as_list)
 
 
-class PriceModel(_Model):
-    """Price index = (supply / demand) ** (1 / elasticity), capped: a market-clearing price response."""
+class Inventory(_Model):
+    """Stocks users hold of a stage's product (commercial stocks in the pipeline) and the time goods spend in
+    transit; overrides the sourced defaults (see docs/methods.md) for the stages and holders named."""
 
-    elasticity: Elasticity = -0.15
-    max_index: float = Field(default=10.0, gt=1)
+    commodity: str
+    #: stages; None = every stage of the commodity's chain
+    stages: list[str] | None = None
+    #: a country, a bloc, or "all" for every node
+    holder: str = "all"
+    #: stocks in weeks of the holder's normal use of the stage's product
+    weeks_of_cover: NonNegative | None = None
+    #: weeks from shipment to arrival: goods already shipped when a restriction starts still arrive
+    transit_weeks: NonNegative | None = None
+
+    @field_validator("stages", mode="before")
+    @classmethod
+    def _stage_list(cls, value):
+        return [value] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _something(self):
+        if self.weeks_of_cover is None and self.transit_weeks is None:
+            raise ValueError("give weeks_of_cover, transit_weeks or both")
+        return self
+
+
+class PriceModel(_Model):
+    """Price index per stage and price region = (stocks + supply) / (normal stocks + needs) raised to
+    1 / elasticity, between ``min_index`` and ``max_index``, approached over ``adjustment_months`` (see
+    docs/methods.md for the calibration)."""
+
+    elasticity: Elasticity = -0.5
+    max_index: float = Field(default=30.0, gt=1, le=1000)
+    min_index: float = Field(default=0.5, gt=0, le=1)
+    #: months over which the price moves most of the way to its new level (0 = at once)
+    adjustment_months: NonNegative = 0
 
     @field_validator("elasticity")
     @classmethod
@@ -247,6 +278,7 @@ class Scenario(_Model):
     parameters: dict[str, Any] = {}
     shocks: list[Shock] = Field(default=[], max_length=MAX_SHOCKS)
     responses: Responses = Responses()
+    inventories: list[Inventory] = Field(default=[], max_length=MAX_RESPONSES)
     price: PriceModel = PriceModel()
     calibration: str = ""
 
