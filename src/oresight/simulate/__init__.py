@@ -175,7 +175,7 @@ def _price_notes(run: CommodityRun) -> list[str]:
         if len(draws.region_names[k]) > 1:
             series += [(f"/{name}", raw.price_region[k, r]) for r, name in enumerate(draws.region_names[k])]
         for suffix, price in series:
-            for bound, word in ((draws.price_cap, "cap"), (draws.price_floor, "floor")):
+            for bound, word in ((draws.price_cap[k], "cap"), (draws.price_floor[k], "floor")):
                 hit = float(np.mean(np.isclose(price, bound).any(axis=0)))
                 if hit > 0:
                     notes.append(

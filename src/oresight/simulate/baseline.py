@@ -87,6 +87,10 @@ class Baseline:
     cover: np.ndarray | None = None
     #: [K, 3]: months goods of each stage spend in transit (low, central, high)
     transit: np.ndarray | None = None
+    #: [K]: USD per tonne of each stage's product at normal prices (NaN: not attested)
+    price: np.ndarray | None = None
+    #: [K, sector]: USD of downstream output per tonne of each stage's product (NaN: not attested)
+    output_value: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
 
@@ -99,6 +103,10 @@ class Baseline:
             self.cover = np.zeros((*self.production.shape, 3))
         if self.transit is None:
             self.transit = np.zeros((len(self.stages), 3))
+        if self.price is None:
+            self.price = np.full(len(self.stages), np.nan)
+        if self.output_value is None:
+            self.output_value = np.full((len(self.stages), len(self.sectors)), np.nan)
 
     @property
     def coefficient(self) -> np.ndarray:
@@ -684,6 +692,25 @@ class _Calibration:
     def _countries_with(self, measure: str) -> list[str]:
         return sorted(set(self.world.select(commodity=self.commodity, measure=measure)["country"]))
 
+    # what a tonne is worth
+    def values(self, units: list[str], sectors) -> tuple[np.ndarray, np.ndarray]:
+        """USD per tonne of each stage's product and of the downstream output per sector (see
+        :mod:`oresight.simulate.markets`); NaN where no source gives one."""
+        from oresight.simulate.markets import output_values, reference_price
+
+        price = np.full(len(self.stages), np.nan)
+        worth = np.full((len(self.stages), len(sectors)), np.nan)
+        for k, stage in enumerate(self.stages):
+            found = reference_price(self.world, self.commodity, stage, self.year)
+            if found is not None and units[k] == "t":
+                price[k] = found[0]
+                self.sources.add(found[1])
+                self.notes.append(f"{stage}: valued at {quantity(found[0])} USD/t ({found[2]})")
+            for sector, (value, source) in output_values(self.world, self.commodity, stage, sectors, self.year).items():
+                worth[k, sectors.index(sector)] = value
+                self.sources.add(source)
+        return price, worth
+
     # sectors and spare capacity
     def sector_shares(self, names) -> tuple[tuple[str, ...], np.ndarray]:
         rows = self.world.select(commodity=self.commodity, measure="end_use_share")
@@ -758,6 +785,7 @@ def calibrate(
     own, imports, reexports = calibration.flows(names, production, final, inputs)
     sectors, sector_share = calibration.sector_shares(names)
     cover, transit = calibration.stocks(names)
+    price, output_value = calibration.values(units, sectors)
     baseline = Baseline(
         commodity=commodity,
         stages=calibration.stages,
@@ -780,6 +808,8 @@ def calibrate(
         not_modelled=not_modelled,
         cover=cover,
         transit=transit,
+        price=price,
+        output_value=output_value,
         notes=calibration.notes,
         sources=sorted(calibration.sources),
     )

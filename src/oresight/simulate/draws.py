@@ -99,8 +99,8 @@ class Draws:
     spare: np.ndarray  # [K, S, N] spare output as a share of normal output, 0 where not eligible
     ramp: np.ndarray  # [K, S, H] share of spare capacity available each month
     elasticity: np.ndarray  # [K, S, H] demand elasticity to the price index (0 = none)
-    price_elasticity: np.ndarray  # [S]
-    price_cap: float
+    price_elasticity: np.ndarray  # [K, S]
+    price_cap: np.ndarray  # [K]
     priority: np.ndarray  # bool [sector]
     #: [K, S, N] months of normal use each node holds in stock of each stage's product
     cover: np.ndarray | None = None
@@ -110,8 +110,8 @@ class Draws:
     regions: np.ndarray | None = None
     #: names of the price regions of each stage: ("",) or ("outside-china", "china")
     region_names: tuple[tuple[str, ...], ...] = ()
-    price_floor: float = 0.5
-    #: share of the way to its new level a price moves each month (1 = at once)
+    price_floor: np.ndarray | None = None  # [K]
+    #: [K, S]: share of the way to its new level a price moves each month (1 = at once)
     price_speed: np.ndarray | None = None
     #: nodes whose exports the result reports, [X]
     exporters: tuple[int, ...] = ()
@@ -127,7 +127,9 @@ class Draws:
             self.regions = np.zeros((k_count, n), dtype=int)
             self.region_names = (("",),) * k_count
         if self.price_speed is None:
-            self.price_speed = np.ones(self.samples)
+            self.price_speed = np.ones((k_count, self.samples))
+        if self.price_floor is None:
+            self.price_floor = np.full(k_count, 0.5)
 
 
 # -- time profiles ------------------------------------------------------------------------------------------
@@ -493,6 +495,23 @@ class _Drawer:
         stream = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(zlib.crc32(path.encode()),)))
         return stream.triangular(low, min(max(mode, low), high), high, self.samples)
 
+    # prices
+    def price_model(self) -> dict[str, np.ndarray]:
+        """Per stage the price model's parameters: the scenario's ``price:`` where it sets them, else the
+        calibrated values of ``markets.yaml`` for the stage's material."""
+        from oresight.simulate.markets import parameters
+
+        b, given = self.baseline, self.scenario.price.model_fields_set
+        out: dict[str, list] = {"elasticity": [], "max_index": [], "min_index": [], "adjustment_months": []}
+        for k in range(len(b.stages)):
+            defaults = parameters(b.materials[k], b.stages[k])
+            for name in out:
+                value = getattr(self.scenario.price, name) if name in given else defaults[name]
+                if name in ("elasticity", "adjustment_months"):
+                    value = self.draw(value, f"price.{name}") if name in given else np.full(self.samples, value)
+                out[name].append(value)
+        return {name: np.array(values, dtype=float) for name, values in out.items()}
+
     # price regions
     def regions(self, pieces: list[ShockPiece]) -> tuple[np.ndarray, tuple[tuple[str, ...], ...]]:
         """Two price regions at a stage where an export restriction separates the exporter's users from the
@@ -545,7 +564,7 @@ def make_draws(
             raise drawer.error(f"responses.priority_sectors[{i}]", str(exc)) from None
         if sector in sectors:
             priority[sectors.index(sector)] = True
-    adjustment = drawer.draw(scenario.price.adjustment_months, "price.adjustment_months")
+    price = drawer.price_model()
     exporters = tuple(dict.fromkeys(p.node for p in pieces if p.kind == "export_restriction"))
     return Draws(
         commodity=baseline.commodity,
@@ -557,15 +576,15 @@ def make_draws(
         spare=spare,
         ramp=ramp,
         elasticity=drawer.elasticity(first_start),
-        price_elasticity=drawer.draw(scenario.price.elasticity, "price.elasticity"),
-        price_cap=scenario.price.max_index,
+        price_elasticity=price["elasticity"],
+        price_cap=price["max_index"],
         priority=priority,
         cover=cover,
         transit=drawer.transit,
         regions=regions,
         region_names=region_names,
-        price_floor=scenario.price.min_index,
-        price_speed=1.0 / (1.0 + adjustment),
+        price_floor=price["min_index"],
+        price_speed=1.0 / (1.0 + price["adjustment_months"]),
         exporters=exporters,
         notes=drawer.notes,
     )

@@ -282,11 +282,12 @@ def _price(draws: Draws, state: _State, k: int, t: int, need, supply, stocks, wi
             supply[:, members].sum(axis=1) + (withheld if r == 1 else 0.0),
             state.normal_stock[k][:, members].sum(axis=1),
             need[:, members].sum(axis=1),
-            draws.price_elasticity,
-            draws.price_floor,
-            draws.price_cap,
+            draws.price_elasticity[k],
+            draws.price_floor[k],
+            draws.price_cap[k],
         )
-        index = state.last_price[k, r] ** (1 - draws.price_speed) * target**draws.price_speed
+        speed = draws.price_speed[k]
+        index = state.last_price[k, r] ** (1 - speed) * target**speed
         state.last_price[k, r] = index
         state.price[k][:, members] = index[:, None]
         indices.append(index)

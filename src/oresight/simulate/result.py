@@ -127,6 +127,8 @@ def _material_dataset(run: CommodityRun, material: str, importers: list[str]) ->
     data["baseline_exports"] = (("stage", "exporter"), baseline_exports)
     for t, term in enumerate(BALANCE_TERMS):
         data[term] = (("stage", "month", "sample"), raw.balance[t][ks])
+    data["price_usd_per_t"] = ("stage", b.price[ks])
+    data["output_value_usd_per_t"] = (("stage", "sector"), b.output_value[ks])
     names = [draws.region_names[k] for k in ks]
     ds = xr.Dataset(
         data,
@@ -352,6 +354,10 @@ def summarise(ds: xr.Dataset, causes: dict | None = None) -> dict:
             entry["first_short_month"] = _first_short(
                 np.min([_short_months(ds, c, importer) for c in modelled], axis=0)
             )
+            values = [_value_at_risk(ds, c, importer) for c in modelled]
+            entry["value_at_risk_usd"] = (
+                percentiles(np.sum(values, axis=0)) if all(v is not None for v in values) else None
+            )
         entry["stockpile_empty_month"] = _empty_months(ds, importer)
         entry["commodities"] = per_commodity
         if causes and str(importer) in causes:
@@ -415,10 +421,13 @@ def _importer_commodity(ds, commodity, importer) -> dict:
             "priced_out_t": percentiles((one["demand"] - one["demand_at_price"]).sel(stage=stage).sum("month").values),
         }
     sectors = one["shortfall_sector"].sum(["stage", "month"], min_count=1)
+    value = _value_at_risk(ds, commodity, importer)
     return {
         "unit": unit,
         "basis": basis,
         "demand_t": percentiles(demand.values),
+        "value_at_risk_usd": percentiles(value) if value is not None else None,
+        "output_at_risk_usd": _output_at_risk(one, with_demand),
         "shortfall_t": percentiles(short.values),
         "shortfall_share": percentiles(short.values / demand.values),
         "first_short_month": _first_short(_short_months(ds, commodity, importer)),
@@ -430,6 +439,30 @@ def _importer_commodity(ds, commodity, importer) -> dict:
         },
         "first_short_month_by_sector": _sector_first_short(one, with_demand),
     }
+
+
+def _value_at_risk(ds: xr.Dataset, commodity, importer) -> np.ndarray | None:
+    """USD [sample] of the shortfall over the horizon at normal prices, summed over the stages with demand;
+    None where a stage with demand has no price."""
+    one = ds.sel(commodity=commodity, importer=importer)
+    stages = _stages_with_demand(one)
+    prices = one["price_usd_per_t"].sel(stage=stages)
+    if not bool(prices.notnull().all()):
+        return None
+    return (one["shortfall"].sel(stage=stages).sum("month") * prices).sum("stage").values
+
+
+def _output_at_risk(one: xr.Dataset, stages: list[str]) -> dict[str, dict]:
+    """USD [percentiles] of downstream output that the shortfall of each sector holds up, for sectors with a
+    sourced value per tonne (others are not attested and left out)."""
+    out = {}
+    for g in one.sector.values:
+        worth = one["output_value_usd_per_t"].sel(stage=stages, sector=g)
+        if not bool(worth.notnull().any()):
+            continue
+        held_up = (one["shortfall_sector"].sel(stage=stages, sector=g).sum("month") * worth.fillna(0)).sum("stage")
+        out[str(g)] = percentiles(held_up.values)
+    return out
 
 
 def _sector_first_short(one: xr.Dataset, stages: list[str]) -> dict:
