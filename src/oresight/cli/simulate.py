@@ -40,8 +40,15 @@ def _progress():
 
 def simulate(
     scenario: Annotated[
-        str, typer.Argument(help="A library scenario name (see `oresight scenarios list`) or a YAML file.")
+        str,
+        typer.Argument(
+            help="A library scenario name (see `oresight scenarios list`) or a YAML file; or `baseline` to see the "
+            "baseline of COMMODITY."
+        ),
     ],
+    commodity: Annotated[
+        str | None, typer.Argument(help="With `baseline`: the commodity whose baseline to show.", show_default=False)
+    ] = None,
     importer: Annotated[
         str | None, typer.Option("--importer", "-i", help="Importers, comma-separated: USA,JPN or US+JP (one bloc).")
     ] = None,
@@ -51,41 +58,110 @@ def simulate(
     settings: Annotated[
         list[str] | None, typer.Option("--set", help="Override a scenario value: key=value (repeatable).")
     ] = None,
+    compare: Annotated[
+        str | None,
+        typer.Option(
+            "--compare", help="Another scenario (name or file) to run on the same draws and compare with this one."
+        ),
+    ] = None,
+    year: Annotated[int | None, typer.Option("--year", help="With `baseline`: the base year.")] = None,
     fmt: Annotated[SimulateFormat, typer.Option("--format", "-f", help="Output format.")] = SimulateFormat.table,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File for --format parquet.")] = None,
     explain: Annotated[bool, typer.Option("--explain/--no-explain", help="Attribute shortfalls to shocks.")] = True,
     save: Annotated[bool, typer.Option("--save/--no-save", help="Save the run in the local store.")] = True,
 ) -> None:
-    """Simulate a disruption month by month along the chain, with stockpiles, rerouting, substitution and prices,
-    over Monte Carlo samples; report shortfalls (P5/P50/P95), stockpile depletion and what caused the shortfall."""
+    """Simulate a disruption month by month along the chain, with stocks, stockpiles, rerouting, substitution and
+    prices, over Monte Carlo samples; report shortfalls (P5/P50/P95), the first month short, value at risk,
+    stockpile depletion and what caused the shortfall. `oresight simulate baseline COMMODITY` shows the normal
+    state a simulation starts from."""
     import oresight
-    from oresight.simulate import simulate as run_simulation
-    from oresight.simulate.runs import results_frame, save_run
 
     importers = [part.strip() for part in importer.split(",") if part.strip()] if importer else None
     world = oresight.load()
+    if scenario == "baseline":
+        _show_baseline(world, commodity, importers, year, fmt)
+        return
+    if commodity is not None:
+        raise typer.BadParameter(f"unexpected argument {commodity!r} (only `baseline` takes a commodity)")
+    sim = _run(world, scenario, importers, samples, horizon, seed, settings or [], explain)
+    summary = sim.summary()
+    if compare:
+        other = _run(
+            world,
+            compare,
+            [str(i) for i in sim.dataset.importer.values],
+            sim.scenario.samples,
+            sim.scenario.horizon_months,
+            sim.scenario.seed,
+            [],
+            False,
+        )
+        summary.setdefault("comparisons", []).append(sim.compare(other))
+    from oresight.simulate.runs import results_frame, save_run
+
+    run_id = save_run(sim) if save else None
+    if fmt == SimulateFormat.json:
+        emit_json({**summary, "run_id": run_id})
+    elif fmt == SimulateFormat.parquet:
+        target = output or Path(f"{sim.scenario.name}.parquet")
+        results_frame(sim.dataset).to_parquet(target, index=False)
+        console.print(f"wrote {target}" + (f" (run {run_id})" if run_id else ""))
+    else:
+        _render(summary, run_id)
+
+
+def _run(world, scenario, importers, samples, horizon, seed, settings, explain):
+    from oresight.simulate import simulate as run_simulation
+
     with _progress() as bar:
         task = bar.add_task("simulate", total=None)
-        sim = run_simulation(
+        return run_simulation(
             scenario,
             world,
             importers=importers,
             samples=samples,
             horizon=horizon,
             seed=seed,
-            settings=settings or [],
+            settings=settings,
             explain=explain,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
-    run_id = save_run(sim) if save else None
+
+
+def _show_baseline(world, commodity: str | None, importers: list[str] | None, year, fmt: SimulateFormat) -> None:
+    """``oresight simulate baseline COMMODITY``: the calibrated baseline, per stage and importer, with notes."""
+    from oresight.errors import OresightError
+    from oresight.simulate.baseline import calibrate, describe
+
+    if commodity is None:
+        raise OresightError("name a commodity: oresight simulate baseline COMMODITY [--importer US,JP]")
+    commodity_id, _ = world.resolve(commodity)
+    resolved = [world.tax.importer(name) for name in (importers or ["USA", "JPN"])]
+    baseline = calibrate(world, commodity_id, resolved, year)
+    table = describe(baseline)
     if fmt == SimulateFormat.json:
-        emit_json({**sim.summary(), "run_id": run_id})
-    elif fmt == SimulateFormat.parquet:
-        target = output or Path(f"{sim.scenario.name}.parquet")
-        results_frame(sim.dataset).to_parquet(target, index=False)
-        console.print(f"wrote {target}" + (f" (run {run_id})" if run_id else ""))
-    else:
-        _render(sim.summary(), run_id)
+        emit_json(
+            {
+                "commodity": commodity_id,
+                "base_year": baseline.year,
+                "stages": records(table),
+                "not_modelled": baseline.not_modelled,
+                "notes": baseline.notes,
+                "sources": baseline.sources,
+            }
+        )
+        return
+    console.rule(f"[bold]Baseline of {commodity_id}[/] — base year {baseline.year}, tonnes a year")
+    console.print(
+        rich_table(
+            table,
+            columns=["stage", "node", "production_t", "final_demand_t", "intermediate_t", "imports_t", "suppliers"],
+            keep_whole=["stage", "node"],
+        )
+    )
+    for note in baseline.notes:
+        console.print(f"[dim]  {note}[/]", highlight=False)
+    console.print(f"[dim]sources: {', '.join(baseline.sources)}[/]", highlight=False)
 
 
 def _range(values: dict | None, fmt=number) -> str:
@@ -95,19 +171,28 @@ def _range(values: dict | None, fmt=number) -> str:
     return f"{mid}  ({low} – {high})"
 
 
-def _render(summary: dict, run_id: str | None) -> None:
-    console.rule(
-        f"[bold]{summary['scenario']}[/] — {summary['samples']:,} samples × {summary['horizon_months']} months"
-    )
-    if summary.get("description"):
-        console.print(summary["description"], style="dim")
-    rows = []
+def _month(values: dict | None) -> str:
+    """A first-short or empty month as P50 (P5 – P95); 'never' where no sample gets there."""
+    return "never" if not values else _range(values, lambda v: f"{v:.0f}")
+
+
+def _usd(value: float) -> str:
+    for size, word in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"${value / size:,.1f} {word}"
+    return f"${value:,.0f}"
+
+
+def _shortfall_rows(summary: dict) -> tuple[list[dict], list[str]]:
+    rows, missing = [], []
     for importer, entry in summary["importers"].items():
         for commodity, detail in entry["commodities"].items():
             if detail.get("modelled") is False:
-                rows.append({"importer": importer, "commodity": commodity, "shortfall": "not modelled: no demand data"})
+                missing.append(f"{importer} {commodity}: not modelled ({detail.get('note', 'no demand data')})")
                 continue
+            one_stage = len(detail["by_stage"]) == 1
             for stage, figures in detail["by_stage"].items():
+                value = detail.get("value_at_risk_usd") if one_stage else None
                 rows.append(
                     {
                         "importer": importer,
@@ -116,14 +201,28 @@ def _render(summary: dict, run_id: str | None) -> None:
                         "demand / month": number(figures["demand_per_month"]) + f" {figures['unit']}",
                         "shortfall over horizon, P50 (P5 – P95)": _range(figures["shortfall_t"])
                         + f" {figures['unit']}",
-                        "share of demand": _range(detail["shortfall_share"], pct)
-                        if len(detail["by_stage"]) == 1
-                        else "",
+                        "share of demand": _range(detail["shortfall_share"], pct) if one_stage else "",
                         "worst month": _range(figures["peak_monthly_share"], pct),
-                        "stockpile empty in month": _range(entry.get("stockpile_empty_month"), lambda v: f"{v:.0f}"),
+                        "first short in month": _month(detail.get("first_short_month")),
+                        "value at risk, P50": _usd(value["p50"]) if value else "not attested",
                     }
                 )
-    console.print(rich_table(pd.DataFrame(rows), title="Shortfall by importer (final demand not met)"))
+    return rows, missing
+
+
+def _render(summary: dict, run_id: str | None) -> None:
+    console.rule(
+        f"[bold]{summary['scenario']}[/] — {summary['samples']:,} samples × {summary['horizon_months']} months"
+    )
+    if summary.get("description"):
+        console.print(summary["description"], style="dim")
+    rows, missing = _shortfall_rows(summary)
+    keep = ["importer", "commodity", "stage"]
+    if rows:
+        table = rich_table(pd.DataFrame(rows), title="Shortfall by importer (final demand not met)", keep_whole=keep)
+        console.print(table)
+    for line in missing:
+        console.print(f"[dim]{line}[/]", highlight=False)
     causes = [
         {"importer": imp, "cause": c["label"], "share": c["share"], "commodity": c["commodity"]}
         for imp, entry in summary["importers"].items()
@@ -136,6 +235,7 @@ def _render(summary: dict, run_id: str | None) -> None:
                 title="What caused it (share of mean shortfall)",
                 columns=["importer", "commodity", "cause", "share"],
                 formatters={"share": pct},
+                keep_whole=["importer", "commodity"],
             )
         )
     if summary["stockpiles"]:
@@ -145,27 +245,57 @@ def _render(summary: dict, run_id: str | None) -> None:
                     "stockpile": s["name"],
                     "stage": s["stage"],
                     "tonnes": _range(s["tonnes"]),
+                    "released": _range(s["released_t"]),
                     "months of cover": _range(s["months_of_cover"], lambda v: f"{v:.1f}"),
-                    "empty in month": _range(s["empty_month"], lambda v: f"{v:.0f}"),
+                    "empty in month": _month(s["empty_month"] if s["empty_month"]["p50"] is not None else None),
                     "samples emptied": pct(s["empty_month"]["share_of_samples_empty"]),
                 }
                 for s in summary["stockpiles"]
             ]
         )
-        console.print(rich_table(stock, title="Stockpiles"))
+        console.print(rich_table(stock, title="Stockpiles (tonnes released over the horizon)"))
     prices = pd.DataFrame(
         [
-            {"commodity / stage": key, "peak price index": _range(value, lambda v: f"{v:.2f}")}
+            {"commodity / stage / region": key, "peak price index": _range(value, lambda v: f"{v:.2f}")}
             for key, value in summary["price_index_peak"].items()
         ]
     )
-    console.print(rich_table(prices, title="Price index (1 = normal), peak over the horizon"))
+    console.print(
+        rich_table(
+            prices, title="Price index (1 = normal), peak over the horizon", keep_whole=["commodity / stage / region"]
+        )
+    )
+    for comparison in summary.get("comparisons", []):
+        _render_comparison(comparison)
     if summary["notes"]:
         console.print("[dim]Baseline notes:[/]")
         for note in summary["notes"]:
             console.print(f"[dim]  {note}[/]", highlight=False)
     if run_id:
         console.print(f"[dim]saved as run {run_id} (data {summary['data_version']}); `oresight runs show {run_id}`[/]")
+
+
+def _render_comparison(comparison: dict) -> None:
+    rows = [
+        {
+            "importer": importer,
+            "commodity": commodity,
+            "shortfall, P50": number(entry["shortfall_t"]["p50"]) + f" {entry['unit']}",
+            "with variant, P50": number(entry["variant_shortfall_t"]["p50"]) + f" {entry['unit']}",
+            "avoided, P50 (P5 – P95)": _range(entry["avoided_t"]) + f" {entry['unit']}",
+            "samples better / worse": " / ".join(
+                pct(entry[key]) for key in ("share_of_samples_better", "share_of_samples_worse")
+            ),
+            "cost per t avoided, P50": _usd(entry["cost_per_tonne_avoided_usd"]["p50"])
+            if entry.get("cost_per_tonne_avoided_usd")
+            else "",
+        }
+        for importer, commodities in comparison["importers"].items()
+        for commodity, entry in commodities.items()
+    ]
+    if rows:
+        title = f"{comparison['variant']} against {comparison['scenario']}, paired on the same draws"
+        console.print(rich_table(pd.DataFrame(rows), title=title, keep_whole=["importer", "commodity"]))
 
 
 # -- scenarios --------------------------------------------------------------------------------------------------

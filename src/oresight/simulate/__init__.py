@@ -38,6 +38,7 @@ from oresight.simulate.scenario import (
     load_scenario,
     parse_scenario,
     scenario_yaml,
+    variant,
 )
 from oresight.world import World
 
@@ -66,9 +67,20 @@ class Simulation:
     runs: list[CommodityRun]
     causes: dict | None = None
     notes: list[str] = field(default_factory=list)
+    #: the scenario's variants (``variants:``), run on the same draws
+    variants: dict[str, Simulation] = field(default_factory=dict)
 
     def summary(self) -> dict:
-        return summarise(self.dataset, self.causes)
+        summary = summarise(self.dataset, self.causes)
+        if self.variants:
+            summary["comparisons"] = [self.compare(other) for other in self.variants.values()]
+        return summary
+
+    def compare(self, other: Simulation) -> dict:
+        """The paired comparison with another run on the same draws (see :mod:`oresight.simulate.compare`)."""
+        from oresight.simulate.compare import compare
+
+        return compare(self, other)
 
     def check_mass_balance(self) -> float:
         return check_mass_balance(self.dataset)
@@ -162,7 +174,8 @@ def simulate(
     labels = [importer.label for importer in resolved]
     dataset = assemble(runs, list(world.tax.stages), _attrs(scenario, world, runs, notes), labels)
     causes = attribute(runs, progress=tick) if explain else None
-    return Simulation(scenario, dataset, runs, causes, notes)
+    variants = {name: simulate(variant(scenario, name), world) for name in scenario.variants}
+    return Simulation(scenario, dataset, runs, causes, notes, variants)
 
 
 def _price_notes(run: CommodityRun) -> list[str]:

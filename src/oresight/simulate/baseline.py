@@ -47,7 +47,7 @@ from oresight.taxonomy import Importer
 from oresight.taxonomy.countries import AGGREGATES, REST_OF_WORLD, WORLD
 from oresight.world import StageView, World
 
-__all__ = ["Baseline", "calc_ras", "calibrate", "chain_inputs"]
+__all__ = ["Baseline", "calc_ras", "calibrate", "chain_inputs", "describe"]
 
 ROW = REST_OF_WORLD
 MONTHS = 12
@@ -198,6 +198,54 @@ class Baseline:
                 "sources": list(self.sources),
             },
         )
+
+
+def describe(baseline: Baseline) -> pd.DataFrame:
+    """The baseline as a reader checks it: per stage the world's output and, per importer, its output, its
+    demand (final and for its own later stages), its imports and who supplies them, its stocks; tonnes a year.
+
+    Columns: stage, node, unit, basis, year, production_t, final_demand_t, intermediate_t, imports_t,
+    suppliers (the largest, with shares), stocks_months, price_usd_per_t.
+    """
+    rows = []
+    supplied = baseline.imports + baseline.reexports
+    for k in range(len(baseline.stages)):
+        common = {
+            "stage": baseline.label(k),
+            "unit": baseline.units[k],
+            "basis": baseline.bases[k],
+            "year": baseline.years[k],
+            "price_usd_per_t": baseline.price[k],
+        }
+        rows.append(
+            {
+                **common,
+                "node": "world",
+                "production_t": baseline.production[k].sum() * MONTHS,
+                "final_demand_t": baseline.final_demand[k].sum() * MONTHS,
+                "intermediate_t": baseline.intermediate[k].sum() * MONTHS,
+            }
+        )
+        for label in baseline.importers:
+            n = baseline.index(label)
+            imports = supplied[k, n]
+            order = np.argsort(-imports)[:3]
+            total = imports.sum()
+            rows.append(
+                {
+                    **common,
+                    "node": label,
+                    "production_t": baseline.production[k, n] * MONTHS,
+                    "final_demand_t": baseline.final_demand[k, n] * MONTHS,
+                    "intermediate_t": baseline.intermediate[k, n] * MONTHS,
+                    "imports_t": total * MONTHS,
+                    "suppliers": ", ".join(
+                        f"{baseline.nodes[p]} {imports[p] / total:.0%}" for p in order if imports[p] > 0
+                    ),
+                    "stocks_months": baseline.cover[k, n, 1],
+                }
+            )
+    return pd.DataFrame(rows)
 
 
 def chain_inputs(coefficient: np.ndarray) -> np.ndarray:

@@ -39,6 +39,7 @@ __all__ = [
     "load_scenario",
     "parse_scenario",
     "scenario_from_text",
+    "variant",
 ]
 
 
@@ -50,6 +51,8 @@ class ScenarioError(InputError):
 MAX_SHOCKS = 50
 #: most entries of each response list (stockpiles, rerouting, recycling ...)
 MAX_RESPONSES = 50
+#: most variants a scenario may hold
+MAX_VARIANTS = 8
 #: seeds are stored as 64-bit signed integers with a saved run
 MAX_SEED = 2**63 - 1
 
@@ -159,6 +162,8 @@ class Stockpile(_Model):
     max_release_per_month: NonNegative | None = None
     start_month: Months = 1
     name: str | None = None
+    #: what holding and releasing the stockpile costs over the horizon (for comparing responses)
+    cost_usd: NonNegative | None = None
 
     @model_validator(mode="after")
     def _one_size(self):
@@ -200,6 +205,8 @@ class Supply(_Model):
     start_month: Months = 1
     ramp_months: Months = 0
     name: str | None = None
+    #: what the supply costs over the horizon (for comparing responses)
+    cost_usd: NonNegative | None = None
 
 
 class Responses(_Model):
@@ -281,6 +288,9 @@ class Scenario(_Model):
     inventories: list[Inventory] = Field(default=[], max_length=MAX_RESPONSES)
     price: PriceModel = PriceModel()
     calibration: str = ""
+    #: other versions of the scenario, each a mapping merged over it as ``extends`` merges (mappings key by key,
+    #: lists replaced); run on the same draws and compared with it
+    variants: dict[str, dict[str, Any]] = Field(default={}, max_length=MAX_VARIANTS)
 
     @field_validator("importers", mode="before")
     @classmethod
@@ -515,6 +525,19 @@ def parse_scenario(data: dict, origin: str = "scenario") -> Scenario:
         return Scenario.model_validate({**filled, "parameters": parameters})
     except ValidationError as exc:
         raise _explain(exc, origin) from None
+
+
+def variant(scenario: Scenario, name: str) -> Scenario:
+    """A scenario's variant: its changes merged over the scenario (without its variants), validated, named
+    ``<scenario>-<variant>``."""
+    if name not in scenario.variants:
+        import difflib
+
+        raise UnknownNameError("variant", name, difflib.get_close_matches(name, list(scenario.variants), n=3))
+    base = scenario.model_dump(mode="json", exclude_none=True, exclude={"variants"})
+    changes = {k: v for k, v in scenario.variants[name].items() if k != "variants"}
+    slug = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-") or "variant"
+    return parse_scenario({**_merge(base, changes), "name": f"{scenario.name}-{slug}"}, f"variants.{name}")
 
 
 def load_scenario(source: str | Path, settings: list[str] | dict[str, Any] = ()) -> Scenario:
