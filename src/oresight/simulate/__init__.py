@@ -17,6 +17,7 @@ shapes and checks the output and :mod:`.explain` attributes shortfalls to shocks
 from __future__ import annotations
 
 import importlib.metadata
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -48,6 +49,7 @@ __all__ = [
     "ScenarioError",
     "Simulation",
     "calibrate",
+    "calibrated",
     "check_scenario",
     "latest_export_control",
     "library_names",
@@ -90,6 +92,23 @@ class Simulation:
         if not runs:
             raise OresightError(f"this run has no {commodity} chain")
         return runs[0].baseline
+
+
+_BASELINES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_CACHED_PER_WORLD = 64
+
+
+def calibrated(world: World, commodity: str, importers, year: int | None, *, extra_nodes=()) -> Baseline:
+    """:func:`calibrate`, remembered per World: the baseline depends only on the World's facts and these
+    arguments, and variants, comparisons, backtests and sweeps run many scenarios on one World. Nothing reads or
+    changes a baseline after calibration, so sharing it is safe."""
+    key = (commodity, tuple((i.label, i.members) for i in importers), year, tuple(extra_nodes))
+    known = _BASELINES.setdefault(world, {})
+    if key not in known:
+        if len(known) >= _CACHED_PER_WORLD:
+            known.pop(next(iter(known)))
+        known[key] = calibrate(world, commodity, importers, year, extra_nodes=extra_nodes)
+    return known[key]
 
 
 def with_overrides(scenario: Scenario, **overrides) -> Scenario:
@@ -165,7 +184,7 @@ def simulate(
 
     runs = []
     for commodity, indices in by_commodity.items():
-        baseline = calibrate(
+        baseline = calibrated(
             world, commodity, resolved, scenario.base_year, extra_nodes=_named_nodes(scenario, world, indices)
         )
         draws = make_draws(scenario, baseline, world.tax, indices)
