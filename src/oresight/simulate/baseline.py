@@ -52,6 +52,7 @@ __all__ = ["Baseline", "calc_ras", "calibrate", "chain_inputs", "describe"]
 ROW = REST_OF_WORLD
 MONTHS = 12
 WEEKS_PER_MONTH = 52 / 12
+DAYS_PER_MONTH = 365 / 12
 OTHER_SECTOR = "other"
 
 
@@ -705,27 +706,27 @@ class _Calibration:
     # stocks in the pipeline
     def stocks(self, names) -> tuple[np.ndarray, np.ndarray]:
         """Months of cover [K, N, 3] and transit months [K, 3] (low, central, high) from ``inventory_cover`` and
-        ``transit_time`` facts (in weeks): a node's own figure, else its members' mean, else the world figure.
+        ``transit_time`` facts (in days): a node's own figure, else its members' mean, else the world figure.
         Where no source gives one, no stock (no transit time) is modelled, and a note says so."""
         k_count = len(self.stages)
         cover = np.zeros((k_count, len(names), 3))
         transit = np.zeros((k_count, 3))
         for k, stage in enumerate(self.stages):
-            held = self._weeks("inventory_cover", stage)
+            held = self._days("inventory_cover", stage)
             for n, node in enumerate(names):
                 figures = [held[c] for c in (*self._members_of(node), node) if c in held] or [held.get(WORLD)]
                 figures = [f for f in figures if f is not None]
                 if figures:
-                    cover[k, n] = np.mean(figures, axis=0) / WEEKS_PER_MONTH
+                    cover[k, n] = np.mean(figures, axis=0) / DAYS_PER_MONTH
             if not held:
                 self.notes.append(f"{stage}: no source gives users' stocks of {self.commodity}; none are modelled")
-            shipped = self._weeks("transit_time", stage)
+            shipped = self._days("transit_time", stage)
             if WORLD in shipped:
-                transit[k] = shipped[WORLD] / WEEKS_PER_MONTH
+                transit[k] = shipped[WORLD] / DAYS_PER_MONTH
         return cover, transit
 
-    def _weeks(self, measure: str, stage: str) -> dict[str, np.ndarray]:
-        """Latest (low, central, high) weeks per country of a stage's stock or transit facts."""
+    def _days(self, measure: str, stage: str) -> dict[str, np.ndarray]:
+        """Latest (low, central, high) days per country of a stage's stock or transit facts."""
         rows = self._facts(measure, stage, self._countries_with(measure))
         out = {}
         for country, group in rows.groupby("country"):
