@@ -314,6 +314,7 @@ class _Calibration:
         self.extra = extra
         self.requested = importers
         self.importers = importers
+        self.bridged: dict[int, xr.DataArray] = {}
 
     # world output per stage and input coefficients
     def volumes(self) -> tuple[np.ndarray, list[str], list[str]]:
@@ -440,7 +441,7 @@ class _Calibration:
         rest = names.index(ROW)
         production = np.zeros((len(self.stages), len(names)))
         for k, view in enumerate(self.views):
-            share = _bridge_bounded_shares(view, self.notes)
+            share = self.bridged[k] = _bridge_bounded_shares(view, self.notes)
             for country, value in zip(share.country.values, share.values, strict=True):
                 production[k, position.get(str(country), rest)] += value * totals[k] / MONTHS
             production[k, rest] += max(0.0, 1 - float(share.sum())) * totals[k] / MONTHS
@@ -562,8 +563,8 @@ class _Calibration:
         for k, stage in enumerate(self.stages):
             parts = []
             for member in imp.members:
-                own_output = self.views[k].share_of(member) * self._world_output(k, production)
-                found = self._member_demand(member, k, own_output if math.isfinite(own_output) else 0.0, units[k])
+                own_output = self._share(k, member) * self._world_output(k, production)
+                found = self._member_demand(member, k, own_output, units[k])
                 if found is not None:
                     parts.append((member, *found))
             if not parts:
@@ -578,6 +579,11 @@ class _Calibration:
             if imp.is_bloc and len(parts) < len(imp.members):
                 absent = [m for m in imp.members if m not in {p[0] for p in parts}]
                 self.notes.append(f"{imp.label} {stage}: no data for {', '.join(absent)}; their demand is not included")
+
+    def _share(self, k: int, country: str) -> float:
+        """A country's share of the stage's world output as the baseline uses it (bounded shares bridged)."""
+        share = self.bridged[k]
+        return float(share.sel(country=country)) if country in share.country else 0.0
 
     @staticmethod
     def _world_output(k: int, production) -> float:

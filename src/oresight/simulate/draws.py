@@ -115,6 +115,8 @@ class Draws:
     price_speed: np.ndarray | None = None
     #: nodes whose exports the result reports, [X]
     exporters: tuple[int, ...] = ()
+    #: [S]: share of what exporters owe that they ship each month once a restriction eases
+    backlog_rate: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -130,6 +132,8 @@ class Draws:
             self.price_speed = np.ones((k_count, self.samples))
         if self.price_floor is None:
             self.price_floor = np.full(k_count, 0.5)
+        if self.backlog_rate is None:
+            self.backlog_rate = np.full(self.samples, 0.5)
 
 
 # -- time profiles ------------------------------------------------------------------------------------------
@@ -586,5 +590,6 @@ def make_draws(
         price_floor=price["min_index"],
         price_speed=1.0 / (1.0 + price["adjustment_months"]),
         exporters=exporters,
+        backlog_rate=drawer.draw(scenario.backlog_rate, "backlog_rate"),
         notes=drawer.notes,
     )

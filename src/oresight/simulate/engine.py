@@ -43,11 +43,14 @@ BALANCE_TERMS = (
     "recycled",
     "released",
     "inventory_draw",
+    "backlog_release",
     "withheld",
+    "inventory_build",
     "final_use",
     "intermediate_use",
     "surplus",
 )
+
 _T = {name: i for i, name in enumerate(BALANCE_TERMS)}
 
 
@@ -78,6 +81,8 @@ class Effects:
     outages: list[list[tuple[int, np.ndarray]]]
     demand: list[list[tuple[np.ndarray, np.ndarray]]]
     restrictions: list[list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]]
+    #: per stage, the producers any restriction of the draws can reach (the same whichever pieces are left out)
+    reach: list[np.ndarray]
 
 
 def compile_effects(draws: Draws, k_count: int, disabled: frozenset[int] = frozenset()) -> Effects:
@@ -103,10 +108,15 @@ def compile_effects(draws: Draws, k_count: int, disabled: frozenset[int] = froze
             key = (piece.targets.tobytes(), piece.weights.tobytes()) if binary else (index,)
             old = restrictions[k].get(key, (None, None, None, 0.0))[3]
             restrictions[k][key] = (piece.targets, piece.weights, onward, 1 - (1 - old) * (1 - x))
+    reach = [np.zeros(0, dtype=int) for _ in range(k_count)]
+    for piece in draws.pieces:
+        if piece.kind == "export_restriction":
+            reach[piece.stage] = np.union1d(reach[piece.stage], np.flatnonzero(piece.weights > 0)).astype(int)
     return Effects(
         [list(stage.items()) for stage in outages],
         [list(stage.values()) for stage in demand],
         [list(stage.values()) for stage in restrictions],
+        reach,
     )
 
 
@@ -120,27 +130,78 @@ def _caps(b: Baseline, draws: Draws, effects: Effects, t: int) -> np.ndarray:
 
 
 def _deliveries(b: Baseline, draws: Draws, effects: Effects, k: int, t: int, output_factor: np.ndarray):
-    """What each node receives from producers this month [S, N], what restrictions withhold [S], and what the
-    draws' exporters ship to others [S, X]."""
+    """What each node receives from producers this month [S, N] and what the draws' exporters ship to others
+    [S, X]; per restriction group, buyer and producer a restriction can reach, what the group withholds and the
+    share of the lane the other groups leave open [G, S, N, R] (or None when no restriction acts)."""
     flows = b.imports[k]  # [consumer, producer]
     received = b.own[k][None, :] * output_factor + output_factor @ flows.T
     exporters = list(draws.exporters)
     shipped = output_factor[:, exporters] * flows[:, exporters].sum(axis=0)[None, :]
-    active = [r for r in effects.restrictions[k] if r[3][:, t].any()]
-    if not active:
-        return received, np.zeros(draws.samples), shipped
-    reached = np.flatnonzero(np.any([r[1] > 0 for r in active], axis=0))
-    remaining = np.ones((draws.samples, len(b.nodes), len(reached)))
-    for targets, weights, _, blocked in active:
-        remaining *= 1 - blocked[:, t, None, None] * targets[None, :, None] * weights[reached][None, None, :]
+    groups = effects.restrictions[k]
+    if not groups or not any(g[3][:, t].any() for g in groups):
+        return received, shipped, None
+    reached = effects.reach[k]
     gross = flows[:, reached][None, :, :] * output_factor[:, None, reached]  # [S, consumer, producer]
-    withheld = gross * (1 - remaining)
-    by_producer = withheld.sum(axis=1)  # [S, R]
+    # each group withholds its share of what the groups before it let through (they multiply: 1 - Π(1 - x))
+    blocked = [g[3][:, t, None, None] * g[0][None, :, None] * g[1][reached][None, None, :] for g in groups]
+    remaining = np.ones_like(gross)
+    withheld = np.empty((len(groups), *gross.shape))
+    for i, x in enumerate(blocked):
+        withheld[i] = gross * remaining * x
+        remaining = remaining * (1 - x)
+    others = np.array([np.prod([1 - x for j, x in enumerate(blocked) if j != i], axis=0) for i in range(len(blocked))])
+    total = withheld.sum(axis=0)
     position = {int(r): i for i, r in enumerate(reached)}
     for x, node in enumerate(exporters):
         if node in position:
-            shipped[:, x] -= by_producer[:, position[node]]
-    return received - withheld.sum(axis=2), by_producer.sum(axis=1), shipped
+            shipped[:, x] -= total[:, :, position[node]].sum(axis=1)
+    return received - total.sum(axis=2), shipped, (withheld, np.broadcast_to(others, withheld.shape))
+
+
+def _backlog(draws: Draws, effects: Effects, state: _State, k: int, t: int, received, need, lanes, shipped):
+    """Withheld goods wait with their exporter as the buyer's unfilled orders, per restriction (see
+    :func:`_owe`). Once a restriction eases below its peak, the exporter ships what it owes (the scenario's
+    ``backlog_rate`` a month, times how far the restriction eased and the share of the lane the other
+    restrictions leave open), as far as the buyer is short of supply or its stocks are below normal. A quota
+    held constant never releases what it withholds. Adds the shipments to ``received`` and ``shipped``;
+    returns the tonnes shipped [S]."""
+    backlog, peak = state.backlog[k], state.peak_block[k]
+    if not backlog.any():
+        return np.zeros(draws.samples)
+    now = np.array([g[3][:, t] for g in effects.restrictions[k]])  # [G, S]
+    np.maximum(peak, now, out=peak)
+    relief = np.where(now < peak - 1e-9, np.divide(peak - now, peak, out=np.zeros_like(peak), where=peak > 0), 0.0)
+    open_share = lanes[1] if lanes is not None else 1.0
+    rate = draws.backlog_rate[None, :, None, None]
+    offer = backlog * relief[:, :, None, None] * open_share * rate  # [G, S, buyer, producer]
+    offered = offer.sum(axis=(0, 3))
+    if not offered.any():
+        return np.zeros(draws.samples)
+    wanted = np.maximum(need - received, 0.0) + np.maximum(state.normal_stock[k] - state.inventory[k], 0.0)
+    ratio = np.minimum(np.divide(wanted, offered, out=np.zeros_like(offered), where=offered > 0), 1.0)
+    sent = offer * ratio[None, :, :, None]
+    backlog -= sent
+    by_lane = sent.sum(axis=0)
+    received += by_lane.sum(axis=2)
+    position = {int(r): i for i, r in enumerate(effects.reach[k])}
+    for x, node in enumerate(draws.exporters):
+        if node in position:
+            shipped[:, x] += by_lane[:, :, position[node]].sum(axis=1)
+    return by_lane.sum(axis=(1, 2))
+
+
+def _owe(state: _State, k: int, t: int, lanes, need, available) -> None:
+    """What a restriction withheld stays owed to the buyer only as far as the buyer still lacks it at the end of
+    the month (unmet needs, stocks below normal): orders filled elsewhere meanwhile are cancelled, so a backlog
+    never supplies more than the restriction took away."""
+    if lanes is None:
+        return
+    np.maximum(state.peak_block[k], np.array([g[3][:, t] for g in state.restrictions[k]]), out=state.peak_block[k])
+    withheld = lanes[0]
+    lost = withheld.sum(axis=(0, 3))  # [S, buyer]
+    lacking = np.maximum(need - available, 0.0) + np.maximum(state.normal_stock[k] - state.inventory[k], 0.0)
+    kept = np.minimum(np.divide(lacking, lost, out=np.zeros_like(lost), where=lost > 0), 1.0)
+    state.backlog[k] += withheld * kept[None, :, :, None]
 
 
 def _reexport(b: Baseline, effects: Effects, k: int, t: int, received: np.ndarray, need: np.ndarray):
@@ -268,6 +329,9 @@ class _State:
     last_price: np.ndarray  # [K, 2, S] last month's price index of each region
     served: np.ndarray  # [K, S, N] share of its needs each node got this month
     importers: list[int]
+    backlog: list[np.ndarray]  # per stage [group, S, buyer, producer reached]: withheld goods still owed
+    peak_block: list[np.ndarray]  # per stage [group, S]: each restriction group's strongest intensity so far
+    restrictions: list  # per stage, the restriction groups (Effects.restrictions)
 
 
 def _price(draws: Draws, state: _State, k: int, t: int, need, supply, stocks, withheld) -> None:
@@ -304,13 +368,15 @@ def _stage(b: Baseline, draws: Draws, effects: Effects, state: _State, k: int, t
     upstream = np.flatnonzero(b.inputs[k])
     input_share = np.min(state.served[upstream], axis=0) if len(upstream) else 1.0
     output_factor = caps[k] * input_share
-    received, withheld, shipped = _deliveries(b, draws, effects, k, t, output_factor)
+    received, shipped, lanes = _deliveries(b, draws, effects, k, t, output_factor)
+    withheld = lanes[0].sum(axis=(0, 2, 3)) if lanes is not None else np.zeros(draws.samples)
     reference, demand = _demand(b, draws, effects, k, t, state.price[k])
     downstream = np.flatnonzero(b.inputs[:, k])
     planned = sum(b.inputs[d, k] * b.production[d][None, :] * caps[d] for d in downstream) if len(downstream) else 0.0
     need = demand + planned
     if b.reexports[k].any():
         withheld = withheld + _reexport(b, effects, k, t, received, need)
+    from_backlog = _backlog(draws, effects, state, k, t, received, need, lanes, shipped)
     available = received.copy()
     terms = {name: np.zeros(draws.samples) for name in ("new_capacity", "recycled", "spare_output")}
     new_left = _add_supplies(draws, k, t, need, available, terms)
@@ -333,15 +399,20 @@ def _stage(b: Baseline, draws: Draws, effects: Effects, state: _State, k: int, t
     served = np.where(ratio > 1 - 1e-12, 1.0, np.minimum(ratio, 1.0))
     state.served[k] = served
     final_use, intermediate = served * demand, served * planned
+    left = available - final_use - intermediate
+    built = np.minimum(np.maximum(left, 0.0), np.maximum(state.normal_stock[k] - state.inventory[k], 0.0))
+    state.inventory[k] += built
+    _owe(state, k, t, lanes, need, available)
     balance = state.raw.balance[:, k, t]
     balance[_T["production"]] = (b.production[k][None, :] * output_factor).sum(axis=1)
     balance[_T["spare_output"]] += from_spare
     balance[_T["new_capacity"]], balance[_T["recycled"]] = terms["new_capacity"], terms["recycled"]
     balance[_T["released"]], balance[_T["inventory_draw"]] = released, drawn.sum(axis=1)
+    balance[_T["backlog_release"]], balance[_T["inventory_build"]] = from_backlog, built.sum(axis=1)
     balance[_T["withheld"]] = withheld
     balance[_T["final_use"]] = final_use.sum(axis=1)
     balance[_T["intermediate_use"]] += intermediate.sum(axis=1)
-    balance[_T["surplus"]] = (available - final_use - intermediate).sum(axis=1)
+    balance[_T["surplus"]] = (left - built).sum(axis=1)
     rows = state.importers
     raw = state.raw
     raw.demand[k, :, t], raw.priced[k, :, t] = reference[:, rows].T, demand[:, rows].T
@@ -396,6 +467,7 @@ def run(
         exports=np.zeros((K, X, H, S)),
     )
     levels = np.array([s.level for s in draws.stockpiles]).reshape(J, S).copy()
+    effects = compile_effects(draws, K, disabled)
     state = _State(
         raw,
         levels,
@@ -405,8 +477,10 @@ def run(
         np.ones((K, 2, S)),
         np.ones((K, S, N)),
         [b.index(i) for i in b.importers],
+        [np.zeros((len(g), S, N, len(r))) for g, r in zip(effects.restrictions, effects.reach, strict=True)],
+        [np.zeros((len(g), S)) for g in effects.restrictions],
+        effects.restrictions,
     )
-    effects = compile_effects(draws, K, disabled)
     order = stage_order(b.inputs)
     for t in range(H):
         caps = _caps(b, draws, effects, t)

@@ -47,8 +47,16 @@ __all__ = [
 ]
 
 PERCENTILES = {"p5": 5, "p50": 50, "p95": 95}
-SUPPLY_TERMS = ("production", "spare_output", "new_capacity", "recycled", "released", "inventory_draw")
-USE_TERMS = ("final_use", "intermediate_use", "surplus", "withheld")
+SUPPLY_TERMS = (
+    "production",
+    "spare_output",
+    "new_capacity",
+    "recycled",
+    "released",
+    "inventory_draw",
+    "backlog_release",
+)
+USE_TERMS = ("final_use", "intermediate_use", "surplus", "withheld", "inventory_build")
 #: a month counts as short when more than this share of its demand is not met (round-off and trickles aside)
 SHORT_THRESHOLD = 0.01
 REGIONS = ("outside", "inside")
@@ -231,7 +239,8 @@ def check_mass_balance(ds: xr.Dataset, rtol: float = 1e-9) -> float:
     if float(np.nanmin(ds["surplus"].values, initial=0.0)) < -tol:
         raise AssertionError("a stage used more than it was supplied")
     _check_inputs(ds, tol)
-    _check_stock(ds["inventory_total_initial"], ds["inventory_total"], ds["inventory_draw"], tol, "users' stocks")
+    net_draw = ds["inventory_draw"] - ds["inventory_build"]
+    _check_stock(ds["inventory_total_initial"], ds["inventory_total"], net_draw, tol, "users' stocks")
     if ds.sizes.get("stockpile", 0):
         _check_stock(ds["stockpile_initial"], ds["stockpile_level"], ds["stockpile_release"], tol, "a stockpile")
     return residual

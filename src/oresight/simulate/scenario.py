@@ -286,6 +286,9 @@ class Scenario(_Model):
     shocks: list[Shock] = Field(default=[], max_length=MAX_SHOCKS)
     responses: Responses = Responses()
     inventories: list[Inventory] = Field(default=[], max_length=MAX_RESPONSES)
+    #: share of what an exporter still owes buyers that it ships each month once a restriction eases (withheld
+    #: goods wait as unfilled orders); 0 = withheld goods never ship
+    backlog_rate: Fraction = 0.5
     price: PriceModel = PriceModel()
     calibration: str = ""
     #: other versions of the scenario, each a mapping merged over it as ``extends`` merges (mappings key by key,
