@@ -51,7 +51,7 @@ def test_a_stockpile_added_in_a_yaml_file_lowers_the_shortfall(april, tmp_path):
     for importer in ("USA", "JPN"):
         assert stocked["importers"][importer]["shortfall_t"]["p50"] < april["importers"][importer]["shortfall_t"]["p50"]
     assert {s["holder"] for s in stocked["stockpiles"]} == {"JPN", "USA"}
-    assert all(s["released_t"]["p50"] > 0 for s in stocked["stockpiles"])
+    assert all(s["released_t"]["p95"] > 0 for s in stocked["stockpiles"])  # stocks in the pipeline come first
 
 
 def test_table_output_shows_shortfall_causes_and_run_id():
