@@ -71,9 +71,10 @@ def test_shock_fades_linearly_and_the_backlog_ships_as_it_eases(toy_world):
     withheld = cobalt["withheld"].values[:5, 0]
     assert withheld == pytest.approx(USA_FROM_CHN * np.array([1, 1, 0.75, 0.25, 0]))
     # what was withheld from the US and still lacking stays owed, and ships once the restriction eases: in
-    # month 3 it is a quarter down from its peak, so half (the monthly rate) of a quarter of two months' flow
+    # month 3 it is a quarter down from its peak, so the monthly rate times a quarter of two months' flow
+    rate = sim.scenario.backlog_rate
     released = cobalt["backlog_release"].values[:5, 0]
-    assert released[:2] == pytest.approx([0, 0]) and released[2] == pytest.approx(0.5 * 0.25 * 2 * USA_FROM_CHN)
+    assert released[:2] == pytest.approx([0, 0]) and released[2] == pytest.approx(rate * 0.25 * 2 * USA_FROM_CHN)
     assert shortfall(sim)[2, 0] == pytest.approx(withheld[2] - released[2])
     assert released.sum() <= withheld.sum() + 1e-12
     exports = cobalt["exports"].sel(exporter="CHN").values[:, 0]

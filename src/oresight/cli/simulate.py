@@ -318,6 +318,59 @@ def scenarios_list(fmt: FormatOption = OutputFormat.table) -> None:
     emit_frame(pd.DataFrame(rows), fmt, title="Scenario library")
 
 
+class BacktestFormat(enum.StrEnum):
+    table = "table"
+    json = "json"
+
+
+@scenarios_app.command("backtest")
+def scenarios_backtest(
+    name: Annotated[
+        str | None,
+        typer.Argument(help="A library scenario with a backtest (default: all of them).", show_default=False),
+    ] = None,
+    samples: Annotated[
+        int | None, typer.Option("--samples", "-n", help="Monte Carlo samples (default: each backtest's).", min=10)
+    ] = None,
+    fmt: Annotated[BacktestFormat, typer.Option("--format", "-f", help="table or json.")] = BacktestFormat.table,
+) -> None:
+    """Run library scenarios side by side with what happened: observed indicators with their bands and
+    sources, the simulated value (median over samples) and pass or fail."""
+    import oresight
+    from oresight.simulate.backtest import backtest, backtest_names
+
+    names = [name] if name else backtest_names()
+    world = oresight.load()
+    with _progress() as bar:
+        task = bar.add_task("backtest", total=len(names))
+        rows = []
+        for one in names:
+            rows.extend(backtest(world, [one], samples=samples))
+            bar.advance(task)
+    if fmt == BacktestFormat.json:
+        emit_json([{k: row[k] for k in BACKTEST_KEYS} for row in rows])
+        return
+    frame = pd.DataFrame(rows)
+    frame["band"] = [f"{lo:g} – {hi:g}" for lo, hi in zip(frame["low"], frame["high"], strict=True)]
+    frame["result"] = ["pass" if ok else "FAIL" for ok in frame["pass"]]
+    passed = int(frame["pass"].sum())
+    console.print(
+        rich_table(
+            frame,
+            title=f"Backtests: {passed} of {len(frame)} indicators within their bands",
+            columns=["scenario", "indicator", "observed", "band", "simulated", "result"],
+            keep_whole=["scenario"],
+        )
+    )
+    console.print(
+        "[dim]sources: `oresight scenarios backtest --format json`; docs/backtests.md explains each failure[/]"
+    )
+
+
+#: the keys of each indicator in ``oresight scenarios backtest --format json``
+BACKTEST_KEYS = ("scenario", "indicator", "observed", "low", "high", "simulated", "pass", "source")
+
+
 @scenarios_app.command("show")
 def scenarios_show(name: Annotated[str, typer.Argument(help="Library name or YAML file.")]) -> None:
     """A scenario as YAML, with its event and sources."""

@@ -26,9 +26,10 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from oresight.errors import OresightError
+from oresight.errors import DataNotAttestedError, OresightError
 from oresight.simulate.baseline import Baseline, calibrate
 from oresight.simulate.draws import make_draws
+from oresight.simulate.elements import calibrate_elements, rare_earth_material
 from oresight.simulate.engine import run
 from oresight.simulate.explain import attribute
 from oresight.simulate.result import CommodityRun, assemble, check_mass_balance, summarise
@@ -107,8 +108,20 @@ def calibrated(world: World, commodity: str, importers, year: int | None, *, ext
     if key not in known:
         if len(known) >= _CACHED_PER_WORLD:
             known.pop(next(iter(known)))
-        known[key] = calibrate(world, commodity, importers, year, extra_nodes=extra_nodes)
+        known[key] = _calibrate(world, commodity, importers, year, extra_nodes)
     return known[key]
+
+
+def _calibrate(world: World, commodity: str, importers, year, extra_nodes) -> Baseline:
+    """Rare earths by element where the element facts allow it (see :mod:`.elements`), else the chain."""
+    if commodity != "rare-earths":
+        return calibrate(world, commodity, importers, year, extra_nodes=extra_nodes)
+    try:
+        return calibrate_elements(world, importers, year, extra_nodes=extra_nodes)
+    except DataNotAttestedError as exc:
+        baseline = calibrate(world, commodity, importers, year, extra_nodes=extra_nodes)
+        baseline.notes.append(f"rare earths simulated as one chain, not by element: {exc}")
+        return baseline
 
 
 def with_overrides(scenario: Scenario, **overrides) -> Scenario:
@@ -119,12 +132,19 @@ def with_overrides(scenario: Scenario, **overrides) -> Scenario:
     return parse_scenario({**scenario.model_dump(mode="json", exclude_none=True), **changes})
 
 
+def _run_of(world: World, name: str) -> str:
+    """The run a commodity name belongs to: rare earths and their elements, groups and products share the
+    chain by element; anything else is its own commodity."""
+    commodity, _ = world.resolve(name)
+    return "rare-earths" if rare_earth_material(world.tax, commodity) else commodity
+
+
 def _resolve_commodities(scenario: Scenario, world: World) -> dict[str, list[int]]:
     """Shock indices per resolved commodity id; responses must concern a shocked commodity."""
     by_commodity: dict[str, list[int]] = {}
     for index, shock in enumerate(scenario.shocks):
         try:
-            commodity, _ = world.resolve(shock.commodity)
+            commodity = _run_of(world, shock.commodity)
         except OresightError as exc:
             raise ScenarioError(str(exc), field=f"shocks[{index}].commodity") from None
         by_commodity.setdefault(commodity, []).append(index)
@@ -132,7 +152,7 @@ def _resolve_commodities(scenario: Scenario, world: World) -> dict[str, list[int
     for kind in ("stockpiles", "recycling", "new_capacity"):
         for index, spec in enumerate(getattr(responses, kind)):
             try:
-                commodity, _ = world.resolve(spec.commodity)
+                commodity = _run_of(world, spec.commodity)
             except OresightError as exc:
                 raise ScenarioError(str(exc), field=f"responses.{kind}[{index}].commodity") from None
             if commodity not in by_commodity:

@@ -113,7 +113,7 @@ class Draws:
     price_floor: np.ndarray | None = None  # [K]
     #: [K, S]: share of the way to its new level a price moves each month (1 = at once)
     price_speed: np.ndarray | None = None
-    #: nodes whose exports the result reports, [X]
+    #: nodes whose exports the result reports (the exporters and countries shocks name), [X]
     exporters: tuple[int, ...] = ()
     #: [S]: share of what exporters owe that they ship each month once a restriction eases
     backlog_rate: np.ndarray | None = None
@@ -569,7 +569,7 @@ def make_draws(
         if sector in sectors:
             priority[sectors.index(sector)] = True
     price = drawer.price_model()
-    exporters = tuple(dict.fromkeys(p.node for p in pieces if p.kind == "export_restriction"))
+    exporters = tuple(dict.fromkeys(p.node for p in pieces if p.kind != "demand_shock"))
     return Draws(
         commodity=baseline.commodity,
         samples=scenario.samples,

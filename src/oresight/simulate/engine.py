@@ -71,6 +71,7 @@ class Raw:
     inventory_total: np.ndarray  # [K, H, S] all nodes' stocks at the end of each month
     inventory_initial: np.ndarray  # [K, S]
     exports: np.ndarray  # [K, X, H, S] what the draws' exporters ship to others
+    exports_to: np.ndarray  # [K, X, I, H, S] what they ship to each importer
 
 
 @dataclass
@@ -137,9 +138,11 @@ def _deliveries(b: Baseline, draws: Draws, effects: Effects, k: int, t: int, out
     received = b.own[k][None, :] * output_factor + output_factor @ flows.T
     exporters = list(draws.exporters)
     shipped = output_factor[:, exporters] * flows[:, exporters].sum(axis=0)[None, :]
+    rows = [b.index(i) for i in b.importers]
+    shipped_to = output_factor[:, None, exporters] * flows[rows][:, exporters][None, :, :]  # [S, I, X]
     groups = effects.restrictions[k]
     if not groups or not any(g[3][:, t].any() for g in groups):
-        return received, shipped, None
+        return received, (shipped, shipped_to), None
     reached = effects.reach[k]
     gross = flows[:, reached][None, :, :] * output_factor[:, None, reached]  # [S, consumer, producer]
     # each group withholds its share of what the groups before it let through (they multiply: 1 - Π(1 - x))
@@ -155,7 +158,9 @@ def _deliveries(b: Baseline, draws: Draws, effects: Effects, k: int, t: int, out
     for x, node in enumerate(exporters):
         if node in position:
             shipped[:, x] -= total[:, :, position[node]].sum(axis=1)
-    return received - total.sum(axis=2), shipped, (withheld, np.broadcast_to(others, withheld.shape))
+            shipped_to[:, :, x] -= total[:, rows, position[node]]
+    lanes = (withheld, np.broadcast_to(others, withheld.shape))
+    return received - total.sum(axis=2), (shipped, shipped_to), lanes
 
 
 def _backlog(draws: Draws, effects: Effects, state: _State, k: int, t: int, received, need, lanes, shipped):
@@ -184,9 +189,11 @@ def _backlog(draws: Draws, effects: Effects, state: _State, k: int, t: int, rece
     by_lane = sent.sum(axis=0)
     received += by_lane.sum(axis=2)
     position = {int(r): i for i, r in enumerate(effects.reach[k])}
+    rows = state.importers
     for x, node in enumerate(draws.exporters):
         if node in position:
-            shipped[:, x] += by_lane[:, :, position[node]].sum(axis=1)
+            shipped[0][:, x] += by_lane[:, :, position[node]].sum(axis=1)
+            shipped[1][:, :, x] += by_lane[:, rows, position[node]]
     return by_lane.sum(axis=(1, 2))
 
 
@@ -368,6 +375,11 @@ def _stage(b: Baseline, draws: Draws, effects: Effects, state: _State, k: int, t
     upstream = np.flatnonzero(b.inputs[k])
     input_share = np.min(state.served[upstream], axis=0) if len(upstream) else 1.0
     output_factor = caps[k] * input_share
+    if len(upstream) > 1:  # an input beyond what the scarcest one allows is delivered but not used
+        for u in upstream:
+            unused = (b.inputs[k, u] * b.production[k][None, :] * caps[k] * (state.served[u] - input_share)).sum(1)
+            state.raw.balance[_T["intermediate_use"], u, t] -= unused
+            state.raw.balance[_T["surplus"], u, t] += unused
     received, shipped, lanes = _deliveries(b, draws, effects, k, t, output_factor)
     withheld = lanes[0].sum(axis=(0, 2, 3)) if lanes is not None else np.zeros(draws.samples)
     reference, demand = _demand(b, draws, effects, k, t, state.price[k])
@@ -420,7 +432,8 @@ def _stage(b: Baseline, draws: Draws, effects: Effects, state: _State, k: int, t
     raw.shortfall[k, :, t] = np.maximum(reference - final_use, 0.0)[:, rows].T
     raw.inventory[k, :, t] = state.inventory[k][:, rows].T
     raw.inventory_total[k, t] = state.inventory[k].sum(axis=1)
-    raw.exports[k, :, t] = shipped.T
+    raw.exports[k, :, t] = shipped[0].T
+    raw.exports_to[k, :, :, t] = shipped[1].transpose(2, 1, 0)
     _price(draws, state, k, t, need, flow, stocks_before, withheld)
 
 
@@ -465,6 +478,7 @@ def run(
         inventory_total=np.zeros((K, H, S)),
         inventory_initial=normal.sum(axis=2),
         exports=np.zeros((K, X, H, S)),
+        exports_to=np.zeros((K, X, M, H, S)),
     )
     levels = np.array([s.level for s in draws.stockpiles]).reshape(J, S).copy()
     effects = compile_effects(draws, K, disabled)

@@ -15,8 +15,8 @@ that is not modelled, a stage where it has no final demand — is NaN, never 0):
   ``outside`` and ``inside`` the exporter's; their names in ``region_name``), NaN elsewhere.
 * ``inventory`` over (commodity, importer, stage, month, sample): the importer's own stocks of the stage's
   product at the end of each month, ``inventory_initial`` at the start; ``inventory_total`` (all nodes).
-* ``exports`` over (commodity, stage, exporter, month, sample): what each restricted exporter ships to others;
-  ``baseline_exports`` its normal monthly exports.
+* ``exports`` over (commodity, stage, exporter, month, sample): what each exporter a shock names ships to others,
+  ``exports_to`` the same to each importer; ``baseline_exports`` and ``baseline_exports_to`` the normal months.
 * world balance terms over (commodity, stage, month, sample): see :data:`oresight.simulate.engine.BALANCE_TERMS`.
 * ``stockpile_level`` and ``stockpile_release`` over (stockpile, month, sample); ``stockpile_initial`` and
   ``stockpile_cover`` (months of the holder's normal use) over (stockpile, sample).
@@ -133,9 +133,15 @@ def _material_dataset(run: CommodityRun, material: str, importers: list[str]) ->
         len(ks), len(exporters)
     )
     data["baseline_exports"] = (("stage", "exporter"), baseline_exports)
+    data["exports_to"] = (("stage", "exporter", "importer", "month", "sample"), raw.exports_to[ks])
+    to_importers = np.array([b.imports[k][rows][:, list(draws.exporters)].T for k in ks]).reshape(
+        len(ks), len(exporters), len(rows)
+    )
+    data["baseline_exports_to"] = (("stage", "exporter", "importer"), to_importers)
     for t, term in enumerate(BALANCE_TERMS):
         data[term] = (("stage", "month", "sample"), raw.balance[t][ks])
     data["price_usd_per_t"] = ("stage", b.price[ks])
+    data["transit_months"] = ("stage", np.median(draws.transit[ks], axis=1))
     data["output_value_usd_per_t"] = (("stage", "sector"), b.output_value[ks])
     names = [draws.region_names[k] for k in ks]
     ds = xr.Dataset(

@@ -288,7 +288,7 @@ class Scenario(_Model):
     inventories: list[Inventory] = Field(default=[], max_length=MAX_RESPONSES)
     #: share of what an exporter still owes buyers that it ships each month once a restriction eases (withheld
     #: goods wait as unfilled orders); 0 = withheld goods never ship
-    backlog_rate: Fraction = 0.5
+    backlog_rate: Fraction = 0.2
     price: PriceModel = PriceModel()
     calibration: str = ""
     #: other versions of the scenario, each a mapping merged over it as ``extends`` merges (mappings key by key,
