@@ -90,110 +90,160 @@ def _sector_split(run: CommodityRun) -> np.ndarray:
     return out
 
 
-def _masked(values: np.ndarray, has: np.ndarray) -> np.ndarray:
-    """``values`` [K, I, ...] with NaN where ``has`` [K, I] is False."""
-    return np.where(has.reshape(has.shape + (1,) * (values.ndim - 2)), values, np.nan)
+#: variables over (commodity, importer, stage, month, sample), kept in single precision: results, not balances
+_CUBE = ("shortfall", "demand", "demand_at_price", "consumed", "inventory")
 
 
-def _material_dataset(run: CommodityRun, material: str, importers: list[str]) -> xr.Dataset:
-    """The part of a run's results that concerns one material (a chain has one; a chain by element several)."""
-    b, raw, draws = run.baseline, run.raw, run.draws
-    ks = [k for k in range(len(b.stages)) if b.materials[k] == material]
-    rows = [b.index(i) for i in b.importers]
-    demanded = b.final_demand[ks][:, rows] > 0  # [k, I]
-    used = b.use[ks][:, rows] > 0
-    cube = ("importer", "stage", "month", "sample")
+class _Layout:
+    """The coordinates of the assembled Dataset: materials of every run (a chain has one; a chain by element
+    several), the importers asked for, the stages present in the taxonomy's order, sectors and exporters."""
 
-    def per_importer(values: np.ndarray, has: np.ndarray) -> np.ndarray:
-        return _masked(values[ks], has).transpose(1, 0, 2, 3)
+    def __init__(self, runs: list[CommodityRun], stage_order: list[str], importers: list[str]):
+        self.parts = [
+            (run, m, [k for k, x in enumerate(run.baseline.materials) if x == m])
+            for run in runs
+            for m in dict.fromkeys(run.baseline.materials)
+        ]
+        present = {run.baseline.stages[k] for run, _, ks in self.parts for k in ks}
+        self.materials = [m for _, m, _ in self.parts]
+        self.stages = [s for s in stage_order if s in present]
+        self.importers = list(importers)
+        self.sectors = list(dict.fromkeys(g for run in runs for g in run.baseline.sectors))
+        self.exporters = list(dict.fromkeys(run.baseline.nodes[x] for run in runs for x in run.draws.exporters))
+        first = runs[0].draws
+        self.horizon, self.samples = first.horizon, first.samples
 
+    def shape(self, *dims: str) -> tuple[int, ...]:
+        sizes = {
+            "commodity": len(self.materials),
+            "importer": len(self.importers),
+            "stage": len(self.stages),
+            "sector": len(self.sectors),
+            "region": len(REGIONS),
+            "exporter": len(self.exporters),
+            "month": self.horizon,
+            "sample": self.samples,
+        }
+        return tuple(sizes[d] for d in dims)
+
+
+def _fill(layout: _Layout) -> dict[str, tuple[tuple[str, ...], np.ndarray]]:
+    """Every variable at its final shape (NaN where a commodity lacks a stage, importer, sector or exporter),
+    filled run by run without intermediate Datasets."""
+    dims = {
+        **{name: ("commodity", "importer", "stage", "month", "sample") for name in _CUBE},
+        "shortfall_sector": ("commodity", "importer", "stage", "sector", "month", "sample"),
+        "baseline_demand": ("commodity", "importer", "stage"),
+        "sector_share": ("commodity", "importer", "stage", "sector"),
+        "inventory_initial": ("commodity", "importer", "stage", "sample"),
+        "price_index": ("commodity", "stage", "month", "sample"),
+        "price_index_region": ("commodity", "stage", "region", "month", "sample"),
+        "inventory_total": ("commodity", "stage", "month", "sample"),
+        "inventory_total_initial": ("commodity", "stage", "sample"),
+        "exports": ("commodity", "stage", "exporter", "month", "sample"),
+        "baseline_exports": ("commodity", "stage", "exporter"),
+        "exports_to": ("commodity", "stage", "exporter", "importer", "month", "sample"),
+        "baseline_exports_to": ("commodity", "stage", "exporter", "importer"),
+        **{term: ("commodity", "stage", "month", "sample") for term in BALANCE_TERMS},
+        "price_usd_per_t": ("commodity", "stage"),
+        "transit_months": ("commodity", "stage"),
+        "output_value_usd_per_t": ("commodity", "stage", "sector"),
+    }
+    single = {*_CUBE, "shortfall_sector", "price_index", "price_index_region", "exports", "exports_to"}
     data = {
-        "shortfall": (cube, per_importer(raw.shortfall, demanded)),
-        "demand": (cube, per_importer(raw.demand, demanded)),
-        "demand_at_price": (cube, per_importer(raw.priced, demanded)),
-        "consumed": (cube, per_importer(raw.consumed, demanded)),
-        "inventory": (cube, per_importer(raw.inventory, used)),
+        name: (d, np.full(layout.shape(*d), np.nan, dtype=np.float32 if name in single else float))
+        for name, d in dims.items()
     }
-    sectors = _masked(_sector_split(run)[ks], demanded)
-    data["shortfall_sector"] = (("importer", "stage", "sector", "month", "sample"), sectors.transpose(1, 0, 2, 3, 4))
-    data["baseline_demand"] = (("importer", "stage"), np.where(demanded, b.final_demand[ks][:, rows], np.nan).T)
-    data["sector_share"] = (("importer", "stage", "sector"), _masked(b.sector_share[ks], demanded).transpose(1, 0, 2))
-    normal = draws.cover[ks][:, :, rows] * b.use[ks][:, None, rows]  # [k, S, I]
-    data["inventory_initial"] = (
-        ("importer", "stage", "sample"),
-        _masked(normal.transpose(0, 2, 1), used).transpose(1, 0, 2),
-    )
-    data["price_index"] = (("stage", "month", "sample"), raw.price[ks])
-    data["price_index_region"] = (("stage", "region", "month", "sample"), raw.price_region[ks])
-    data["inventory_total"] = (("stage", "month", "sample"), raw.inventory_total[ks])
-    data["inventory_total_initial"] = (("stage", "sample"), raw.inventory_initial[ks])
-    exporters = [b.nodes[x] for x in draws.exporters]
-    data["exports"] = (("stage", "exporter", "month", "sample"), raw.exports[ks])
-    baseline_exports = np.array([b.imports[k][:, list(draws.exporters)].sum(axis=0) for k in ks]).reshape(
-        len(ks), len(exporters)
-    )
-    data["baseline_exports"] = (("stage", "exporter"), baseline_exports)
-    data["exports_to"] = (("stage", "exporter", "importer", "month", "sample"), raw.exports_to[ks])
-    to_importers = np.array([b.imports[k][rows][:, list(draws.exporters)].T for k in ks]).reshape(
-        len(ks), len(exporters), len(rows)
-    )
-    data["baseline_exports_to"] = (("stage", "exporter", "importer"), to_importers)
-    for t, term in enumerate(BALANCE_TERMS):
-        data[term] = (("stage", "month", "sample"), raw.balance[t][ks])
-    data["price_usd_per_t"] = ("stage", b.price[ks])
-    data["transit_months"] = ("stage", np.median(draws.transit[ks], axis=1))
-    data["output_value_usd_per_t"] = (("stage", "sector"), b.output_value[ks])
-    names = [draws.region_names[k] for k in ks]
-    ds = xr.Dataset(
-        data,
-        coords={
-            "importer": list(b.importers),
-            "stage": [b.stages[k] for k in ks],
-            "sector": list(b.sectors),
-            "region": list(REGIONS),
-            "exporter": exporters,
-            "month": np.arange(1, draws.horizon + 1),
-            "sample": np.arange(draws.samples),
-        },
-    )
-    ds = ds.reindex(importer=importers)
-    chain = ds.expand_dims(commodity=[material])
-    per_stage = {
-        "unit": [b.units[k] for k in ks],
-        "basis": [b.bases[k] for k in ks],
-        "content": b.content[ks],
-        "base_year": [b.year or 0 for _ in ks],
-    }
-    chain = chain.assign_coords({name: (("commodity", "stage"), [values]) for name, values in per_stage.items()})
-    regions = [[n[0] if len(n) > 1 else "", n[1] if len(n) > 1 else ""] for n in names]
-    return chain.assign_coords(region_name=(("commodity", "stage", "region"), [regions]))
+    for c, (run, _, ks) in enumerate(layout.parts):
+        _fill_run(layout, data, c, run, ks)
+    return data
 
 
-def _stockpile_dataset(runs: list[CommodityRun]) -> xr.Dataset:
-    """Stockpiles of every commodity's run along one ``stockpile`` dimension, with their holder, nodes, commodity
-    and stage as coordinates."""
+def _fill_run(layout: _Layout, data: dict, c: int, run: CommodityRun, ks: list[int]) -> None:
+    b, raw, draws = run.baseline, run.raw, run.draws
+    rows = [b.index(i) for i in b.importers]
+    where_i = [layout.importers.index(i) for i in b.importers]
+    where_g = [layout.sectors.index(g) for g in b.sectors]
+    exporters = list(draws.exporters)
+    where_x = [layout.exporters.index(b.nodes[x]) for x in exporters]
+    sectors = _sector_split(run)
+    for k in ks:
+        s = layout.stages.index(b.stages[k])
+        for term_index, term in enumerate(BALANCE_TERMS):
+            data[term][1][c, s] = raw.balance[term_index, k]
+        data["price_index"][1][c, s] = raw.price[k]
+        data["price_index_region"][1][c, s] = raw.price_region[k]
+        data["inventory_total"][1][c, s] = raw.inventory_total[k]
+        data["inventory_total_initial"][1][c, s] = raw.inventory_initial[k]
+        data["price_usd_per_t"][1][c, s] = b.price[k]
+        data["transit_months"][1][c, s] = np.median(draws.transit[k])
+        data["output_value_usd_per_t"][1][c, s, where_g] = b.output_value[k]
+        for x, node in zip(where_x, exporters, strict=True):
+            data["exports"][1][c, s, x] = raw.exports[k, exporters.index(node)]
+            data["baseline_exports"][1][c, s, x] = b.imports[k][:, node].sum()
+            data["exports_to"][1][c, s, x, where_i] = raw.exports_to[k, exporters.index(node)]
+            data["baseline_exports_to"][1][c, s, x, where_i] = b.imports[k][rows, node]
+        for r, (i, node) in enumerate(zip(where_i, rows, strict=True)):
+            if b.use[k, node] > 0:
+                data["inventory"][1][c, i, s] = raw.inventory[k, r]
+                data["inventory_initial"][1][c, i, s] = draws.cover[k, :, node] * b.use[k, node]
+            if b.final_demand[k, node] <= 0:
+                continue
+            data["shortfall"][1][c, i, s] = raw.shortfall[k, r]
+            data["demand"][1][c, i, s] = raw.demand[k, r]
+            data["demand_at_price"][1][c, i, s] = raw.priced[k, r]
+            data["consumed"][1][c, i, s] = raw.consumed[k, r]
+            data["baseline_demand"][1][c, i, s] = b.final_demand[k, node]
+            data["sector_share"][1][c, i, s, where_g] = b.sector_share[k, r]
+            data["shortfall_sector"][1][c, i, s, where_g] = sectors[k, r]
+
+
+def _stage_coords(layout: _Layout) -> dict:
+    """Per commodity and stage: unit, basis, content, base year; per region, its name."""
+    values = {
+        name: np.full(layout.shape("commodity", "stage"), fill, dtype=object)
+        for name, fill in (("unit", ""), ("basis", ""), ("content", np.nan), ("base_year", 0))
+    }
+    names = np.full(layout.shape("commodity", "stage", "region"), "", dtype=object)
+    for c, (run, _, ks) in enumerate(layout.parts):
+        b = run.baseline
+        for k in ks:
+            s = layout.stages.index(b.stages[k])
+            values["unit"][c, s], values["basis"][c, s] = b.units[k], b.bases[k]
+            values["content"][c, s], values["base_year"][c, s] = b.content[k], b.year or 0
+            regions = run.draws.region_names[k]
+            if len(regions) > 1:
+                names[c, s] = regions
+    coords = {name: (("commodity", "stage"), array) for name, array in values.items()}
+    coords["content"] = (("commodity", "stage"), values["content"].astype(float))
+    coords["base_year"] = (("commodity", "stage"), values["base_year"].astype(int))
+    coords["unit"] = (("commodity", "stage"), values["unit"].astype(str))
+    coords["basis"] = (("commodity", "stage"), values["basis"].astype(str))
+    coords["region_name"] = (("commodity", "stage", "region"), names.astype(str))
+    return coords
+
+
+def _stockpile_data(runs: list[CommodityRun]) -> tuple[dict, dict]:
+    """Stockpiles of every run along one ``stockpile`` dimension: variables and coordinates."""
     held = [(run, s) for run in runs for s in run.draws.stockpiles]
     samples, horizon = runs[0].draws.samples, runs[0].draws.horizon
     level = [run.raw.stock_level[j] for run in runs for j in range(len(run.draws.stockpiles))]
     release = [run.raw.stock_release[j] for run in runs for j in range(len(run.draws.stockpiles))]
     shape = (len(held), horizon, samples)
-    return xr.Dataset(
-        {
-            "stockpile_level": (("stockpile", "month", "sample"), np.array(level).reshape(shape)),
-            "stockpile_release": (("stockpile", "month", "sample"), np.array(release).reshape(shape)),
-            "stockpile_initial": (("stockpile", "sample"), np.array([s.level for _, s in held]).reshape(shape[::2])),
-            "stockpile_cover": (("stockpile", "sample"), np.array([s.cover for _, s in held]).reshape(shape[::2])),
-        },
-        coords={
-            "month": np.arange(1, horizon + 1),
-            "sample": np.arange(samples),
-            "stockpile": [s.name for _, s in held],
-            "stockpile_holder": ("stockpile", [s.holder for _, s in held]),
-            "stockpile_nodes": ("stockpile", [",".join(np.array(r.baseline.nodes)[s.nodes]) for r, s in held]),
-            "stockpile_commodity": ("stockpile", [r.baseline.materials[s.stage] for r, s in held]),
-            "stockpile_stage": ("stockpile", [r.baseline.stages[s.stage] for r, s in held]),
-        },
-    )
+    data = {
+        "stockpile_level": (("stockpile", "month", "sample"), np.array(level).reshape(shape)),
+        "stockpile_release": (("stockpile", "month", "sample"), np.array(release).reshape(shape)),
+        "stockpile_initial": (("stockpile", "sample"), np.array([s.level for _, s in held]).reshape(shape[::2])),
+        "stockpile_cover": (("stockpile", "sample"), np.array([s.cover for _, s in held]).reshape(shape[::2])),
+    }
+    coords = {
+        "stockpile": [s.name for _, s in held],
+        "stockpile_holder": ("stockpile", [s.holder for _, s in held]),
+        "stockpile_nodes": ("stockpile", [",".join(np.array(r.baseline.nodes)[s.nodes]) for r, s in held]),
+        "stockpile_commodity": ("stockpile", [r.baseline.materials[s.stage] for r, s in held]),
+        "stockpile_stage": ("stockpile", [r.baseline.stages[s.stage] for r, s in held]),
+    }
+    return data, coords
 
 
 def _edges(runs: list[CommodityRun]) -> list[list]:
@@ -209,15 +259,21 @@ def _edges(runs: list[CommodityRun]) -> list[list]:
 def assemble(runs: list[CommodityRun], stage_order: list[str], attrs: dict, importers: list[str]) -> xr.Dataset:
     """One Dataset for all commodities of a scenario (stages, sectors, importers or exporters a commodity lacks
     are NaN). ``importers``: every importer asked for, modelled or not, in order."""
-    parts = [_material_dataset(run, m, importers) for run in runs for m in dict.fromkeys(run.baseline.materials)]
-    if len(parts) == 1:
-        ds = parts[0]
-    else:
-        ds = xr.concat(parts, dim="commodity", join="outer", coords="different", compat="equals", data_vars="all")
-    stages = [s for s in stage_order if s in ds.stage.values]
-    ds = ds.reindex(stage=stages) if list(ds.stage.values) != stages else ds
-    ds = xr.merge([ds, _stockpile_dataset(runs)], compat="override", join="outer")
-    ds.attrs.update(attrs)
+    layout = _Layout(runs, stage_order, importers)
+    held, held_coords = _stockpile_data(runs)
+    coords = {
+        "commodity": layout.materials,
+        "importer": layout.importers,
+        "stage": layout.stages,
+        "sector": layout.sectors,
+        "region": list(REGIONS),
+        "exporter": layout.exporters,
+        "month": np.arange(1, layout.horizon + 1),
+        "sample": np.arange(layout.samples),
+        **_stage_coords(layout),
+        **held_coords,
+    }
+    ds = xr.Dataset({**_fill(layout), **held}, coords=coords, attrs=attrs)
     ds.attrs["inputs"] = _edges(runs)
     ds.attrs["not_modelled"] = [
         [run.baseline.commodity, label, why] for run in runs for label, why in run.baseline.not_modelled.items()
