@@ -234,6 +234,12 @@ def test_a_sweep_row_is_what_oresight_simulate_reports_for_that_scenario(world, 
         for stat in ("p5", "p50", "p95"):
             assert row[f"shortfall_t_{stat}"] == entry["shortfall_t"][stat]
             assert row[f"shortfall_share_{stat}"] == entry["shortfall_share"][stat]
+            value = entry["value_at_risk_usd"]
+            assert (
+                math.isnan(row[f"value_at_risk_usd_{stat}"])
+                if value is None
+                else math.isclose(row[f"value_at_risk_usd_{stat}"], value[stat], rel_tol=1e-6, abs_tol=1e-3)
+            )
         assert row["shortfall_t_p5"] <= row["shortfall_t_mean"] <= row["shortfall_t_p95"] or math.isclose(
             row["shortfall_t_p5"], row["shortfall_t_p95"]
         )
@@ -246,7 +252,10 @@ def test_importers_without_demand_data_are_not_modelled_never_zero(reference):
     assert not japan.empty and not japan["modelled"].any()
     assert japan[["shortfall_t_p50", "shortfall_share_mean", "demand_t"]].isna().all().all()
     assert (japan["note"] == "no demand data for this importer").all()
-    assert frame["value_at_risk_usd_p50"].isna().all()  # the simulator does not price shortfalls yet
+    assert japan["value_at_risk_usd_p50"].isna().all()
+    priced = frame[frame["modelled"] & (frame["commodity"] == "gallium")]  # gallium refining has a sourced price
+    assert not priced.empty and (priced["value_at_risk_usd_p50"] >= 0).all()
+    assert ((priced["value_at_risk_usd_p50"] > 0) == (priced["shortfall_t_p50"] > 0)).all()
 
 
 FAST = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -387,5 +396,5 @@ def test_expected_loss_appears_where_probabilities_are_given(world, tmp_path):
         & (frame["exporter"] == first["exporter"])
     ]
     assert math.isclose(first["expected_shortfall_share"], (cell["probability"] * cell["shortfall_share_mean"]).sum())
-    assert first["expected_var_usd"] is None  # not attested, never 0
+    assert math.isclose(first["expected_var_usd"], (cell["probability"] * cell["value_at_risk_usd_mean"]).sum())
     assert calc_top_disruptions(frame, 1)["importer"].tolist() == ["JPN", "USA"]

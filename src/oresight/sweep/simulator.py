@@ -1,12 +1,13 @@
 """The sweep's one contact with the simulator: scenarios as the simulator reads them, a baseline calibrated once
 per commodity, the engine run per scenario on it, and each importer's headline shortfall.
 
-Everything here calls public pieces of :mod:`oresight.simulate` (``parse_scenario``, ``calibrate``, the planner,
-the engine's ``run``, ``percentiles``), so that a change in the simulator is adapted in this module alone. A
-sweep's scenario gives the same numbers as ``oresight simulate`` of that scenario (a test checks it): the
-baseline is the one ``simulate`` calibrates, and the headline follows its summary (cumulative shortfall over the
-horizon in the unit of the one stage where an importer has demand, or in content of the chain's first stage
-where it has demand at several).
+Everything here calls public pieces of :mod:`oresight.simulate` (``parse_scenario``, ``calibrated``,
+``make_draws``, the engine's ``run``, ``percentiles``), so that a change in the simulator is adapted in this module
+alone. A sweep's scenario gives the same numbers as ``oresight simulate`` of that scenario (a test checks it): the
+baseline is the one ``simulate`` calibrates (rare earths by element where the element facts allow it), and the
+headline follows its summary for the sweep's commodity (cumulative shortfall over the horizon against demand at
+normal prices, in the unit of the one stage where an importer has demand, or in content of the chain's first
+stage where it has demand at several; value at risk as the shortfall at each stage's normal price).
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ import math
 import numpy as np
 
 from oresight.errors import OresightError
-from oresight.simulate import Baseline, calibrate, parse_scenario
-from oresight.simulate.engine import run
+from oresight.simulate import Baseline, calibrated, parse_scenario
 from oresight.simulate.draws import make_draws
+from oresight.simulate.engine import run
 from oresight.simulate.result import percentiles
 from oresight.sweep.grid import Disruption
 from oresight.sweep.spec import Sweep, SweepError
@@ -99,38 +100,28 @@ def calibrate_chain(
 ) -> Baseline | str:
     """The commodity's baseline for the importers, or why it cannot be calibrated (a sentence for the notes)."""
     try:
-        return calibrate(world, commodity, [world.tax.importer(n) for n in importers], year, extra_nodes=nodes)
+        return calibrated(world, commodity, [world.tax.importer(n) for n in importers], year, extra_nodes=nodes)
     except OresightError as exc:
         return f"{commodity}: no baseline ({exc})"
 
 
 # -- headlines ------------------------------------------------------------------------------------------------------
 def calc_headline(shortfall: np.ndarray, demand: np.ndarray, content: np.ndarray) -> tuple:
-    """Each importer's cumulative shortfall over the horizon [I, S], its demand over the horizon [I] and the stage
-    it is counted at (an index, or None for content of the first stage), from shortfall [K, I, H, S], monthly
-    baseline demand [K, I] and the content of the first stage's product per tonne of each stage's [K].
+    """One importer's cumulative shortfall and demand over the horizon [S] and the stage it is counted at (an
+    index, or None for content of the first stage), from its shortfall and demand at normal prices [K, H, S] at
+    the stages where it has demand and the content of the first stage's product per tonne of each stage's [K].
+    Summed in single precision over months, as the simulator's result stores them.
 
-    >>> short = np.zeros((2, 1, 3, 2)); short[1, 0, :, 1] = 1.0
-    >>> total, need, at = calc_headline(short, np.array([[0.0], [4.0]]), np.array([1.0, 0.5]))
+    >>> short = np.zeros((1, 3, 2)); short[0, :, 1] = 1.0
+    >>> total, need, at = calc_headline(short, np.full((1, 3, 2), 4.0), np.array([0.5]))
     >>> total.tolist(), need.tolist(), at
-    ([[0.0, 3.0]], [12.0], [1])
+    ([0.0, 3.0], [12.0, 12.0], 0)
     """
-    months = shortfall.shape[2]
-    with_demand = np.nan_to_num(demand) > 0  # [K, I]
-    totals = np.zeros((shortfall.shape[1], shortfall.shape[3]))
-    needs = np.zeros(shortfall.shape[1])
-    stages: list[int | None] = []
-    for i in range(shortfall.shape[1]):
-        ks = np.flatnonzero(with_demand[:, i])
-        if len(ks) == 1:
-            totals[i] = shortfall[ks[0], i].sum(axis=0)
-            needs[i] = demand[ks[0], i] * months
-            stages.append(int(ks[0]))
-        else:
-            totals[i] = np.tensordot(content, np.nan_to_num(shortfall[:, i]).sum(axis=1), axes=1)
-            needs[i] = float(np.nan_to_num(demand[:, i]) @ content) * months
-            stages.append(None)
-    return totals, needs, stages
+    short = np.nan_to_num(shortfall.astype(np.float32)).sum(axis=1)  # [K, S]
+    need = np.nan_to_num(demand.astype(np.float32)).sum(axis=1)
+    if len(short) == 1:
+        return short[0], need[0], 0
+    return content @ short, content @ need, None
 
 
 def _figures(prefix: str, values: np.ndarray | None) -> dict[str, float]:
@@ -142,29 +133,44 @@ def _figures(prefix: str, values: np.ndarray | None) -> dict[str, float]:
     return found
 
 
-def _importer_rows(baseline: Baseline, raw) -> list[dict]:
-    rows = [baseline.index(i) for i in baseline.importers]
-    totals, needs, stages = calc_headline(raw.shortfall, baseline.final_demand[:, rows], baseline.content)
+def _importer_rows(baseline: Baseline, raw, importers: list[str]) -> list[dict]:
+    """Rows of the sweep's commodity (in a chain by element, the stages of the commodity itself) for every
+    importer asked for: those the baseline does not model (no demand data) are not modelled, never 0."""
+    own = [k for k, m in enumerate(baseline.materials) if m == baseline.commodity]
     found = []
-    for i, importer in enumerate(baseline.importers):
+    for importer in importers:
         row = {"importer": importer}
-        if needs[i] <= 0:
+        if importer not in baseline.importers:
             found.append({**row, **_not_modelled(_NOT_MODELLED)})
             continue
-        k = stages[i]
+        i = baseline.importers.index(importer)
+        ks = [k for k in own if baseline.final_demand[k, baseline.index(importer)] > 0]
+        if not ks:
+            found.append({**row, **_not_modelled(_NOT_MODELLED)})
+            continue
+        totals, needs, at = calc_headline(raw.shortfall[ks, i], raw.demand[ks, i], baseline.content[ks])
+        k = ks[at] if at is not None else None
         row.update(
             modelled=True,
             unit=baseline.units[k] if k is not None else "t",
-            basis=baseline.bases[k] if k is not None else f"{baseline.bases[0]} equivalent",
-            demand_t=float(needs[i]),
+            basis=baseline.bases[k] if k is not None else f"{baseline.bases[own[0]]} equivalent",
+            demand_t=float(np.median(needs)),
             note="",
         )
-        row.update(_figures("shortfall_t", totals[i]))
-        row.update(_figures("shortfall_share", totals[i] / needs[i]))
-        # the simulator does not price shortfalls yet: value at risk is not attested, never 0
-        row.update(_figures("value_at_risk_usd", None))
+        row.update(_figures("shortfall_t", totals))
+        row.update(_figures("shortfall_share", totals / needs))
+        row.update(_figures("value_at_risk_usd", _value_at_risk(baseline, raw, ks, i)))
         found.append(row)
     return found
+
+
+def _value_at_risk(baseline: Baseline, raw, ks: list[int], i: int) -> np.ndarray | None:
+    """USD [sample] of the shortfall at the stages' normal prices; None (not attested) where one has no price."""
+    prices = baseline.price[ks]
+    if not np.isfinite(prices).all():
+        return None
+    short = np.nan_to_num(raw.shortfall[ks, i].astype(np.float32)).sum(axis=1)  # [K, S]
+    return prices @ short
 
 
 def _not_modelled(note: str) -> dict:
@@ -189,24 +195,26 @@ def run_disruptions(
     settings = {"samples": sweep.samples, "horizon_months": sweep.horizon_months}
     if isinstance(baseline, str):
         unmodelled = baseline
-    elif not np.any(baseline.final_demand[:, [baseline.index(i) for i in baseline.importers]] > 0):
+    elif not baseline.importers or not np.any(
+        baseline.final_demand[:, [baseline.index(i) for i in baseline.importers]] > 0
+    ):
         unmodelled = _NOT_MODELLED  # nothing to compute
     else:
         unmodelled, responses = None, responses_for(sweep, world, baseline.commodity)
     found = []
     for d in disruptions:
-        rows, note = ([], unmodelled) if unmodelled else _simulated(world, baseline, sweep, d, responses)
+        rows, note = ([], unmodelled) if unmodelled else _simulated(world, baseline, sweep, d, responses, importers)
         if note is not None:
             rows = [{"importer": imp, **_not_modelled(note)} for imp in importers]
         found.extend({**d.grid_values(), **settings, "seed": d.seed, **row} for row in rows)
     return found
 
 
-def _simulated(world: World, baseline: Baseline, sweep: Sweep, d: Disruption, responses: dict):
+def _simulated(world: World, baseline: Baseline, sweep: Sweep, d: Disruption, responses: dict, importers: list[str]):
     """The importer rows of one disruption run on the baseline, or why it could not run."""
     try:
         scenario = parse_scenario(scenario_of(sweep, d, responses), f"sweep {sweep.name}, scenario {d.id}")
         raw = run(baseline, make_draws(scenario, baseline, world.tax, [0]))
     except OresightError as exc:
         return [], str(exc)
-    return _importer_rows(baseline, raw), None
+    return _importer_rows(baseline, raw, importers), None
