@@ -17,6 +17,7 @@ import time
 
 import oresight
 from load_and_show import machine
+from oresight.allocator import raise_malloc_thresholds
 from oresight.simulate import simulate
 
 
@@ -28,6 +29,7 @@ def main() -> None:
     parser.add_argument("--explain", action="store_true", help="include the attribution runs")
     args = parser.parse_args()
     world = oresight.load(store=False)
+    raise_malloc_thresholds()  # as `oresight simulate` does
     times, cpu = [], []
     for _ in range(args.runs):
         sim = None  # the previous run's result is let go: the peak is one run's, as a user's process holds one

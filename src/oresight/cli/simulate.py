@@ -111,8 +111,10 @@ def simulate(
 
 
 def _run(world, scenario, importers, samples, horizon, seed, settings, explain):
+    from oresight.allocator import raise_malloc_thresholds
     from oresight.simulate import simulate as run_simulation
 
+    raise_malloc_thresholds()
     with _progress() as bar:
         task = bar.add_task("simulate", total=None)
         return run_simulation(
@@ -337,10 +339,12 @@ def scenarios_backtest(
     """Run library scenarios side by side with what happened: observed indicators with their bands and
     sources, the simulated value (median over samples) and pass or fail."""
     import oresight
+    from oresight.allocator import raise_malloc_thresholds
     from oresight.simulate.backtest import backtest, backtest_names
 
     names = [name] if name else backtest_names()
     world = oresight.load()
+    raise_malloc_thresholds()
     with _progress() as bar:
         task = bar.add_task("backtest", total=len(names))
         rows = []

@@ -10,31 +10,20 @@ started.
 
 from __future__ import annotations
 
-import ctypes
 import os
-import sys
 
 from distributed import WorkerPlugin
 
-__all__ = ["AllocatorPlugin", "tune_allocator"]
+from oresight.allocator import raise_malloc_thresholds
 
-#: mallopt parameters (glibc's malloc.h)
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-_MMAP_THRESHOLD = 64 * 2**20
-_TRIM_THRESHOLD = 128 * 2**20
+__all__ = ["AllocatorPlugin", "tune_allocator"]
 
 
 def tune_allocator() -> bool:
     """Restore large malloc thresholds in this process if ``MALLOC_TRIM_THRESHOLD_`` lowered them; True if done."""
-    if "MALLOC_TRIM_THRESHOLD_" not in os.environ or not sys.platform.startswith("linux"):
+    if "MALLOC_TRIM_THRESHOLD_" not in os.environ:
         return False
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:  # not glibc
-        return False
-    return bool(libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)) and bool(
-        libc.mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD)
-    )
+    return raise_malloc_thresholds()
 
 
 class AllocatorPlugin(WorkerPlugin):
