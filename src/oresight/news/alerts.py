@@ -172,17 +172,7 @@ def impact_of(event: dict, rule: AlertRule, world=None) -> dict | None:
     except OresightError as exc:
         return {"scenario": link["scenario"], "error": str(exc), "rule": rule.name}
     summary = sim.summary()
-    importers = {}
-    for code, entry in summary["importers"].items():
-        if entry.get("modelled") is False or "shortfall_t" not in entry:
-            importers[code] = {"modelled": False}
-            continue
-        out = {"shortfall_t": {k: entry["shortfall_t"][k] for k in ("p50", "p95")}}
-        if "shortfall_share" in entry:
-            out["shortfall_share"] = {k: entry["shortfall_share"][k] for k in ("p50", "p95")}
-        if entry.get("value_at_risk_usd") is not None:
-            out["value_at_risk_usd"] = entry["value_at_risk_usd"]
-        importers[code] = out
+    importers = {code: _importer_impact(entry, rule.commodities) for code, entry in summary["importers"].items()}
     return {
         "scenario": link["scenario"],
         "match": link.get("match"),
@@ -192,6 +182,31 @@ def impact_of(event: dict, rule: AlertRule, world=None) -> dict | None:
         "importers": importers,
         "computed_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+
+
+def _importer_impact(entry: dict, wanted: list[str]) -> dict:
+    """One importer's impact: shortfall (P50, P95) and value at risk of its one modelled commodity, or of the one
+    the rule asks about; tonnes of different commodities are never added, so with several and no choice each
+    commodity is given on its own."""
+    if entry.get("modelled") is False:
+        return {"modelled": False}
+    if "shortfall_t" in entry:
+        return _figures(entry)
+    modelled = {c: v for c, v in (entry.get("commodities") or {}).items() if v.get("modelled", True)}
+    asked = [c for c in modelled if c in wanted]
+    if len(asked) == 1 or len(modelled) == 1:
+        commodity = asked[0] if len(asked) == 1 else next(iter(modelled))
+        return {"commodity": commodity, **_figures(modelled[commodity])}
+    return {"commodities": {c: _figures(v) for c, v in modelled.items()}} if modelled else {"modelled": False}
+
+
+def _figures(entry: dict) -> dict:
+    out = {"shortfall_t": {k: entry["shortfall_t"][k] for k in ("p50", "p95")}}
+    if "shortfall_share" in entry:
+        out["shortfall_share"] = {k: entry["shortfall_share"][k] for k in ("p50", "p95")}
+    if entry.get("value_at_risk_usd") is not None:
+        out["value_at_risk_usd"] = entry["value_at_risk_usd"]
+    return out
 
 
 def run_alerts(rules: AlertRules, event_ids: list[str], store=None, *, world=None) -> list[dict]:
