@@ -279,8 +279,7 @@ def _chain(
         out=np.zeros(len(stages)),
         where=world_output > 0,
     )
-    importer_idx = [baseline.importers.index(m) for m in members]
-    sector_share = _sector_shares(baseline, importer_idx)
+    sector_share = _sector_shares(baseline, members)
     prices = np.array([_price(world, commodity, s, [], set()) for s in stages])
     chain = Chain(
         commodity=commodity,
@@ -304,11 +303,15 @@ def _chain(
     return chain
 
 
-def _sector_shares(baseline, importer_idx: list[int]) -> np.ndarray:
-    """[K, M, sector] shares of final demand; a stage without sector data goes whole to "other"."""
+def _sector_shares(baseline, members: tuple[str, ...]) -> np.ndarray:
+    """[K, M, sector] shares of final demand; a stage without sector data, or a member the baseline does not
+    model (no demand data: not among its importers), goes whole to "other"."""
     if not baseline.sectors:
-        return np.ones((len(baseline.stages), len(importer_idx), 1))
-    shares = np.array(baseline.sector_share[:, importer_idx, :], dtype=float)
+        return np.ones((len(baseline.stages), len(members), 1))
+    shares = np.zeros((len(baseline.stages), len(members), len(baseline.sectors)))
+    for j, member in enumerate(members):
+        if member in baseline.importers:
+            shares[:, j] = baseline.sector_share[:, baseline.importers.index(member), :]
     total = shares.sum(axis=2, keepdims=True)
     other = list(baseline.sectors).index("other") if "other" in baseline.sectors else len(baseline.sectors) - 1
     fallback = np.zeros_like(shares)
