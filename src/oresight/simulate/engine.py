@@ -34,10 +34,10 @@ from threadpoolctl import threadpool_limits
 from oresight.simulate.baseline import Baseline
 from oresight.simulate.draws import Draws
 
-__all__ = ["BALANCE_TERMS", "Effects", "Raw", "compile_effects", "run"]
+__all__ = ["BALANCE_TERMS", "SUPPLY_TERMS", "USE_TERMS", "Effects", "Raw", "compile_effects", "run"]
 
 #: world-level terms per stage, month and sample: supply side first, then where it went
-BALANCE_TERMS = (
+SUPPLY_TERMS = (
     "production",
     "spare_output",
     "new_capacity",
@@ -45,12 +45,9 @@ BALANCE_TERMS = (
     "released",
     "inventory_draw",
     "backlog_release",
-    "withheld",
-    "inventory_build",
-    "final_use",
-    "intermediate_use",
-    "surplus",
 )
+USE_TERMS = ("withheld", "inventory_build", "final_use", "intermediate_use", "surplus")
+BALANCE_TERMS = SUPPLY_TERMS + USE_TERMS
 
 _T = {name: i for i, name in enumerate(BALANCE_TERMS)}
 

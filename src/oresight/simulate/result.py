@@ -32,7 +32,7 @@ import xarray as xr
 
 from oresight.simulate.baseline import Baseline
 from oresight.simulate.draws import Draws
-from oresight.simulate.engine import BALANCE_TERMS, Raw
+from oresight.simulate.engine import BALANCE_TERMS, SUPPLY_TERMS, USE_TERMS, Raw
 
 __all__ = [
     "PERCENTILES",
@@ -47,16 +47,6 @@ __all__ = [
 ]
 
 PERCENTILES = {"p5": 5, "p50": 50, "p95": 95}
-SUPPLY_TERMS = (
-    "production",
-    "spare_output",
-    "new_capacity",
-    "recycled",
-    "released",
-    "inventory_draw",
-    "backlog_release",
-)
-USE_TERMS = ("final_use", "intermediate_use", "surplus", "withheld", "inventory_build")
 #: a month counts as short when more than this share of its demand is not met (round-off and trickles aside)
 SHORT_THRESHOLD = 0.01
 REGIONS = ("outside", "inside")
