@@ -10,7 +10,18 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from .render import FormatOption, OutputFormat, console, emit_frame, emit_json, err_console, number, pct, rich_table
+from .render import (
+    FormatOption,
+    OutputFormat,
+    console,
+    emit_frame,
+    emit_json,
+    err_console,
+    number,
+    pct,
+    records,
+    rich_table,
+)
 
 
 class SimulateFormat(enum.StrEnum):
