@@ -206,7 +206,9 @@ def _baseline(world: World, commodity: str, network: tuple[str, ...]):
     key = (commodity, tuple(sorted(network)))
     if key not in known:
         try:
-            known[key] = calibrate(world, commodity, [world.tax.importer(m) for m in key[1]], None)
+            # every country of the network is a node, even one the simulator cannot model (no demand data)
+            importers = [world.tax.importer(m) for m in key[1]]
+            known[key] = calibrate(world, commodity, importers, None, extra_nodes=key[1])
         except DataNotAttestedError:
             known[key] = None
     return known[key]

@@ -126,19 +126,19 @@ def _responses(inputs, futures, j, source, portfolio, stockpiles) -> dict:
         if rows.empty:
             continue
         stage = str(first.at[project, "stage"])
-        tonnes = _sim_tonnes(rows, stage, inputs)
         ramp = float(np.nan_to_num(first.at[project, "ramp_years"], nan=2.0))
-        capacity.append(
-            {
-                "name": project,
-                "country": str(first.at[project, "country"]),
-                "commodity": source,
-                "stage": stage if source == "rare-earths" else _only_stage(inputs, source),
-                "tonnes_per_year": tonnes,
-                "start_month": 1 + 12 * int(running[0]),
-                "ramp_months": 12 * ramp,
-            }
-        )
+        for material, tonnes in _sim_capacities(rows, stage, source, inputs):
+            capacity.append(
+                {
+                    "name": project if material == source else f"{project} ({material})",
+                    "country": str(first.at[project, "country"]),
+                    "commodity": material,
+                    "stage": stage if source == "rare-earths" else _only_stage(inputs, source),
+                    "tonnes_per_year": tonnes,
+                    "start_month": 1 + 12 * int(running[0]),
+                    "ramp_months": 12 * ramp,
+                }
+            )
     for row in stockpiles.itertuples():
         if _source(row.commodity) != source:
             continue
@@ -150,7 +150,8 @@ def _responses(inputs, futures, j, source, portfolio, stockpiles) -> dict:
                 {
                     "name": f"{row.holder} {row.commodity} {row.stage} for {member}",
                     "holder": member,
-                    "commodity": source,
+                    # the simulator's rare earths run by element: an element's stock below the magnet is its own
+                    "commodity": row.commodity if _by_element(source, row.commodity, row.stage) else source,
                     "stage": row.stage,
                     "tonnes": tonnes * share,
                     "start_month": 1 + 12 * (row.first_year - inputs.years[0]),
@@ -161,6 +162,20 @@ def _responses(inputs, futures, j, source, portfolio, stockpiles) -> dict:
 
 def _only_stage(inputs: PlanInputs, source: str) -> str:
     return inputs.chains[source].stages[-1]
+
+
+def _by_element(source: str, commodity: str, stage: str) -> bool:
+    """Whether the simulator has this commodity's stage as an element lane (rare earths below the magnet)."""
+    return source == "rare-earths" and commodity in RARE_EARTH_ELEMENTS and stage != "magnet"
+
+
+def _sim_capacities(rows: pd.DataFrame, stage: str, source: str, inputs: PlanInputs) -> list[tuple[str, float]]:
+    """(simulator commodity, tonnes a year) of a project: each element's own lane below the magnet, else the
+    project's capacity in the simulator's basis of its stage."""
+    if not _by_element(source, str(rows["commodity"].iloc[0]), stage):
+        return [(source, _sim_tonnes(rows, stage, inputs))]
+    factor = METAL_PER_OXIDE if stage == "metal" else 1.0
+    return [(str(r.commodity), float(r.capacity_t) * factor) for r in rows.itertuples() if r.capacity_t > 0]
 
 
 def _sim_tonnes(rows: pd.DataFrame, stage: str, inputs: PlanInputs) -> float:

@@ -268,6 +268,10 @@ def assemble(runs: list[CommodityRun], stage_order: list[str], attrs: dict, impo
     ds.attrs["not_modelled"] = [
         [run.baseline.commodity, label, why] for run in runs for label, why in run.baseline.not_modelled.items()
     ]
+    #: materials of a chain by element other than the run's commodity (importers' demand is at the magnet)
+    ds.attrs["lanes"] = [
+        m for run in runs for m in dict.fromkeys(run.baseline.materials) if m != run.baseline.commodity
+    ]
     with np.errstate(divide="ignore", invalid="ignore"):
         ds["shortfall_share"] = ds["shortfall"] / ds["baseline_demand"].where(ds["baseline_demand"] > 0)
     return ds
@@ -396,12 +400,15 @@ def summarise(ds: xr.Dataset, causes: dict | None = None) -> dict:
     ``oresight simulate --format json``. Tonnes of different commodities are never added: an importer's own
     ``shortfall_t`` is given only where one commodity is modelled for it."""
     not_modelled = {(c, i): why for c, i, why in ds.attrs.get("not_modelled", [])}
+    lanes = set(ds.attrs.get("lanes", []))
     importers = {}
     for importer in ds.importer.values:
         per_commodity = {}
         for commodity in ds.commodity.values:
             one = ds.sel(commodity=commodity, importer=importer)
             if not _stages_with_demand(one):
+                if str(commodity) in lanes:  # an element lane without final demand is no unmodelled commodity
+                    continue
                 reason = not_modelled.get((str(commodity), str(importer)), "no final demand in the data")
                 per_commodity[str(commodity)] = {"modelled": False, "note": reason}
                 continue
