@@ -42,6 +42,7 @@ import xarray as xr
 
 from oresight.errors import DataNotAttestedError
 from oresight.facts import rows_as_of
+from oresight.formatting import format_number
 from oresight.simulate.units import quantity, to_tonnes
 from oresight.taxonomy import Importer
 from oresight.taxonomy.countries import AGGREGATES, REST_OF_WORLD, WORLD
@@ -390,8 +391,9 @@ class _Calibration:
             elif coefficient[k] * totals[k] > totals[k - 1] * (1 + 1e-9):
                 lowered = totals[k - 1] / totals[k]
                 self.notes.append(
-                    f"{self.stages[k]}: the data imply {coefficient[k]:.3g} t of {self.stages[k - 1]} product per t "
-                    f"but the stage upstream makes only enough for {lowered:.3g}; the lower figure is used"
+                    f"{self.stages[k]}: the data imply {format_number(coefficient[k])} t of {self.stages[k - 1]} "
+                    f"product per t but the stage upstream makes only enough for {format_number(lowered)}; the lower "
+                    "figure is used"
                 )
                 coefficient[k] = lowered
         return coefficient, totals
