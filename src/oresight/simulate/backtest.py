@@ -113,14 +113,16 @@ def _window(ds: xr.Dataset, indicator: Indicator) -> slice:
 
 
 def _price(ds: xr.Dataset, indicator: Indicator) -> xr.DataArray:
-    """The price index the indicator names; all NaN where the run does not split the market into that region
-    (the exporter uses none of the stage's product in the data, so there is no inside price)."""
+    """The price index the indicator names. Where the run does not split the market (the exporter uses none
+    of the stage's product in the data), the one price is the price outside the exporter, and there is no
+    inside price (all NaN)."""
     one = ds.sel(commodity=indicator.commodity, stage=indicator.stage)
     if indicator.region is None:
         return one["price_index"]
     names = [str(n) for n in one["region_name"].values]
     if indicator.region not in names:
-        return one["price_index"] * np.nan
+        unsplit = all(not n for n in names) and indicator.region.startswith("outside-")
+        return one["price_index"] * (1.0 if unsplit else np.nan)
     return one["price_index_region"].isel(region=names.index(indicator.region))
 
 

@@ -12,6 +12,7 @@ import numpy as np
 from oresight.errors import OresightError
 from oresight.simulate.baseline import ROW, WEEKS_PER_MONTH, Baseline
 from oresight.simulate.distributions import draw
+from oresight.simulate.markets import expectations
 from oresight.simulate.scenario import (
     DemandShock,
     ExportRestriction,
@@ -59,6 +60,8 @@ class ShockPiece:
     profile: np.ndarray  # [S, H]: 1 at full strength, fading to 0 (a restriction's shifted by the transit time)
     #: float [N]: share of each hub's re-exports an extraterritorial restriction reaches
     onward: np.ndarray | None = None
+    #: [S]: month from which the market knows the shock's course (its announcement, at the latest its start)
+    announced: np.ndarray | None = None
 
     @property
     def intensity(self) -> np.ndarray:
@@ -117,6 +120,10 @@ class Draws:
     exporters: tuple[int, ...] = ()
     #: [S]: share of what exporters owe that they ship each month once a restriction eases
     backlog_rate: np.ndarray | None = None
+    #: [K, 2, S, H]: supply each price region expects over its look-ahead window from each month, under the
+    #: shocks known by then; [K, 2, S]: its needs over that window (see :func:`.markets.expectations`)
+    expected_supply: np.ndarray | None = None
+    expected_need: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -275,11 +282,23 @@ class _Drawer:
             shock = self.scenario.shocks[index]
             path = f"shocks[{index}]"
             profile = self.window(shock, path)
+            announced = self.announced(shock, path)
             for stage in self.stages(shock.stages, f"{path}.stages", shock.commodity):
                 if isinstance(shock, ExportRestriction):  # goods already shipped still arrive
                     profile = self.window(shock, path, delay=self.transit[stage])
-                pieces.append(self._piece(index, shock, path, stage, profile))
+                piece = self._piece(index, shock, path, stage, profile)
+                piece.announced = announced
+                pieces.append(piece)
         return pieces
+
+    def announced(self, shock, path: str) -> np.ndarray:
+        """Month from which the shock's course is known: its announcement, at the latest its start. An export
+        restriction is a decree that states its course, known from its start unless announced earlier; an
+        outage or a demand shock is not anticipated (inf) unless the scenario dates an announcement."""
+        start = self.draw(shock.start_month, f"{path}.start_month")
+        if shock.announced_month is not None:
+            return np.minimum(self.draw(shock.announced_month, f"{path}.announced_month"), start)
+        return start if isinstance(shock, ExportRestriction) else np.full(self.samples, np.inf)
 
     def _piece(self, index, shock, path, stage, profile) -> ShockPiece:
         n = len(self.baseline.nodes)
@@ -570,7 +589,7 @@ def make_draws(
             priority[sectors.index(sector)] = True
     price = drawer.price_model()
     exporters = tuple(dict.fromkeys(p.node for p in pieces if p.kind != "demand_shock"))
-    return Draws(
+    draws = Draws(
         commodity=baseline.commodity,
         samples=scenario.samples,
         horizon=scenario.horizon_months,
@@ -593,3 +612,5 @@ def make_draws(
         backlog_rate=drawer.draw(scenario.backlog_rate, "backlog_rate"),
         notes=drawer.notes,
     )
+    draws.expected_supply, draws.expected_need = expectations(baseline, draws)
+    return draws

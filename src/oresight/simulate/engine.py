@@ -341,20 +341,26 @@ class _State:
 
 def _price(draws: Draws, state: _State, k: int, t: int, need, supply, stocks, withheld) -> None:
     """Price index per region of the stage (the exporter's region counts what it withholds as its supply), and
-    over all users: the regions' indices weighted by their needs."""
+    over all users: the regions' indices weighted by their needs. Where a known shock takes supply away
+    within a region's look-ahead window, its price is the higher of the spot rule and the same rule over the
+    window (see :func:`oresight.simulate.markets.expectations`)."""
     regions, count = draws.regions[k], len(draws.region_names[k])
     indices, weights = [], []
+    model = (draws.price_elasticity[k], draws.price_floor[k], draws.price_cap[k])
     for r in range(count):
         members = regions == r
+        held, normal = stocks[:, members].sum(axis=1), state.normal_stock[k][:, members].sum(axis=1)
         target = calc_price_target(
-            stocks[:, members].sum(axis=1),
+            held,
             supply[:, members].sum(axis=1) + (withheld if r == 1 else 0.0),
-            state.normal_stock[k][:, members].sum(axis=1),
+            normal,
             need[:, members].sum(axis=1),
-            draws.price_elasticity[k],
-            draws.price_floor[k],
-            draws.price_cap[k],
+            *model,
         )
+        if draws.expected_supply is not None:  # where a known shock takes supply away within the window
+            expected, needed = draws.expected_supply[k, r, :, t], draws.expected_need[k, r]
+            ahead = calc_price_target(held, expected, normal, needed, *model)
+            target = np.where(expected < needed, np.maximum(target, ahead), target)
         speed = draws.price_speed[k]
         index = state.last_price[k, r] ** (1 - speed) * target**speed
         state.last_price[k, r] = index

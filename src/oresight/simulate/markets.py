@@ -15,11 +15,22 @@ import math
 from functools import cache
 from importlib import resources
 
+import numpy as np
 import yaml
 
 from oresight.facts import rows_as_of
 
-__all__ = ["OUTPUT_VALUE", "market", "output_values", "parameters", "reference_price", "usd_per_tonne"]
+__all__ = [
+    "OUTPUT_VALUE",
+    "calc_window_sum",
+    "expectations",
+    "loss_shares",
+    "market",
+    "output_values",
+    "parameters",
+    "reference_price",
+    "usd_per_tonne",
+]
 
 #: the measure of facts giving the value of a sector's output per tonne of a stage's product (USD/t)
 OUTPUT_VALUE = "output_value"
@@ -81,3 +92,111 @@ def output_values(world, commodity: str, stage: str, sectors, year: int | None) 
             if math.isfinite(value):
                 out[str(sector)] = (value, str(row["source"]))
     return out
+
+
+# -- expectations -------------------------------------------------------------------------------------------
+def loss_shares(b, piece, regions: np.ndarray) -> np.ndarray:
+    """Share of each price region's normal use of each stage [K, 2] that one shock piece at full strength
+    (intensity 1) takes away, at the baseline's flows: the lanes a restriction blocks, or the output an outage
+    removes, passed down the chain to the stages made from it (a producer short of an input makes that much
+    less). The exporter's own region loses nothing by a restriction: it keeps what it withholds.
+
+    >>> from types import SimpleNamespace as N
+    >>> b = N(stages=("mining",), inputs=np.zeros((1, 1)), imports=np.array([[[0.0, 0], [3, 0]]]),
+    ...       own=np.array([[1.0, 0]]), use=np.array([[1.0, 3]]), production=np.array([[4.0, 0]]))
+    >>> piece = N(kind="export_restriction", stage=0, node=0, targets=np.array([False, True]),
+    ...           weights=np.array([1.0, 0]))
+    >>> loss_shares(b, piece, np.array([[1, 0]])).tolist()
+    [[1.0, 0.0]]
+    """
+    from oresight.simulate.engine import stage_order
+
+    k_count, n = len(b.stages), b.use.shape[1]
+    lost_in = np.zeros((k_count, n))  # tonnes of each node's use lost, per unit intensity
+    out_share = np.zeros((k_count, n))  # share of each producer's output lost
+    if piece.kind == "production_outage":
+        out_share[piece.stage, piece.node] = 1.0
+    for k in stage_order(b.inputs):
+        for u in np.flatnonzero(b.inputs[k]):
+            short = np.divide(lost_in[u], b.use[u], out=np.zeros(n), where=b.use[u] > 0)
+            out_share[k] = np.maximum(out_share[k], np.where(b.production[k] > 0, np.minimum(short, 1.0), 0.0))
+        lost_in[k] += b.imports[k] @ out_share[k] + b.own[k] * out_share[k]
+        if piece.kind == "export_restriction" and k == piece.stage:
+            lost_in[k] += piece.targets * (b.imports[k] @ piece.weights)
+    shares = np.zeros((k_count, 2))
+    for r in (0, 1):
+        members = regions == r
+        use = (b.use * members).sum(axis=1)
+        shares[:, r] = np.divide((lost_in * members).sum(axis=1), use, out=np.zeros(k_count), where=use > 0)
+    return np.clip(shares, 0.0, 1.0)
+
+
+def calc_window_sum(per_month: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """Sum of a monthly series [S, M] over the ``length`` months [S] from each month on, [S, M] (fractional
+    months pro rata; the last month's value goes on beyond the series).
+
+    >>> calc_window_sum(np.array([[1.0, 0.5, 0.0]]), np.array([1.5])).tolist()
+    [[1.25, 0.5, 0.0]]
+    >>> calc_window_sum(np.array([[1.0, 0.5]]), np.array([4.0])).tolist()
+    [[2.5, 2.0]]
+    """
+    return _window_sum(_extended(per_month, float(length.max(initial=0.0))), per_month.shape[1], length)
+
+
+def _extended(per_month: np.ndarray, longest: float) -> tuple[np.ndarray, np.ndarray]:
+    """The series held at its last value for ``longest`` months more, and its cumulative sum from 0."""
+    series = np.concatenate([per_month, np.repeat(per_month[:, -1:], int(np.ceil(longest)) + 1, axis=1)], axis=1)
+    return series, np.concatenate([np.zeros((len(series), 1)), np.cumsum(series, axis=1)], axis=1)
+
+
+def _window_sum(extended: tuple[np.ndarray, np.ndarray], months: int, length: np.ndarray) -> np.ndarray:
+    series, cumulative = extended
+    end = np.arange(months)[None, :] + length[:, None]  # [S, M]
+    whole = np.floor(end).astype(int)
+    at_end = np.take_along_axis(cumulative, whole, axis=1) + (end - whole) * np.take_along_axis(series, whole, axis=1)
+    return at_end - cumulative[:, :months]
+
+
+def expectations(b, draws) -> tuple[np.ndarray, np.ndarray]:
+    """What each price region of each stage expects over its look-ahead window: supply [K, 2, S, H] from each
+    month on, and needs [K, 2, S], at the baseline's normal use less the losses of the shocks known by then.
+
+    The window is the region's normal stock cover (months of its use): stocks are what carries a scarcity
+    expected later into today's price (the theory of storage), so a market without stocks looks no further
+    than the month, and the forward price equals the spot rule. A shock counts from the month of its
+    announcement (pro rata within that month; ``ShockPiece.announced``) with its whole drawn course; the
+    losses of several shocks add, up to the whole window. Demand shocks are not anticipated.
+    """
+    k_count, samples, horizon = len(b.stages), draws.samples, draws.horizon
+    normal = draws.cover * b.use[:, None, :]  # [K, S, N]
+    supply = np.zeros((k_count, 2, samples, horizon))
+    need = np.zeros((k_count, 2, samples))
+    pieces = [p for p in draws.pieces if p.kind != "demand_shock" and p.profile.any()]
+    shares = [loss_shares(b, p, draws.regions) for p in pieces]
+    months = np.arange(1, horizon + 1, dtype=float)[None, :]
+    longest = float(draws.cover.max(initial=0.0))
+    known, courses = [], []
+    for piece in pieces:
+        announced = piece.announced if piece.announced is not None else _start(piece)
+        known.append(np.clip(months + 1 - announced[:, None], 0.0, 1.0))  # [S, H]
+        courses.append(_extended(piece.intensity, longest))
+    for k in range(k_count):
+        for r in (0, 1):
+            members = draws.regions[k] == r
+            use = float(b.use[k][members].sum())
+            if use <= 0:
+                continue
+            window = normal[k][:, members].sum(axis=1) / use  # [S] months of cover
+            need[k, r] = use * window
+            loss = np.zeros((samples, horizon))
+            if window.any():
+                for share, seen, course in zip(shares, known, courses, strict=True):
+                    if share[k, r] > 0 and seen.any():
+                        loss += seen * share[k, r] * _window_sum(course, horizon, window)
+            supply[k, r] = use * (window[:, None] - np.minimum(loss, window[:, None]))
+    return supply, need
+
+
+def _start(piece) -> np.ndarray:
+    """First month a piece acts, [S] (for pieces made without an announcement month)."""
+    return np.argmax(piece.profile > 0, axis=1) + 1.0

@@ -92,6 +92,10 @@ class _Shock(_Model):
     duration_months: Months | None = None
     #: months over which the shock then fades linearly to nothing
     ease_months: Months = 0
+    #: month the shock's course (start, strength, duration) becomes known to the market, which prices it in
+    #: from then (docs/methods.md, "Expectations"); None: an export restriction from its start, an outage or a
+    #: demand shock never (their course is not announced); a date after the start counts as the start
+    announced_month: Months | None = None
     label: str | None = None
 
     @field_validator("stages", mode="before")
