@@ -20,7 +20,7 @@ import oresight
 from oresight.cli import app
 from oresight.errors import InputError
 from oresight.plan import frontier, load_plan_spec, load_projects, plan
-from oresight.plan.inputs import calc_member_flows
+from oresight.plan.inputs import calc_member_flows, calc_relays
 from oresight.plan.solve import MIP_GAP
 
 GALLIUM = ["until=2027", "samples=3", "commodities=[gallium]"]
@@ -46,6 +46,23 @@ def test_out_of_sample_shortfall_never_rises_with_the_budget(world):
     assert costs[0] == pytest.approx(0.0, abs=1.0) and all(costs[1:] >= costs[:-1] - 1.0)
 
 
+def test_a_holder_buys_at_most_its_purchase_share_of_output_outside_china(world):
+    # the US alone cannot meet the gallium target with stocks bought within the limit: it buys what the limit
+    # allows where stocks help, never more than share x output outside China x years, and twice the share buys
+    # twice the tonnes
+    bought = {}
+    for share in (0.01, 0.02):
+        settings = [*GALLIUM, f"purchase_share={share}", "exclude_projects=[metlen-gallium]"]
+        result = plan(world=world, members="USA", settings=settings, validate=False, marginals=False, no_plan={})
+        output = result.inputs.chains["gallium"].outside_output[0]
+        assert 0 < output < 100, "gallium is made almost only in China"
+        stocks = result.stockpiles.set_index(["holder", "commodity", "stage"])["tonnes"]
+        bought[share] = stocks.loc[("USA", "gallium", "refining")]
+        assert bought[share] <= share * output * len(result.inputs.years) * (1 + 1e-6)
+        assert result.target_slack["USA"]["gallium"] > 0, "within the limit the target is out of reach"
+    assert bought[0.02] == pytest.approx(2 * bought[0.01], rel=1e-4)
+
+
 @pytest.fixture(scope="module")
 def joint_dysprosium(world):
     """US+JP for dysprosium to 2029 with each member's plan made alone beside it."""
@@ -60,7 +77,18 @@ def test_a_joint_plan_costs_no_more_than_the_members_plans_made_separately(joint
     # is at most their sum, and the joint plan found is within the MIP gap of that bound
     assert joint_dysprosium.metadata["objective_bound_usd"] <= separate * (1 + 1e-6) + 1.0
     assert joint_dysprosium.objective_usd <= separate / (1 - MIP_GAP) + 1.0
-    assert comparison["saving_usd"] == pytest.approx(comparison["separate_cost_usd"] - comparison["joint_cost_usd"])
+    # with the purchase limit Japan alone cannot reach its target (the US projects go to the US plan): the
+    # comparison is made at the risk each member reaches alone, where the separate plans cost what they spend
+    assert comparison["at_risk_reached_alone"] == {
+        m: {c: 0.05 + v for c, v in s["target_slack"].items()}
+        for m, s in comparison["separate"].items()
+        if s["target_slack"]
+    }
+    assert comparison["at_risk_reached_alone"], "the purchase limit binds for a member alone"
+    separate_cost = comparison["separate_cost_usd"]
+    assert comparison["joint_objective_bound_usd"] <= separate_cost * (1 + 1e-6) + 1.0
+    assert comparison["joint_cost_usd"] <= separate_cost / (1 - MIP_GAP) + 1.0
+    assert comparison["saving_usd"] == pytest.approx(separate_cost - comparison["joint_cost_usd"])
     shares = comparison["proportional_share_usd"]
     assert sum(shares.values()) == pytest.approx(comparison["joint_cost_usd"])
     assert all(shares[m] <= comparison["separate"][m]["cost_usd"] / (1 - MIP_GAP) + 1.0 for m in shares)
@@ -153,6 +181,23 @@ def test_member_flows_count_every_tonne_once(production, imports):
     assert np.allclose(china + other, imports[:, :2, :].sum(axis=2))
 
 
+@settings(max_examples=30, deadline=None)
+@given(
+    imports=arrays(float, (2, 4, 4), elements=st.floats(0, 1e3)),
+    reexports=arrays(float, (2, 4, 4), elements=st.floats(0, 1e2)),
+)
+def test_what_hubs_ship_on_is_counted_once_by_origin(imports, reexports):
+    for node in range(4):
+        imports[:, node, node] = reexports[:, node, node] = 0.0
+    reexports = np.minimum(reexports, imports.sum(axis=2)[:, None, :] / 4)  # a hub ships on at most what it buys
+    from_china, from_others, kept = calc_relays(imports, reexports, [0, 1], 2)
+    assert (from_china >= -1e-9).all() and (from_others >= -1e-9).all()
+    assert np.allclose(from_china + from_others, reexports[:, [0, 1], :].sum(axis=2))
+    # a member hub keeps what it bought less what it ships on
+    bought = imports[:, [0, 1], :].sum(axis=2)
+    assert np.allclose(kept * bought, bought - reexports[:, :, [0, 1]].sum(axis=1))
+
+
 def test_oresight_plan_is_callable_and_the_package_importable():
     assert callable(oresight.plan) and oresight.plan.frontier is frontier
 
@@ -175,6 +220,11 @@ def test_plan_files_extend_the_library_and_refuse_bad_numbers(tmp_path):
         load_plan_spec("default", ["price_floors.0.failure_reduction=1.5"])
     with pytest.raises(InputError, match="a member cannot also be a partner"):
         load_plan_spec("default", ["partners=[USA]"])
+    assert load_plan_spec("default", ["purchase_share=0.01"]).purchase_share == 0.01
+    with pytest.raises(InputError, match="purchase_share"):
+        load_plan_spec("default", ["purchase_share=1.5"])
+    with pytest.raises(InputError, match=r"risk_targets: must be above 0"):
+        load_plan_spec("default", ["risk_targets={JPN: {dysprosium: 0}}"])
 
 
 def test_cli_plan_json_and_clean_errors():

@@ -175,6 +175,13 @@ def _render_comparison(comparison: dict | None) -> None:
         return
     parts = ", ".join(f"{m} {_usd(s['cost_usd'])}" for m, s in comparison["separate"].items())
     share = comparison["saving_share"]
+    reached = comparison.get("at_risk_reached_alone") or {}
+    if reached:
+        missed = ", ".join(f"{m} {c} {100 * v:.1f}%" for m, by in reached.items() for c, v in by.items())
+        console.print(
+            f"Alone, members miss the risk target (95% CVaR of shortfall reached: {missed}); the joint plan is "
+            f"compared at that risk (to the target it costs USD {_usd(comparison['joint_to_target_cost_usd'])})."
+        )
     console.print(
         f"Planned separately on the same network: USD {_usd(comparison['separate_cost_usd'])} ({parts}); "
         f"jointly USD {_usd(comparison['joint_cost_usd'])}: planning together saves "

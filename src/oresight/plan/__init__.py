@@ -112,6 +112,7 @@ def plan(
         )
     if separate and len(result.inputs.members) > 1:
         step("each member's plan alone", 5)
+        result.metadata = {"objective_bound_usd": plan_model.dual_bound * MILLION}
         result.comparison = compare_separate(world, result)
     timings["total_s"] = time.perf_counter() - started
     result.metadata = _metadata(world, spec, plan_model, timings, validate, validation_timelines, validation_samples)
@@ -176,9 +177,16 @@ def compare_separate(world, joint) -> dict:
         taken = taken + [p for p in result.portfolio["project"] if p not in taken]
     separate_cost = sum(r.cost_usd for r in alone.values())
     separate_objective = sum(r.objective_usd for r in alone.values())
+    reached = _reached_alone(spec, alone)
+    compared, bound = joint, joint.metadata.get("objective_bound_usd") if joint.metadata else None
+    if reached:
+        # a member alone misses a target the joint plan may meet: compare at the risk the members reach alone
+        equal_spec = spec.model_copy(update={"risk_targets": reached})
+        compared, plan_model, _ = _solve(world, equal_spec, None, False, {}, lambda *_: None)
+        bound = plan_model.dual_bound * MILLION
     # who pays inside the joint plan is open (financiers and holders are interchangeable): a split in proportion
     # to what each member would spend alone leaves every member better off than alone whenever the joint plan saves
-    shares = {m: joint.cost_usd * r.cost_usd / separate_cost if separate_cost > 0 else 0.0 for m, r in alone.items()}
+    shares = {m: compared.cost_usd * r.cost_usd / separate_cost if separate_cost > 0 else 0.0 for m, r in alone.items()}
     return {
         "proportional_share_usd": shares,
         "separate": {
@@ -191,14 +199,30 @@ def compare_separate(world, joint) -> dict:
             }
             for m, r in alone.items()
         },
-        "joint_cost_usd": joint.cost_usd,
+        "joint_cost_usd": compared.cost_usd,
         "separate_cost_usd": separate_cost,
-        "saving_usd": separate_cost - joint.cost_usd,
-        "saving_share": (separate_cost - joint.cost_usd) / separate_cost if separate_cost > 0 else None,
-        "joint_objective_usd": joint.objective_usd,
+        "saving_usd": separate_cost - compared.cost_usd,
+        "saving_share": (separate_cost - compared.cost_usd) / separate_cost if separate_cost > 0 else None,
+        "joint_objective_usd": compared.objective_usd,
+        "joint_objective_bound_usd": bound,
         "separate_objective_usd": separate_objective,
+        "at_risk_reached_alone": reached,
+        "joint_to_target_cost_usd": joint.cost_usd,
         "order": members,
     }
+
+
+def _reached_alone(spec: PlanSpec, alone: dict) -> dict[str, dict[str, float]]:
+    """member -> commodity -> the risk a member's plan alone reaches where it misses its target (target + slack);
+    empty when every member alone meets every target."""
+    reached: dict[str, dict[str, float]] = {}
+    if spec.risk_target is None:
+        return reached
+    for member, result in alone.items():
+        for commodity, slack in result.target_slack.get(member, {}).items():
+            target = spec.risk_targets.get(member, {}).get(commodity, spec.risk_target)
+            reached.setdefault(member, {})[commodity] = min(target + slack, 1.0)
+    return reached
 
 
 def frontier(

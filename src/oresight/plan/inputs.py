@@ -28,6 +28,7 @@ __all__ = [
     "PlanInputs",
     "calc_growth",
     "calc_member_flows",
+    "calc_relays",
     "calc_volatility",
     "chain_source",
     "gather_inputs",
@@ -52,12 +53,15 @@ class Chain:
     final_demand: np.ndarray  # [K, M] base-year final demand of each member
     own: np.ndarray  # [K, M] each member's own production (existing plants) that it does not export to the network
     china: np.ndarray  # [K, M] imports from China by member
-    other: np.ndarray  # [K, M] imports from everyone else (partners and other members included)
+    other: np.ndarray  # [K, M] imports from everyone else (partners and other members included), and what hubs
+    #                    ship on to the member of what they bought outside China
+    relayed_china: np.ndarray  # [K, M] what hubs ship on to the member of what they bought from China
     coefficient: np.ndarray  # [K] t of the stage before per t of this stage, for existing plants
     china_share: np.ndarray  # [K] China's share of world output of the stage (knock-on on other suppliers)
     sectors: tuple[str, ...]
     sector_share: np.ndarray  # [K, M, sector] share of each member's final demand at a stage by sector
     price: np.ndarray  # [K] USD per t (outside China) of the stage's product, NaN where not attested
+    outside_output: np.ndarray  # [K] t a year the world makes of the stage's product outside China (base year)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -80,6 +84,7 @@ class PlanInputs:
     capex_imputed: pd.Series  # project -> True where capex came from peers
     magnet_content: dict[str, float]  # element -> t oxide per t magnet
     magnet_price: float  # USD per t magnet outside China
+    magnet_outside_output: float  # t of magnets a year made outside China (base year)
     financiers: pd.DataFrame
     floors: pd.DataFrame  # price-floor terms: commodity, usd_per_t, years, stages, failure_reduction, volatility,
     #                       price_usd_per_t (the price outside China the paths start from)
@@ -112,6 +117,7 @@ def gather_inputs(world: World, spec: PlanSpec) -> PlanInputs:
         raise PlanError(
             f"not planned commodities: {unknown}", field="commodities", expected=", ".join(PLAN_COMMODITIES)
         )
+    spec = _resolve_targets(world, spec, members)
     notes: list[str] = []
     sources: set[str] = set()
     content = _magnet_content()
@@ -142,6 +148,7 @@ def gather_inputs(world: World, spec: PlanSpec) -> PlanInputs:
     support = capex * spec.support_share
     financiers = _financiers(world, spec, members, notes)
     magnet_price = _price(world, "rare-earths", "magnet", notes, sources)
+    magnet_outside = _outside_output(baselines.get("rare-earths"), "magnet")
     floors = _floor_terms(world, spec, chains, notes, sources)
     return PlanInputs(
         spec=spec,
@@ -155,6 +162,7 @@ def gather_inputs(world: World, spec: PlanSpec) -> PlanInputs:
         capex_imputed=imputed,
         magnet_content=content,
         magnet_price=magnet_price,
+        magnet_outside_output=magnet_outside,
         financiers=financiers,
         floors=floors,
         notes=notes,
@@ -178,6 +186,24 @@ def _member(world: World, name: str, field_name: str) -> str:
 
 def _members(world: World, names: list[str], field_name: str) -> list[str]:
     return list(dict.fromkeys(_member(world, name, field_name) for name in names))
+
+
+def _resolve_targets(world: World, spec: PlanSpec, members: tuple[str, ...]) -> PlanSpec:
+    """``risk_targets`` keyed by the members' labels; a key that is no member or no planned commodity is refused."""
+    if not spec.risk_targets:
+        return spec
+    resolved: dict[str, dict[str, float]] = {}
+    for name, by in spec.risk_targets.items():
+        member = _member(world, name, "risk_targets")
+        if member not in members:
+            raise PlanError(f"{name} is not a member of the plan", field="risk_targets", expected=", ".join(members))
+        unknown = [c for c in by if c not in spec.commodities]
+        if unknown:
+            raise PlanError(
+                f"not planned commodities: {unknown}", field="risk_targets", expected=", ".join(spec.commodities)
+            )
+        resolved[member] = dict(by)
+    return spec.model_copy(update={"risk_targets": resolved})
 
 
 def _financiers(world: World, spec: PlanSpec, members: tuple[str, ...], notes: list[str]) -> pd.DataFrame:
@@ -252,6 +278,48 @@ def calc_member_flows(
     return np.maximum(own, 0.0), from_china, from_others
 
 
+def calc_relays(
+    imports: np.ndarray, reexports: np.ndarray, members: list[int], china: int | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What hubs ship on to each member, split by where the hub bought it, and the share of its own imports each
+    member keeps, [K, M] each: ``(from_china, from_others, kept)``.
+
+    A hub (a trading or processing country, ``reexports[stage, consumer, hub]``) ships on part of what it buys
+    from producers; the origin of what it ships on is taken pro rata to its purchases. A member that is itself a
+    hub keeps only what it does not ship on (the buyer counts the rest), so no tonne is counted twice.
+
+    >>> imports = np.zeros((1, 4, 4))         # one stage; nodes USA, BEL (a hub), CHN, ROW
+    >>> imports[0, 1] = [0.0, 0.0, 8.0, 2.0]  # BEL buys 8 t from China and 2 t from the rest of the world
+    >>> reexports = np.zeros((1, 4, 4))
+    >>> reexports[0, 0, 1] = 5.0              # and ships 5 t of it on to the USA
+    >>> from_china, from_others, kept = calc_relays(imports, reexports, [0, 1], 2)
+    >>> from_china.tolist(), from_others.tolist(), kept.tolist()
+    ([[4.0, 0.0]], [[1.0, 0.0]], [[1.0, 0.5]])
+    """
+    bought = imports.sum(axis=2)  # [K, N] what each node buys from producers
+    china_share = (
+        np.divide(imports[:, :, china], bought, out=np.zeros_like(bought), where=bought > 0)
+        if china is not None
+        else np.zeros_like(bought)
+    )
+    relayed = reexports[:, members, :]  # [K, M, hub]
+    from_china = (relayed * china_share[:, None, :]).sum(axis=2)
+    from_others = relayed.sum(axis=2) - from_china
+    onward = reexports.sum(axis=1)[:, members]  # [K, M] what each member ships on
+    total = bought[:, members]
+    kept = 1 - np.divide(onward, total, out=np.zeros_like(total), where=total > 0)
+    return from_china, from_others, np.clip(kept, 0.0, 1.0)
+
+
+def _outside_output(baseline, stage: str) -> float:
+    """t a year the world makes of a baseline stage's product outside China (NaN without the stage)."""
+    if baseline is None or stage not in baseline.stages:
+        return math.nan
+    k = baseline.stages.index(stage)
+    outside = [i for i, n in enumerate(baseline.nodes) if n != CHINA]
+    return float(baseline.production[k, outside].sum() * 12.0)
+
+
 def _chain(
     world: World,
     commodity: str,
@@ -269,6 +337,8 @@ def _chain(
     own, china, other = calc_member_flows(
         baseline.production, baseline.imports, member_idx, [baseline.index(n) for n in network], china_idx
     )
+    relayed_china, relayed_other, kept = calc_relays(baseline.imports, baseline.reexports, member_idx, china_idx)
+    china, other = china * kept, other * kept + relayed_other
     scale = year * factor[:, None]
     coefficient = baseline.coefficient * np.divide(
         np.roll(factor, 1), factor, out=np.zeros_like(factor), where=factor > 0
@@ -291,11 +361,13 @@ def _chain(
         own=(own * scale)[keep],
         china=(china * scale)[keep],
         other=(other * scale)[keep],
+        relayed_china=(relayed_china * scale)[keep],
         coefficient=coefficient[keep] if keep[0] == 0 else np.concatenate([[0.0], coefficient[keep][1:]]),
         china_share=china_share[keep],
         sectors=tuple(baseline.sectors) or ("other",),
         sector_share=sector_share[keep],
         price=prices[keep],
+        outside_output=(np.array([_outside_output(baseline, s) for s in stages]) * factor)[keep],
     )
     if commodity in RARE_EARTH_ELEMENTS:
         chain.notes.append(

@@ -31,7 +31,15 @@ import xarray as xr
 from oresight.plan.inputs import RARE_EARTH_ELEMENTS, PlanInputs
 from oresight.plan.scenarios import Futures, project_floors
 
-__all__ = ["MILLION", "SLACK_PENALTY", "PlanModel", "build_model", "calc_floor_payout", "node_data"]
+__all__ = [
+    "MILLION",
+    "SLACK_PENALTY",
+    "PlanModel",
+    "build_model",
+    "calc_floor_payout",
+    "node_data",
+    "purchase_limits",
+]
 
 MILLION = 1e6
 #: USD million of objective per unit of CVaR above the target (an unreachable target shows as slack)
@@ -45,7 +53,8 @@ class PlanModel:
     inputs: PlanInputs
     futures: Futures
     nodes: xr.Dataset  # the chains on one node axis (see node_data)
-    forms: pd.DataFrame  # stock forms: form, commodity, stage, price (USD m per t), holding (share a year)
+    forms: pd.DataFrame  # stock forms: form, commodity, stage, price (USD m per t), outside_output_t (t a year made
+    #                      outside China), holding (share a year)
     eligible: xr.DataArray  # [project, financier] 1 where the financier may fund the project
     floors: pd.DataFrame  # project -> floor terms (scenarios.project_floors) with payout_usd per unit of floor
     fixed: bool
@@ -84,6 +93,7 @@ def node_data(inputs: PlanInputs, futures: Futures) -> xr.Dataset:
     own = stack(lambda ch, k: ch.own[k])
     china = stack(lambda ch, k: ch.china[k])
     other = stack(lambda ch, k: ch.other[k])
+    relayed = stack(lambda ch, k: ch.relayed_china[k])
     coefficient = stack(lambda ch, k: ch.coefficient[k])
     coef_next = np.array(
         [inputs.chains[c].coefficient[k + 1] if k + 1 < len(inputs.chains[c].stages) else 0.0 for c, k, _ in rows]
@@ -127,7 +137,9 @@ def node_data(inputs: PlanInputs, futures: Futures) -> xr.Dataset:
             ),
             "other_capacity": (
                 ("sample", "node", "member", "year"),
-                (other[:, :, None] * scale)[None] * (1 - upstream)[:, :, None, :],
+                (other[:, :, None] * scale)[None] * (1 - upstream)[:, :, None, :]
+                # hubs ship on China's material as long as China sells it to them (a restriction on everyone)
+                + (relayed[:, :, None] * scale)[None] * (1 - world)[:, :, None, :],
             ),
             "coefficient": ("node", coefficient),
             "coef_next": ("node", coef_next),
@@ -147,10 +159,12 @@ def _forms(inputs: PlanInputs) -> pd.DataFrame:
         for k, stage in enumerate(chain.stages):
             element = commodity in RARE_EARTH_ELEMENTS
             if np.isfinite(chain.price[k]) and not (element and stage == MAGNET):
-                rows.append((f"{commodity}/{stage}", commodity, stage, chain.price[k]))
+                rows.append((f"{commodity}/{stage}", commodity, stage, chain.price[k], chain.outside_output[k]))
     if set(RARE_EARTH_ELEMENTS) & set(inputs.chains) and np.isfinite(inputs.magnet_price):
-        rows.append((MAGNET, MAGNET, MAGNET, inputs.magnet_price))
-    table = pd.DataFrame(rows, columns=["form", "commodity", "stage", "price"])
+        rows.append((MAGNET, MAGNET, MAGNET, inputs.magnet_price, inputs.magnet_outside_output))
+    table = pd.DataFrame(rows, columns=["form", "commodity", "stage", "price", "outside_output_t"])
+    # a form whose output outside China no source gives has no market a holder could buy from
+    table = table[np.isfinite(table["outside_output_t"])].reset_index(drop=True)
     table["price"] = table["price"] / MILLION
     table["holding"] = [spec.holding_cost.get(s, spec.holding_cost.get("refining", 0.0)) for s in table["stage"]]
     return table
@@ -293,7 +307,7 @@ def _first_stage(m, inputs, c, eligible, forms, floors, holders, fixed_build):
         spend = spend + floor_fund.sum("project")
 
     if len(forms) and len(holders):
-        buy = m.add_variables(lower=0, coords=[c["holder"], c["form"], c["year"]], name="buy")
+        buy = m.add_variables(lower=0, upper=purchase_limits(inputs, forms, c), name="buy")
         price = xr.DataArray(forms["price"].to_numpy(), coords=[c["form"]])
         holding = xr.DataArray(forms["holding"].to_numpy(), coords=[c["form"]])
         held = xr.DataArray(np.arange(len(c["year"]), 0, -1, dtype=float), coords=[c["year"]])  # to the end
@@ -305,6 +319,13 @@ def _first_stage(m, inputs, c, eligible, forms, floors, holders, fixed_build):
         )
         spend = spend + (stock_cost * pays).sum("holder")
     return cost, spend
+
+
+def purchase_limits(inputs: PlanInputs, forms: pd.DataFrame, c: dict) -> xr.DataArray:
+    """[holder, form, year] t a holder may buy of a stock form in a year: ``purchase_share`` of the world's
+    base-year output of it outside China (the restricting exporter of every planned disruption)."""
+    yearly = xr.DataArray(forms["outside_output_t"].to_numpy() * inputs.spec.purchase_share, coords=[c["form"]])
+    return yearly.expand_dims(holder=c["holder"], year=c["year"]).transpose("holder", "form", "year")
 
 
 def _keep(m: linopy.Model, smaller) -> None:
@@ -389,6 +410,16 @@ def _second_stage(m, inputs: PlanInputs, futures: Futures, data: xr.Dataset, c: 
     return short
 
 
+def _risk_targets(inputs: PlanInputs, like: xr.DataArray) -> xr.DataArray:
+    """[member, commodity] the risk target: the plan's, or the one ``risk_targets`` gives a member and commodity."""
+    target = xr.full_like(like, inputs.spec.risk_target, dtype=float)
+    for member, by in inputs.spec.risk_targets.items():
+        for commodity, value in by.items():
+            if member in target.indexes["member"] and commodity in target.indexes["commodity"]:
+                target.loc[{"member": member, "commodity": commodity}] = value
+    return target
+
+
 def _by_sector(inputs: PlanInputs) -> bool:
     """Shortfall by end-use sector is needed only where its value counts (a budget): a risk target counts tonnes."""
     return inputs.spec.budget_usd is not None or inputs.spec.risk_target is None
@@ -418,7 +449,7 @@ def _objective(m, inputs: PlanInputs, data: xr.Dataset, c: dict, short, cost) ->
     xi = m.add_variables(lower=0, coords=[c["sample"], c["member"], commodity, c["year"]], name="excess_share")
     m.add_constraints(xi - share + eta.fillna(0) >= 0, name="cvar_share", mask=counted)
     m.add_constraints(
-        eta.fillna(0) + scale * xi.sum(["sample", "year"]) - slack.fillna(0) <= spec.risk_target,
+        eta.fillna(0) + scale * xi.sum(["sample", "year"]) - slack.fillna(0) <= _risk_targets(inputs, counted),
         name="target",
         mask=counted,
     )

@@ -89,12 +89,16 @@ class PlanSpec(_Model):
     samples: int = Field(default=40, ge=2, le=2000)
     risk_target: float | None = Field(default=0.05, gt=0, le=1)
     risk_alpha: float = Field(default=0.95, gt=0, lt=1)
+    #: member -> commodity -> a target that replaces ``risk_target`` for that member and commodity
+    risk_targets: dict[str, dict[str, float]] = {}
     budget_usd: float | None = Field(default=None, ge=0)
     cvar_weight: float = Field(default=0.5, ge=0)
     demand_scenario: Literal["STEPS", "APS", "NZE"] = "STEPS"
     commodities: list[str] = Field(min_length=1)
     support_share: float = Field(default=0.5, gt=0, le=1)
     holding_cost: dict[str, float]
+    #: share of the world's yearly output of a stock form outside China that one holder may buy in a year
+    purchase_share: float = Field(default=0.05, ge=0, le=1)
     voll_multiple: dict[str, float]
     delay_years: dict[str, tuple[float, float]]
     failure_probability: dict[str, float]
@@ -117,6 +121,14 @@ class PlanSpec(_Model):
         bad = [k for k, v in value.items() if v < 0]
         if bad:
             raise ValueError(f"must not be negative: {', '.join(bad)}")
+        return value
+
+    @field_validator("risk_targets")
+    @classmethod
+    def _targets(cls, value: dict[str, dict[str, float]]):
+        bad = [f"{m}.{c}" for m, by in value.items() for c, v in by.items() if not 0 < v <= 1]
+        if bad:
+            raise ValueError(f"must be above 0 and at most 1: {', '.join(bad)}")
         return value
 
     @field_validator("failure_probability")
