@@ -4,7 +4,8 @@ First stage (shared by every sampled future): ``build[project]`` (binary: suppor
 start), ``fund[project, financier]`` (who pays its support), ``floor[project]`` (share of the project's output
 under a price floor, a contract for difference), ``floor_fund[project, financier]`` (who pays its expected
 payout), ``buy[holder, form, year]`` (stockpile purchases by each member: oxide or metal of an element, whole
-magnets, Ga/Ge/Sb/graphite). Second stage (per future ``sample``), on every member's own sub-network of every
+magnets, Ga/Ge/Sb/graphite; each year at most ``purchase_share`` of the world's output of the form outside
+China, :func:`purchase_limits`). Second stage (per future ``sample``), on every member's own sub-network of every
 planned commodity's chain (``node`` = commodity/stage): what the member's plants, China, other suppliers and
 the supported projects deliver to it, what holders release to it, what is left over, and its shortfall per
 end-use sector, under a mass balance at every node, member and year.
