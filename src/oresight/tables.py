@@ -12,7 +12,9 @@ import pandas as pd
 
 from oresight.errors import DataNotAttestedError
 from oresight.taxonomy.countries import AGGREGATES, REST_OF_WORLD, WORLD
-from oresight.world import World, calc_shares_from_volumes
+from oresight.world import World
+from oresight.world.shares import calc_share_table_from_volumes
+from oresight.world.supply import production_table
 
 __all__ = [
     "calc_span_of_sources",
@@ -61,7 +63,7 @@ def _one_stage(world: World, commodity: str, stage: str, year: int | None, measu
             if year is not None and view.year != year:
                 return None
             return _volume_rows(world, commodity, stage, view)
-        frame = view.shares.to_dataframe().reset_index()
+        frame = view.share_table.reset_index()
         bound_only = frame["share"].isna() & frame["high"].notna()
         frame = frame.assign(
             value=frame["share"],
@@ -85,10 +87,10 @@ def _one_stage(world: World, commodity: str, stage: str, year: int | None, measu
 
 def _volume_rows(world: World, commodity: str, stage: str, view) -> pd.DataFrame:
     """The primary series' volumes with the World's shares, then every other series' volumes of that year."""
-    volumes = world.production(commodity, stage, view.year)
+    volumes = production_table(world, commodity, stage, view.year)
     preferred = volumes.attrs["series"]
-    frame = volumes.to_dataframe(name="value").reset_index()[["country", "value", "status", "low", "high", "source"]]
-    frame = frame.join(view.shares.to_dataframe()[["share"]], on="country")
+    frame = volumes.reset_index()[["country", "value", "status", "low", "high", "source"]]
+    frame = frame.join(view.share_table[["share"]], on="country")
     frame = frame.assign(
         unit=volumes.attrs["unit"],
         basis=volumes.attrs["basis"],
@@ -110,10 +112,10 @@ def _volume_rows(world: World, commodity: str, stage: str, view) -> pd.DataFrame
 
 
 def _compared_rows(world: World, commodity: str, stage: str, year: int, series: str) -> pd.DataFrame:
-    volumes = world.production(commodity, stage, year, series=series)
-    frame = volumes.to_dataframe(name="value").reset_index()[["country", "value", "status", "low", "high", "source"]]
+    volumes = production_table(world, commodity, stage, year, series=series)
+    frame = volumes.reset_index()[["country", "value", "status", "low", "high", "source"]]
     try:
-        frame = frame.join(calc_shares_from_volumes(volumes).to_dataframe()[["share"]], on="country")
+        frame = frame.join(calc_share_table_from_volumes(volumes)[["share"]], on="country")
     except DataNotAttestedError:  # no world total in this series: its volumes give no shares of world output
         frame = frame.assign(share=np.nan)
     unit, basis = volumes.attrs["unit"], volumes.attrs["basis"]
@@ -144,7 +146,7 @@ def calc_span_of_sources(preferred: pd.DataFrame, compared: pd.DataFrame) -> pd.
 
 def _published_rows(world: World, commodity: str, stage: str, view) -> pd.DataFrame:
     """The published share figures behind a combined estimate: each source's own figures in the years used."""
-    rows = world.select(commodity=commodity, stage=stage, measure="share", year=view.shares.attrs["years"])
+    rows = world.select(commodity=commodity, stage=stage, measure="share", year=view.share_table.attrs["years"])
     rows = rows[rows["source"].isin(view.sources)]
     rows = rows[rows["year"] == rows.groupby("source")["year"].transform("max")]
     frame = rows[["country", "value", "status", "low", "high", "source", "unit", "basis", "year", "measure", "note"]]

@@ -30,20 +30,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
-import xarray as xr
 
 from oresight.facts import normalise_facts
 from oresight.taxonomy import Taxonomy, load_taxonomy
 
-from . import dependence as dependence_module
-from . import indicators, provenance, supply, trade
+from . import provenance, supply, trade
 from .editions import resolve_editions
 from .loading import load
 from .selection import FactIndex
 from .shares import SHARE_WINDOW_YEARS, calc_shares_from_published, calc_shares_from_volumes, calc_volume_shares
 from .supply import VOLUME_MEASURES, ChainView, StageView
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = [
     "SHARE_WINDOW_YEARS",
@@ -239,12 +241,18 @@ class World:
     def dependence(self, importer: str, commodity: str, stage: str, year: int | None = None):
         """An importer's or a bloc's dependence at one stage (imports, exports, production, reliance published and
         derived, partners, top partner, method, sources); see :mod:`oresight.world.dependence`."""
+        from . import dependence as dependence_module
+
         return dependence_module.dependence(self, importer, commodity, stage, year)
 
     def dependence_table(self, importer: str, year: int | None = None, pairs=None) -> pd.DataFrame:
         """:meth:`dependence` for every (commodity, stage) with HS codes (or ``pairs``), one row each."""
+        from . import dependence as dependence_module
+
         return dependence_module.dependence_table(self, importer, year, pairs)
 
     def indicator(self, measure: str, year: int | None = None) -> xr.DataArray:
         """A country-level indicator (``wgi_pv``, ``oecd_crc``...) for a year (latest with data by default)."""
+        from . import indicators
+
         return indicators.indicator(self, measure, year)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import xarray as xr
-
 from oresight.errors import DataNotAttestedError
 
 if TYPE_CHECKING:
+    import xarray as xr
+
     from oresight.world import World
 
 __all__ = ["indicator"]
@@ -22,6 +22,8 @@ __all__ = ["indicator"]
 
 def indicator(world: World, measure: str, year: int | None = None) -> xr.DataArray:
     """A country-level indicator for a year (latest with data by default)."""
+    import xarray as xr
+
     rows = world.select(measure=measure)
     if rows.empty:
         raise DataNotAttestedError(f"no data for indicator {measure}")

@@ -1,6 +1,10 @@
 """Country shares of a stage's output: the pure calculations (from volumes, from published shares, all
 commodity-stage pairs at once).
 
+Each calculation works on pandas tables (``calc_share_table_*``: a table indexed by country with ``share``,
+``low``, ``high``); the labelled-array forms (``calc_shares_from_*``) wrap the same results in an
+``xarray.Dataset``, so that a command that only shows a table never imports xarray.
+
 >>> import xarray as xr
 >>> v = xr.DataArray([60.0, 40.0, 100.0], dims="country", coords={"country": ["CHN", "ROW", "WLD"]})
 >>> float(calc_shares_from_volumes(v).share.sel(country="CHN"))
@@ -10,22 +14,28 @@ commodity-stage pairs at once).
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from oresight.errors import DataNotAttestedError
 from oresight.facts import calc_year_as_of
 from oresight.taxonomy.countries import REST_OF_WORLD, WORLD
 
+if TYPE_CHECKING:
+    import xarray as xr
+
 __all__ = [
     "SHARE_WINDOW_YEARS",
+    "calc_share_table_from_published",
+    "calc_share_table_from_volumes",
     "calc_shares_from_published",
     "calc_shares_from_volumes",
     "calc_volume_shares",
     "calc_volume_shares_by_year",
     "one_basis_per_country",
+    "share_dataset",
 ]
 
 #: published shares older than this many years before the latest one are not combined with it
@@ -36,32 +46,97 @@ def calc_shares_from_volumes(volumes: xr.DataArray) -> xr.Dataset:
     """Shares of country volumes; the denominator is the larger of the world total and the sum over countries
     (so shares sum to at most 1 even when a rounded world total is smaller than the sum of its parts).
 
+    >>> import xarray as xr
     >>> v = xr.DataArray([60.0, 30.0, 10.0, 100.0], dims="country", coords={"country": ["CHN", "USA", "ROW", "WLD"]})
     >>> calc_shares_from_volumes(v).share.values.round(2).tolist()
     [0.6, 0.3, 0.1]
     """
-    if WORLD not in volumes.country:
+    coords = volumes.coords
+    table = pd.DataFrame(
+        {
+            "value": volumes.values,
+            **{bound: coords[bound].values for bound in ("low", "high") if bound in coords},
+        },
+        index=pd.Index(volumes.country.values, name="country"),
+    )
+    table.attrs = dict(volumes.attrs)
+    return share_dataset(calc_share_table_from_volumes(table), label_dtype=volumes.country.dtype)
+
+
+def calc_share_table_from_volumes(volumes: pd.DataFrame) -> pd.DataFrame:
+    """:func:`calc_shares_from_volumes` on a table of volumes indexed by country (``value``, and ``low`` and
+    ``high`` where known): ``share``, ``low``, ``high`` per country (the world total left out); ``attrs``: the
+    denominator, and the volumes' own ``attrs`` (which the labelled form keeps on its ``share``, as xarray does).
+
+    >>> v = pd.DataFrame({"value": [60.0, 40.0, 100.0]}, index=pd.Index(["CHN", "ROW", "WLD"], name="country"))
+    >>> calc_share_table_from_volumes(v)["share"].tolist()
+    [0.6, 0.4]
+    """
+    is_world = np.asarray(volumes.index == WORLD, dtype=bool)
+    if not is_world.any():
         raise DataNotAttestedError("the source gives no world total, so country shares of world output are unknown")
-    countries = volumes.drop_sel(country=[WORLD])
-    total = max(float(countries.sum(skipna=True)), float(volumes.sel(country=WORLD)))
+    countries = volumes[~is_world]
+    values = countries["value"].to_numpy(float)
+    world_total = volumes["value"].to_numpy(float)[is_world]
+    # the sum skips missing volumes, as xarray's sum does (zeros in their place, then one numpy sum)
+    total = max(float(np.sum(np.where(np.isnan(values), 0.0, values))), float(world_total[0]))
     if not total > 0:
         raise DataNotAttestedError("world total is zero or missing")
-    low = countries.coords["low"] if "low" in countries.coords else countries * np.nan
-    high = countries.coords["high"] if "high" in countries.coords else countries * np.nan
-    share = countries / total
+    missing = np.full(len(values), np.nan)
+    low = countries["low"].to_numpy(float) if "low" in countries else missing
+    high = countries["high"].to_numpy(float) if "high" in countries else missing
+    share = values / total
+    table = pd.DataFrame(
+        {
+            "share": share,
+            "low": np.where(np.isnan(low), share, low / total),
+            "high": np.where(np.isnan(high), share, high / total),
+        },
+        index=pd.Index(countries.index, name="country"),
+    )
+    table.attrs = {"denominator": total, _SHARE_ATTRS: dict(volumes.attrs)}
+    return table
+
+
+#: where a share table keeps the attributes of its ``share`` variable (those of the volumes it comes from)
+_SHARE_ATTRS = "share_attrs"
+
+
+def share_dataset(table: pd.DataFrame, label_dtype=str) -> xr.Dataset:
+    """A table of shares (``calc_share_table_*``) as labelled arrays over its index, with its ``attrs``."""
+    import xarray as xr
+
+    dim = table.index.name
+    attrs = dict(table.attrs)
+    variable_attrs = {"share": attrs.pop(_SHARE_ATTRS, {})}
     return xr.Dataset(
         {
-            "share": share.drop_vars([c for c in share.coords if c != "country"]),
-            "low": (("country",), np.where(np.isnan(low.values), share.values, low.values / total)),
-            "high": (("country",), np.where(np.isnan(high.values), share.values, high.values / total)),
+            column: ((dim,), table[column].to_numpy(float), variable_attrs.get(column))
+            for column in ("share", "low", "high")
         },
-        attrs={"denominator": total},
+        coords={dim: np.asarray(table.index, dtype=label_dtype)},
+        attrs=attrs,
     )
 
 
 def calc_shares_from_published(
     published: pd.DataFrame, year: int | None, dim: str = "country"
 ) -> tuple[xr.Dataset, list[str]]:
+    """:func:`calc_share_table_from_published` as labelled arrays over ``dim``, and the sources used.
+
+    >>> rows = pd.DataFrame({"country": ["CHN"], "year": [2024], "value": [0.6], "low": [float("nan")],
+    ...     "high": [float("nan")], "status": ["estimated"], "source": ["a"]})
+    >>> shares, used = calc_shares_from_published(rows, 2024)
+    >>> shares.share.values.round(2).tolist(), shares.attrs["years"], [str(s) for s in used]
+    ([0.6, 0.4], [2024], ['a'])
+    """
+    table, used = calc_share_table_from_published(published, year, dim)
+    return share_dataset(table), used
+
+
+def calc_share_table_from_published(
+    published: pd.DataFrame, year: int | None, dim: str = "country"
+) -> tuple[pd.DataFrame, list[str]]:
     """Combine published share figures from several sources into one estimate per country.
 
     Each source contributes its latest figure no later than ``year``, among figures at most
@@ -76,8 +151,8 @@ def calc_shares_from_published(
     >>> rows = pd.DataFrame({"country": ["CHN", "JPN"], "year": [2024, 2022], "value": [0.94, float("nan")],
     ...     "low": [float("nan")] * 2, "high": [float("nan"), 0.09], "status": ["estimated", "upper_bound"],
     ...     "source": ["a", "b"]})
-    >>> shares, _ = calc_shares_from_published(rows, 2024)
-    >>> shares.share.values.round(2).tolist(), shares.high.values.round(2).tolist()
+    >>> shares, _ = calc_share_table_from_published(rows, 2024)
+    >>> shares["share"].round(2).tolist(), shares["high"].round(2).tolist()
     ([0.94, nan, 0.06], [0.94, 0.09, 0.06])
     """
     # Published share tables are small (a few dozen rows): plain numpy keeps this fast enough to call per item.
@@ -107,12 +182,12 @@ def calc_shares_from_published(
     names.append(REST_OF_WORLD)
     share = np.append(share, max(0.0, 1.0 - np.nansum(share)))
     lows, highs = np.append(lows, max(0.0, 1.0 - highs.sum())), np.append(highs, max(0.0, 1.0 - lows.sum()))
-    dataset = xr.Dataset(
-        {"share": (dim, share.clip(0, 1)), "low": (dim, lows.clip(0, 1)), "high": (dim, highs.clip(0, 1))},
-        coords={dim: np.array(names, dtype=str)},
-        attrs={"years": sorted({int(y) for y in years[keep]})},
+    table = pd.DataFrame(
+        {"share": share.clip(0, 1), "low": lows.clip(0, 1), "high": highs.clip(0, 1)},
+        index=pd.Index(names, name=dim),
     )
-    return dataset, sorted(set(sources[keep]))
+    table.attrs = {"years": sorted({int(y) for y in years[keep]})}
+    return table, sorted(set(sources[keep]))
 
 
 def _median_estimate(central: np.ndarray, estimate: np.ndarray) -> float:

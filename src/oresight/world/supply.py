@@ -12,20 +12,28 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from oresight.errors import DataNotAttestedError
 from oresight.facts import calc_year_as_of
 from oresight.taxonomy import Chain
 from oresight.taxonomy.countries import AGGREGATES, WORLD
 
-from .shares import calc_shares_from_published, calc_shares_from_volumes, calc_volume_shares, one_basis_per_country
+from .shares import (
+    calc_share_table_from_published,
+    calc_share_table_from_volumes,
+    calc_volume_shares,
+    one_basis_per_country,
+    share_dataset,
+)
 
 if TYPE_CHECKING:
+    import xarray as xr
+
     from oresight.world import World
 
 __all__ = [
@@ -33,6 +41,7 @@ __all__ = [
     "StageView",
     "chain",
     "production",
+    "production_table",
     "stage_view",
     "supply_dataset",
     "supply_shares",
@@ -51,10 +60,15 @@ class StageView:
     basis: str
     year: int | None
     method: str  # "volumes" (shares computed from production) or "published shares"
-    shares: xr.Dataset  # share, low, high over country
+    share_table: pd.DataFrame  # share, low, high by country (the index); see calc_share_table_*
     world_total: float = math.nan
     unit: str = ""
     sources: list[str] = field(default_factory=list)
+
+    @cached_property
+    def shares(self) -> xr.Dataset:
+        """:attr:`share_table` as labelled arrays over country (built when first asked for)."""
+        return share_dataset(self.share_table)
 
     def top(self, n: int = 3) -> list[tuple[str, float]]:
         """The n largest suppliers (ROW, the unattributed rest, is never one of them)."""
@@ -99,6 +113,35 @@ def production(
     series: str | None = None,
 ) -> xr.DataArray:
     """Volumes by country (ROW and WLD included) for one year, from one series, with provenance coords."""
+    import xarray as xr
+
+    table = production_table(world, commodity, stage, year, measure=measure, series=series)
+    return xr.DataArray(
+        table["value"].to_numpy(float),
+        dims="country",
+        coords={
+            "country": table.index.to_numpy(str),
+            "status": ("country", table["status"].to_numpy(str)),
+            "low": ("country", table["low"].to_numpy(float)),
+            "high": ("country", table["high"].to_numpy(float)),
+            "source": ("country", table["source"].to_numpy(str)),
+        },
+        name=measure,
+        attrs=dict(table.attrs),
+    )
+
+
+def production_table(
+    world: World,
+    commodity: str,
+    stage: str,
+    year: int | None = None,
+    *,
+    measure: str = "production",
+    series: str | None = None,
+) -> pd.DataFrame:
+    """:func:`production` as a table indexed by country: ``value``, ``status``, ``low``, ``high``, ``source``;
+    ``attrs`` say commodity, stage, year, unit, basis and series."""
     year = year if year is not None else world.year
     if year is None:
         year = world.latest_year(commodity, stage, measure, series=series)
@@ -107,26 +150,25 @@ def production(
     if rows.empty:
         raise DataNotAttestedError(f"no source gives {measure} of {commodity} at stage {stage} for {year}")
     rows = one_basis_per_country(rows)
-    return xr.DataArray(
-        rows["value"].to_numpy(float),
-        dims="country",
-        coords={
-            "country": rows.index.to_numpy(str),
-            "status": ("country", rows["status"].to_numpy(str)),
-            "low": ("country", rows["low"].to_numpy(float)),
-            "high": ("country", rows["high"].to_numpy(float)),
-            "source": ("country", rows["source"].to_numpy(str)),
+    table = pd.DataFrame(
+        {
+            "value": rows["value"].to_numpy(float),
+            "status": rows["status"].to_numpy(str).astype(object),
+            "low": rows["low"].to_numpy(float),
+            "high": rows["high"].to_numpy(float),
+            "source": rows["source"].to_numpy(str).astype(object),
         },
-        name=measure,
-        attrs={
-            "commodity": commodity,
-            "stage": stage,
-            "year": int(year),
-            "unit": rows["unit"].iat[0],
-            "basis": rows["basis"].iat[0],
-            "series": series,
-        },
+        index=pd.Index(rows.index.to_numpy(str).astype(object), name="country"),
     )
+    table.attrs = {
+        "commodity": commodity,
+        "stage": stage,
+        "year": int(year),
+        "unit": rows["unit"].iat[0],
+        "basis": rows["basis"].iat[0],
+        "series": series,
+    }
+    return table
 
 
 def stage_view(world: World, commodity: str, stage: str, year: int | None = None) -> StageView:
@@ -139,9 +181,10 @@ def stage_view(world: World, commodity: str, stage: str, year: int | None = None
     volume_year = world.latest_year(commodity, stage, "production", at_most=year, country=WORLD)
     share_year = world.latest_year(commodity, stage, "share", at_most=year)
     if volume_year is not None and (share_year is None or volume_year >= share_year):
-        volumes = production(world, commodity, stage, volume_year)
-        shares = calc_shares_from_volumes(volumes)
-        total = float(volumes.sel(country=WORLD)) if WORLD in volumes.country else float(volumes.sum())
+        volumes = production_table(world, commodity, stage, volume_year)
+        shares = calc_share_table_from_volumes(volumes)
+        value = volumes["value"]
+        total = float(value[WORLD]) if WORLD in volumes.index else float(value.sum())
         return StageView(
             commodity,
             stage,
@@ -151,12 +194,12 @@ def stage_view(world: World, commodity: str, stage: str, year: int | None = None
             shares,
             total,
             volumes.attrs["unit"],
-            sorted(set(volumes.source.values)),
+            sorted(set(volumes["source"])),
         )
     published = world.select(commodity=commodity, stage=stage, measure="share")
     if published.empty:
         raise DataNotAttestedError(f"no source gives volumes or shares of {commodity} at stage {stage}")
-    shares, used = calc_shares_from_published(published, year)
+    shares, used = calc_share_table_from_published(published, year)
     return StageView(commodity, stage, basis, max(shares.attrs["years"]), "published shares", shares, sources=used)
 
 
@@ -212,8 +255,8 @@ def supply_shares(world: World, year: int | None = None) -> pd.DataFrame:
         share_year = calc_year_as_of(rows["year"], year)
         if (commodity, stage) in covered and latest_volume[(commodity, stage)] >= share_year:
             continue
-        shares, used = calc_shares_from_published(rows, year)
-        frame = shares.to_dataframe().reset_index()
+        shares, used = calc_share_table_from_published(rows, year)
+        frame = shares.reset_index()
         frames.append(
             frame.assign(
                 commodity=commodity,

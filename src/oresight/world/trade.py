@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from oresight.errors import DataNotAttestedError, UnknownNameError
 from oresight.facts import calc_year_as_of, rows_as_of
@@ -37,6 +36,8 @@ from .allocation import RULE, allocate, shared_commodities
 from .shares import calc_shares_from_published
 
 if TYPE_CHECKING:
+    import xarray as xr
+
     from oresight.world import World
 
 __all__ = [
@@ -335,6 +336,8 @@ def _import_shares_from_trade(world: World, importer: str, commodity: str, year,
 
 def _partner_shares(importer: str, commodity: str, weight: pd.Series, year: int, method: str, sources) -> xr.Dataset:
     """Shares of partners from a weight per partner, as a Dataset with share = low = high."""
+    import xarray as xr
+
     share = (weight / weight.sum()).to_numpy(float)
     return xr.Dataset(
         {"share": ("partner", share), "low": ("partner", share), "high": ("partner", share)},
