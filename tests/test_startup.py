@@ -10,8 +10,8 @@ import textwrap
 
 #: heavy libraries and oresight parts no read of the data needs (each costs from 0.1 s to several seconds)
 NOT_ON_THE_READ_PATH = [
-    "xarray", "dask", "scipy", "linopy", "highspy", "plotly", "fastapi", "starlette", "uvicorn", "jinja2", "lingua",
-    "simplemma", "trafilatura", "feedparser", "datasketch", "lxml", "duckdb", "openpyxl", "country_converter",
+    "xarray", "rich", "dask", "scipy", "linopy", "highspy", "plotly", "fastapi", "starlette", "uvicorn", "jinja2",
+    "lingua", "simplemma", "trafilatura", "feedparser", "datasketch", "lxml", "duckdb", "openpyxl", "country_converter",
     "oresight.assess", "oresight.simulate", "oresight.news", "oresight.web", "oresight.report", "oresight.plan",
     "oresight.io",
 ]  # fmt: skip

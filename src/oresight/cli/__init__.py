@@ -14,7 +14,7 @@ from typer.core import TyperGroup
 
 from oresight.errors import OresightError
 
-from .render import err_console
+from . import render
 
 #: command name -> (module of oresight.cli, attribute): a typer app (a group of commands) or a command function
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -84,8 +84,8 @@ def main() -> None:
     try:
         app()
     except OresightError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        render.err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(1)
     except KeyboardInterrupt:
-        err_console.print("interrupted")
+        render.err_console.print("interrupted")
         sys.exit(130)

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from .render import FormatOption, OutputFormat, console, emit_frame, emit_json, err_console, number, pct, rich_table
+from . import render
+from .render import FormatOption, OutputFormat, emit_frame, emit_json, number, pct, rich_table
 
 app = typer.Typer(help="Browse the bundled data and import newer releases.", no_args_is_help=True)
 
@@ -71,7 +72,7 @@ def show(
         if role == "published":
             columns = ["country", "country_name", "year", "value", "low", "high", "status", "source", "note"]
         columns += ["flag"] * bool((part["flag"] != "").any())  # plausibility flags, where a fact has one
-        console.print(
+        render.console.print(
             rich_table(
                 part,
                 title=title,
@@ -145,20 +146,20 @@ def import_(
     if output == OutputFormat.json:
         emit_json(report)
         return
-    console.print(
+    render.console.print(
         f"imported [bold]{len(result.facts)}[/] facts from {path} as [bold]{name}[/] into {store_path} "
         f"(import #{import_id}); sources: {', '.join(report['sources'])}"
     )
     if report["corrected"] or report["flagged"]:
         flags = ", ".join(f"{count} {rule}" for rule, count in report["flagged"].items()) or "none"
-        err_console.print(
+        render.err_console.print(
             f"plausibility: {report['corrected']} facts corrected by errata, flagged: {flags} "
             f"(oresight data problems lists them)"
         )
     if result.skipped:
-        err_console.print(f"{len(result.skipped)} rows skipped:")
+        render.err_console.print(f"{len(result.skipped)} rows skipped:")
         for reason, count in result.skipped_summary():
-            err_console.print(f"  {count:5d}  {reason}")
+            render.err_console.print(f"  {count:5d}  {reason}")
 
 
 def _world_at(store: Path | None):
@@ -187,7 +188,7 @@ def imports(store: StoreOption = None, fmt: FormatOption = OutputFormat.table) -
     if fmt != OutputFormat.table:
         emit_frame(frame, fmt)
         return
-    console.print(
+    render.console.print(
         rich_table(frame, title="Imports in your local store", columns=columns, keep_whole=("id", "file", "format"))
     )
 
@@ -211,7 +212,9 @@ def remove(
     if output == OutputFormat.json:
         emit_json(report)
     else:
-        console.print(f"removed import #{import_id} ({row['path']}, {int(row['facts'])} facts) from {local.path}")
+        render.console.print(
+            f"removed import #{import_id} ({row['path']}, {int(row['facts'])} facts) from {local.path}"
+        )
 
 
 @app.command("problems")
@@ -252,7 +255,7 @@ def problems(
         "facts",
         "example",
     ]
-    console.print(
+    render.console.print(
         rich_table(
             grouped,
             title="Plausibility: what the rules found (a row per table; --format json lists every fact)",

@@ -4,6 +4,9 @@ One mechanism for every listing command: a ``--format table|json|csv`` option (:
 :func:`emit_frame`. JSON is always valid (a missing value is ``null``, never a bare ``NaN``); CSV leaves a missing
 value blank; a table shows it as ``–`` and says so in its caption. Identifiers (a cell without spaces: ids,
 codes, scenario names, dates) are never broken across lines; text with spaces wraps at its spaces.
+
+``console`` and ``err_console`` (rich consoles for stdout and stderr) are made when first used, so that output
+as JSON or CSV never imports rich.
 """
 
 from __future__ import annotations
@@ -13,13 +16,11 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
 import pandas as pd
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from oresight.formatting import MISSING, format_number, format_share, is_missing
 from oresight.jsonable import json_safe, plain_value
@@ -35,8 +36,29 @@ def _width_of_output() -> int | None:
 
 #: the width of output that goes to a file or a pipe
 PIPED_WIDTH = 160
-console = Console(width=_width_of_output())
-err_console = Console(stderr=True)
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+    console: Console
+    err_console: Console
+
+
+def __getattr__(name: str):
+    """``console`` (stdout, :func:`_width_of_output` wide) and ``err_console`` (stderr), made when first used."""
+    if name not in ("console", "err_console"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from rich.console import Console
+
+    made = Console(width=_width_of_output()) if name == "console" else Console(stderr=True)
+    globals()[name] = made
+    return made
+
+
+def _console() -> Console:
+    return sys.modules[__name__].console
+
 
 #: how a missing number reads in a terminal table (the caption says what it means)
 MISSING_CELL = "–"
@@ -78,7 +100,7 @@ def emit_frame(
     elif fmt == OutputFormat.csv:
         frame.to_csv(sys.stdout, index=False)
     else:
-        console.print(rich_table(frame, title=title, columns=columns, formatters=formatters, caption=caption))
+        _console().print(rich_table(frame, title=title, columns=columns, formatters=formatters, caption=caption))
 
 
 def rich_table(
@@ -107,7 +129,9 @@ def rich_table(
     }
     whole = {col: col in keep_whole or all(" " not in text for text in cells[col]) for col in columns}
     narrowest = {col: _min_width(col, cells[col], whole[col]) for col in columns}
-    width = width or console.width
+    from rich.table import Table
+
+    width = width or _console().width
     shown = _fitting(columns, narrowest, width)
     widths = _widths({c: _natural_width(c, cells[c]) for c in shown}, narrowest, width)
     missing = any(text == MISSING_CELL for col in shown for text in cells[col])
