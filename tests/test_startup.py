@@ -73,3 +73,25 @@ def test_xarray_sees_dask_arrays_once_dask_is_imported(tmp_path):
         tmp_path,
     )
     assert _loaded(modules, "dask")
+
+
+def test_commands_do_their_work_with_the_garbage_collector_on(tmp_path):
+    """Start-up runs without the cyclic garbage collector (oresight.cli); the command's own work never does."""
+    _modules_after(
+        """
+        import gc
+        import oresight.tables as tables
+        seen, original = [], tables.stage_table
+        tables.stage_table = lambda *args, **kwargs: seen.append(gc.isenabled()) or original(*args, **kwargs)
+        sys.argv = ["oresight", "data", "show", "cobalt", "--stage", "mining", "--format", "json"]
+        from oresight.cli import main
+        with contextlib.redirect_stdout(io.StringIO()):
+            try:
+                main()
+            except SystemExit as exit:
+                assert not exit.code, exit.code
+        assert seen == [True] and gc.isenabled(), seen
+        assert gc.get_freeze_count() > 0  # what start-up made was set aside, not collected again and again
+        """,
+        tmp_path,
+    )

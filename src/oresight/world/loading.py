@@ -21,7 +21,9 @@ def bundled() -> tuple[pd.DataFrame, pd.DataFrame, str]:
     with resources.as_file(folder / "facts.parquet") as path:
         from pyarrow.parquet import ParquetFile  # one file: no need for pyarrow's dataset layer (slow to import)
 
-        facts = ParquetFile(path).read().to_pandas()
+        # one thread: for a 1 MB file Arrow's thread pool costs more than it saves, several times more on a busy
+        # machine (measured in docs/benchmarks.md)
+        facts = ParquetFile(path).read(use_threads=False).to_pandas(use_threads=False)
         digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
     with resources.as_file(folder / "sources.csv") as path:
         sources = pd.read_csv(path, dtype=str, keep_default_na=False)
