@@ -8,6 +8,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 #: heavy libraries and oresight parts no read of the data needs (each costs from 0.1 s to several seconds)
 NOT_ON_THE_READ_PATH = [
     "xarray", "rich", "dask", "scipy", "linopy", "highspy", "plotly", "fastapi", "starlette", "uvicorn", "jinja2",
@@ -36,10 +38,18 @@ def _loaded(modules: set[str], name: str) -> bool:
     return any(m == name or m.startswith(name + ".") for m in modules)
 
 
-def test_data_show_imports_nothing_it_does_not_use(tmp_path):
+@pytest.mark.parametrize(
+    "command",
+    [
+        "data show rare-earths --stage mining --format json",  # issue 14's benchmark command: shares from volumes
+        "data show rare-earths --format csv",  # every stage, also those known only from published shares
+        "data list --format json",
+    ],
+)
+def test_read_commands_import_nothing_they_do_not_use(tmp_path, command):
     modules = _modules_after(
-        """
-        sys.argv = ["oresight", "data", "show", "rare-earths", "--stage", "mining", "--format", "json"]
+        f"""
+        sys.argv = ["oresight", *{command.split()!r}]
         from oresight.cli import main
         with contextlib.redirect_stdout(io.StringIO()):
             try:
