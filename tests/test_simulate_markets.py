@@ -107,3 +107,35 @@ def test_the_market_looks_ahead_as_far_as_its_stocks_reach(toy_world):
     price = outside_price(sim)
     assert np.allclose(price[:2], 1.0)
     assert np.all(price[3] > 1.0)
+
+
+def test_a_loss_upstream_arrives_downstream_once_the_producers_input_stocks_are_gone():
+    from types import SimpleNamespace
+
+    from oresight.simulate.markets import calc_feed_cover, loss_shares
+
+    # node 0 mines and ships it all to node 1, which refines it for node 2 and holds three months of ore
+    b = SimpleNamespace(
+        stages=("mining", "refining"),
+        inputs=np.array([[0.0, 0.0], [1.0, 0.0]]),
+        imports=np.array([[[0, 0, 0], [4.0, 0, 0], [0, 0, 0]], [[0, 0, 0], [0, 0, 0], [0, 4.0, 0]]]),
+        own=np.zeros((2, 3)),
+        use=np.array([[0, 4.0, 0], [0, 0, 4.0]]),
+        production=np.array([[4.0, 0, 0], [0, 4.0, 0]]),
+    )
+    cover = np.array([[0, 3.0, 0], [0, 0, 1.0]])
+    outage = SimpleNamespace(kind="production_outage", stage=0, node=0)
+    shares, delays = loss_shares(b, outage, np.zeros((2, 3), dtype=int), calc_feed_cover(b, cover))
+    assert shares[:, 0].tolist() == [1.0, 1.0]
+    assert delays.tolist() == [0.0, 3.0]
+
+
+def test_a_shock_left_out_for_attribution_is_not_anticipated_either(toy_world):
+    from oresight.simulate.engine import run as run_engine
+
+    sim = run(toy_world, licensing(announced_month=1))
+    one = sim.runs[0]
+    without = run_engine(one.baseline, one.draws, disabled=frozenset(range(len(one.draws.pieces))))
+    assert np.allclose(without.price, 1.0)
+    refining = one.baseline.stages.index("refining")
+    assert np.all(one.raw.price[refining, :3] > 1.0)  # [stage, month, sample]: it anticipates the shock

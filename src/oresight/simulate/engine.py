@@ -26,7 +26,7 @@ month does not grow with the number of shocks that act alike.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -486,6 +486,11 @@ def run(
     )
     levels = np.array([s.level for s in draws.stockpiles]).reshape(J, S).copy()
     effects = compile_effects(draws, K, disabled)
+    if disabled and draws.expected_supply is not None:  # a shock left out is not anticipated either
+        from oresight.simulate.markets import expectations
+
+        supply, need = expectations(b, draws, disabled)
+        draws = replace(draws, expected_supply=supply, expected_need=need)
     state = _State(
         raw,
         levels,
