@@ -168,7 +168,16 @@ def _show_baseline(world, commodity: str | None, importers: list[str] | None, ye
     console.print(
         rich_table(
             table,
-            columns=["stage", "node", "production_t", "final_demand_t", "intermediate_t", "imports_t", "suppliers"],
+            columns=[
+                "stage",
+                "node",
+                "production_t",
+                "final_demand_t",
+                "demand_basis",
+                "intermediate_t",
+                "imports_t",
+                "suppliers",
+            ],
             keep_whole=["stage", "node"],
         )
     )

@@ -32,6 +32,7 @@ from oresight.simulate.draws import make_draws
 from oresight.simulate.elements import calibrate_elements, rare_earth_material
 from oresight.simulate.engine import run
 from oresight.simulate.explain import attribute
+from oresight.simulate.growth import grow
 from oresight.simulate.result import CommodityRun, assemble, check_mass_balance, summarise
 from oresight.simulate.scenario import (
     Scenario,
@@ -207,6 +208,7 @@ def simulate(
         baseline = calibrated(
             world, commodity, resolved, scenario.base_year, extra_nodes=_named_nodes(scenario, world, indices)
         )
+        baseline = grow(baseline, scenario.event.date if scenario.event is not None else None)
         draws = make_draws(scenario, baseline, world.tax, indices)
         runs.append(CommodityRun(baseline, draws, run(baseline, draws, progress=tick)))
     notes = [note for r in runs for note in [*r.baseline.notes, *r.draws.notes, *_price_notes(r)]]

@@ -74,6 +74,10 @@ class Indicator(_Model):
     #: from … to (default: the whole horizon)
     month: int | None = Field(default=None, ge=1)
     months: tuple[int, int] | None = None
+    #: export_change, import_change: the months the observation is set against — an average month of the
+    #: base year (the baseline as calibrated) or the same month a year earlier (the grown baseline less a
+    #: year's trend growth)
+    against: Literal["base_year", "year_earlier"] = "base_year"
     observed: float
     low: float
     high: float
@@ -149,7 +153,7 @@ def simulated_value(ds: xr.Dataset, indicator: Indicator) -> float:
         )
         # customs count exports when they leave and imports when they arrive; the model's flows are arrivals
         transit = float(one["transit_months"]) if metric == "export_change" else 0.0
-        values = _shipped_in(flows, indicator, transit) / float(normal) - 1
+        values = _shipped_in(flows, indicator, transit) / (float(normal) * _reference(ds, indicator)) - 1
     elif metric == "price_peak":
         values = _price(ds, indicator).sel(month=_window(ds, indicator)).max("month").values
     elif metric == "price_mean":
@@ -170,6 +174,19 @@ def simulated_value(ds: xr.Dataset, indicator: Indicator) -> float:
             months = first_short_month(short.sum("stage").values, demand.sum("stage").values)
             values = np.where(np.isfinite(months), months, NEVER)
     return float(np.median(values))
+
+
+def _reference(ds: xr.Dataset, indicator: Indicator) -> float:
+    """The observation's reference months as a multiple of the run's normal month: the base year's (the run's
+    baseline before trend growth) or a year before the indicator's month (a year's growth less)."""
+    growth = float(ds["market_growth"].sel(commodity=indicator.commodity)) if "market_growth" in ds else 1.0
+    if indicator.against == "base_year":
+        return 1.0 / growth
+    from oresight.simulate.growth import growth_rate
+
+    found = growth_rate(indicator.commodity)
+    rate = found[0] if found is not None else 0.0
+    return max(1.0 / growth, 1.0 / (1.0 + rate))
 
 
 def _shipped_in(arrivals: xr.DataArray, indicator: Indicator, transit: float) -> np.ndarray:

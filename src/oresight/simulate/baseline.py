@@ -15,11 +15,16 @@ every stage with volumes of its own has them; a stage known only from older figu
   note says so (production scrap, stocks and sources' differing bases close such gaps in reality).
 * **final demand** of an importer: the sum of its members' demand, each member's from its consumption at that
   stage, else its own output plus imports estimated from a partner's reported exports to it and that partner's
-  share of its imports, less its own reported exports; then less what its own next stage needs. Summing members
-  nets trade between them out of a bloc. An importer with no such data at any stage is **not modelled**: it is
-  no node (its members stay producers or part of ROW, so nobody else's result changes) and its results are
-  missing, never zero. A producing country that reports exports uses the rest of its output itself. ROW takes
-  whatever remains, so that use equals production at every stage.
+  share of its imports, less its own reported exports; else, for a member with no sourced use at any stage,
+  its **apparent consumption derived from trade** (own output + imports − exports of the stage's HS codes from
+  the trade layer, :mod:`oresight.simulate.apparent`; labelled as derived in the notes and in
+  ``demand_basis``; refused, and not attested, where negative or where gross ore weight would be set against
+  content); then less what its own next stage needs. Summing members nets trade between them out of a bloc.
+  An importer with no such data at any stage is **not modelled**: it is no node (its members stay producers or
+  part of ROW, so nobody else's result changes) and its results are missing, never zero. A producing country
+  that reports exports uses the rest of its output itself; one a scenario names (an exporter, an outage
+  country) that reports none uses its apparent consumption where it can be derived. ROW takes whatever
+  remains, so that use equals production at every stage.
 * **flows**: imports follow the importer's published import shares where they exist — every partner named there
   is a node of its own; what a partner ships beyond its own output at the stage it buys from producers and
   re-exports (processing and trading hubs, e.g. Canada's and Germany's gallium) — else partners' reported
@@ -43,6 +48,7 @@ import xarray as xr
 from oresight.errors import DataNotAttestedError
 from oresight.facts import rows_as_of
 from oresight.formatting import format_number
+from oresight.simulate.apparent import Apparent, apparent_consumption
 from oresight.simulate.units import quantity, to_tonnes
 from oresight.taxonomy import Importer
 from oresight.taxonomy.countries import AGGREGATES, REST_OF_WORLD, WORLD
@@ -55,6 +61,8 @@ MONTHS = 12
 WEEKS_PER_MONTH = 52 / 12
 DAYS_PER_MONTH = 365 / 12
 OTHER_SECTOR = "other"
+#: marks a member's demand derived from trade (apparent consumption) rather than taken from a source
+DERIVED = "DERIVED "
 
 
 @dataclass
@@ -85,6 +93,9 @@ class Baseline:
     year: int | None = None
     #: importers asked for that the data cannot model, with the reason
     not_modelled: dict[str, str] = field(default_factory=dict)
+    #: ``importer/stage`` -> where its demand comes from: "sourced", "derived" (apparent consumption from trade)
+    #: or "sourced and derived" (a bloc whose members differ)
+    demand_basis: dict[str, str] = field(default_factory=dict)
     #: [K, N, 3]: months of normal use each node holds in stock of each stage's product (low, central, high)
     cover: np.ndarray | None = None
     #: [K, 3]: months goods of each stage spend in transit (low, central, high)
@@ -93,6 +104,8 @@ class Baseline:
     price: np.ndarray | None = None
     #: [K, sector]: USD of downstream output per tonne of each stage's product (NaN: not attested)
     output_value: np.ndarray | None = None
+    #: factor by which the base year's flows were grown to the scenario's start (see simulate/growth.py)
+    growth: float = 1.0
     notes: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
 
@@ -206,7 +219,8 @@ def describe(baseline: Baseline) -> pd.DataFrame:
     """The baseline as a reader checks it: per stage the world's output and, per importer, its output, its
     demand (final and for its own later stages), its imports and who supplies them, its stocks; tonnes a year.
 
-    Columns: stage, node, unit, basis, year, production_t, final_demand_t, intermediate_t, imports_t,
+    Columns: stage, node, unit, basis, year, production_t, final_demand_t, demand_basis ("sourced", "derived":
+    apparent consumption from trade, "sourced and derived", or "not attested"), intermediate_t, imports_t,
     suppliers (the largest, with shares), stocks_months, price_usd_per_t.
     """
     rows = []
@@ -239,6 +253,7 @@ def describe(baseline: Baseline) -> pd.DataFrame:
                     "node": label,
                     "production_t": baseline.production[k, n] * MONTHS,
                     "final_demand_t": baseline.final_demand[k, n] * MONTHS,
+                    "demand_basis": baseline.demand_basis.get(f"{label}/{baseline.stages[k]}", "not attested"),
                     "intermediate_t": baseline.intermediate[k, n] * MONTHS,
                     "imports_t": total * MONTHS,
                     "suppliers": ", ".join(
@@ -316,6 +331,10 @@ class _Calibration:
         self.requested = importers
         self.importers = importers
         self.bridged: dict[int, xr.DataArray] = {}
+        self.bases: list[str] = []
+        self.totals = np.zeros(0)
+        self.demand_basis: dict[str, str] = {}
+        self._derived: dict[tuple[str, str], Apparent | None] = {}
 
     # world output per stage and input coefficients
     def volumes(self) -> tuple[np.ndarray, list[str], list[str]]:
@@ -326,6 +345,7 @@ class _Calibration:
             totals.append(total)
             units.append(unit)
             bases.append(basis)
+        self.bases = bases
         return np.array(totals, dtype=float), units, bases
 
     def _stage_total(self, view: StageView) -> tuple[float, str, str]:
@@ -396,6 +416,7 @@ class _Calibration:
                     "figure is used"
                 )
                 coefficient[k] = lowered
+        self.totals = totals
         return coefficient, totals
 
     # which importers the data can model
@@ -405,8 +426,16 @@ class _Calibration:
         missing = {}
         for imp in self.importers:
             if not any(self._has_demand_data(m, stage) for m in imp.members for stage in self.stages):
-                missing[imp.label] = f"no consumption or trade data for {self.commodity}"
-                self.notes.append(f"{imp.label}: no consumption or trade data for {self.commodity}; not modelled")
+                refused = [
+                    f"{key[0]} {key[1]}: {found.refused}"
+                    for key, found in self._derived.items()
+                    if key[0] in imp.members and found is not None and found.refused
+                ]
+                why = f"no consumption or trade data for {self.commodity}"
+                if refused:
+                    why = f"no consumption data for {self.commodity} and no apparent consumption from its trade"
+                missing[imp.label] = why
+                self.notes.append(f"{imp.label}: {why}; not modelled" + (f" ({'; '.join(refused)})" if refused else ""))
         self.importers = [imp for imp in self.importers if imp.label not in missing]
         return missing
 
@@ -415,7 +444,29 @@ class _Calibration:
             return True
         if self.chain.stage_of_consumption(self.stages) == stage and not self._facts("consumption", "", [member]).empty:
             return True
-        return not self._facts("export_quantity", stage, self._exporters(), partner=[member]).empty
+        if not self._facts("export_quantity", stage, self._exporters(), partner=[member]).empty:
+            return True
+        if not self._facts("consumption", None, [member]).empty:
+            return False
+        found = self._apparent(member, self.stages.index(stage), self._own_output_estimate(member, stage))
+        return found is not None and found.attested
+
+    def _own_output_estimate(self, member: str, stage: str) -> float:
+        """A country's output at a stage, t a year, before production is laid out: its share of the stage's world
+        output (0 where it has none or only a bound)."""
+        k = self.stages.index(stage)
+        share = self.views[k].share_of(member)
+        return share * float(self.totals[k]) if math.isfinite(share) and share > 0 else 0.0
+
+    def _apparent(self, member: str, k: int, own_output: float) -> Apparent | None:
+        """A country's apparent consumption at stage k derived from trade (cached per country, stage and output)."""
+        key = (member, self.stages[k], round(own_output, 9))
+        if key not in self._derived:
+            basis = self.bases[k] if k < len(self.bases) else ""
+            self._derived[key] = apparent_consumption(
+                self.world, member, self.commodity, self.stages[k], self.year, own_output, basis
+            )
+        return self._derived[key]
 
     # nodes and production
     def nodes(self) -> tuple[list[str], dict[str, tuple[str, ...]]]:
@@ -552,13 +603,26 @@ class _Calibration:
             return found
         flows = self._from_partner_flows(member, stage, unit)
         if flows is None:
-            return None
+            return self._derived_demand(member, k, own_output, unit)
         imports, how = flows
         exports = self._own_exports(member, stage)
         text = f"own output {quantity(own_output)} plus {how}"
         if exports:
             text += f" less its reported exports ({quantity(exports)} {unit})"
         return max(own_output + imports - exports, 0.0), text
+
+    def _derived_demand(self, member: str, k: int, own_output: float, unit: str) -> tuple[float, str] | None:
+        """Apparent consumption from trade where no source gives a country's use (see the module doc)."""
+        if unit != "t" or not self._facts("consumption", None, [member]).empty:
+            return None  # a country with sourced use at any stage keeps it: derived use would count it twice
+        found = self._apparent(member, k, own_output)
+        if found is None:
+            return None
+        if not found.attested:
+            self.notes.append(f"{member} {self.stages[k]}: no apparent consumption: {found.refused}; not attested")
+            return None
+        self.sources.update(found.sources)
+        return found.value, f"DERIVED {found.text}"
 
     def _importer_demand(self, imp: Importer, position, final, production, intermediate, units) -> None:
         i = position[imp.label]
@@ -573,6 +637,11 @@ class _Calibration:
                 continue
             use = sum(p[1] for p in parts)
             final[k, i] = max(use / MONTHS - intermediate[k, i], 0.0)
+            derived = [p[2].startswith(DERIVED) for p in parts]
+            self.demand_basis[f"{imp.label}/{stage}"] = (
+                "derived" if all(derived) else "sourced and derived" if any(derived) else "sourced"
+            )
+            parts = [(m, v, h.removeprefix(DERIVED)) for m, v, h in parts]
             if imp.is_bloc:
                 how = "the sum of " + "; ".join(f"{m} {quantity(v)} {units[k]}/yr from {h}" for m, v, h in parts)
             else:
@@ -596,6 +665,11 @@ class _Calibration:
         importers = {imp.label for imp in self.importers}
         for k, stage in enumerate(self.stages):
             exports = rows_as_of(self._facts("export_quantity", stage, names, partner=[WORLD, ""]), self.year)
+            reported = set(exports["country"])
+            for n, node in enumerate(names):
+                if node not in self.extra or node in importers or node in reported or production[k, n] <= 0:
+                    continue
+                self._producer_apparent_use(k, n, node, final, production, intermediate, units)
             for _, row in exports[~exports["country"].isin(importers)].iterrows():
                 n = names.index(str(row["country"]))
                 yearly = float(row["value"]) * to_tonnes(str(row["unit"]))[1]
@@ -605,6 +679,30 @@ class _Calibration:
                     f"{row['country']} {stage}: uses its output less reported exports "
                     f"({quantity(yearly)} {units[k]} in {int(row['year'])})"
                 )
+
+    def _producer_apparent_use(self, k: int, n: int, node: str, final, production, intermediate, units) -> None:
+        """A producer a scenario names (an exporter that restricts, a country with an outage) that reports no
+        exports, but whose trade the trade layer has, uses its apparent consumption (derived, labelled so), at
+        most its own output: what a restriction withholds stays in its market, whose price needs its own use.
+        The cap is there because a producer's processed exports (antimony oxide, tungsten APT) are often outside
+        the stage's ore codes, so its balance on those codes overstates its use. Other producers, and these where
+        nothing can be derived, export all they do not process themselves."""
+        if units[k] != "t" or not self._facts("consumption", None, [node]).empty:
+            return
+        found = self._apparent(node, k, production[k, n] * MONTHS)
+        if found is None or not found.attested:
+            return
+        use = min(found.value, production[k, n] * MONTHS)
+        final[k, n] = max(use / MONTHS - intermediate[k, n], 0.0)
+        self.sources.update(found.sources)
+        self.demand_basis[f"{node}/{self.stages[k]}"] = "derived"
+        capped = (
+            f", at most its output ({quantity(use)} {units[k]}/yr): the ore it imports beyond that its smelters "
+            "ship on as products the stage's codes do not cover"
+            if use < found.value
+            else ""
+        )
+        self.notes.append(f"{node} {self.stages[k]}: demand {quantity(use)} {units[k]}/yr from {found.text}{capped}")
 
     def _rest_of_world(self, rest: int, final, production, intermediate) -> None:
         """ROW's final demand closes each stage: use equals production (scaled down if attested demand exceeds it)."""
@@ -863,6 +961,7 @@ def calibrate(
         sector_share=sector_share,
         year=calibration.year,
         not_modelled=not_modelled,
+        demand_basis=calibration.demand_basis,
         cover=cover,
         transit=transit,
         price=price,

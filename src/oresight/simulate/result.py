@@ -138,6 +138,7 @@ def _fill(layout: _Layout) -> dict[str, tuple[tuple[str, ...], np.ndarray]]:
         "price_usd_per_t": ("commodity", "stage"),
         "transit_months": ("commodity", "stage"),
         "output_value_usd_per_t": ("commodity", "stage", "sector"),
+        "market_growth": ("commodity",),
     }
     single = {*_CUBE, "shortfall_sector", "price_index", "price_index_region", "exports", "exports_to"}
     data = {
@@ -157,6 +158,7 @@ def _fill_run(layout: _Layout, data: dict, c: int, run: CommodityRun, ks: list[i
     exporters = list(draws.exporters)
     where_x = [layout.exporters.index(b.nodes[x]) for x in exporters]
     sectors = _sector_split(run)
+    data["market_growth"][1][c] = b.growth
     for k in ks:
         s = layout.stages.index(b.stages[k])
         for term_index, term in enumerate(BALANCE_TERMS):

@@ -1,0 +1,85 @@
+"""Demand where no source gives it (apparent consumption from trade), blocs, and the market's trend growth."""
+
+import datetime as dt
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from oresight.simulate import calibrated, simulate
+from oresight.simulate.apparent import apparent_consumption, calc_apparent_consumption
+from oresight.simulate.baseline import calibrate
+from oresight.simulate.growth import calc_years, grow
+
+finite = st.floats(min_value=0, max_value=1e7, allow_nan=False)
+
+
+@settings(max_examples=50, deadline=None)
+@given(production=finite, imports=finite, exports=finite)
+def test_apparent_consumption_is_production_plus_imports_less_exports_never_negative(production, imports, exports):
+    value = calc_apparent_consumption(production, imports, exports)
+    if production + imports >= exports:
+        assert value == pytest.approx(production + imports - exports)
+    else:
+        assert math.isnan(value)  # refused, not 0
+
+
+def test_japan_is_modelled_for_gallium_from_its_trade_and_labelled_derived(world):
+    baseline = calibrate(world, "gallium", [world.tax.importer("JP")])
+    assert "JPN" not in baseline.not_modelled
+    assert baseline.demand_basis["JPN/refining"] == "derived"
+    k, n = baseline.stage_index("refining"), baseline.index("JPN")
+    trade = world.dependence("JPN", "gallium", "refining", baseline.year)
+    expected = baseline.production[k, n] * 12 + trade.imports_t - trade.exports_t
+    assert baseline.final_demand[k, n] * 12 == pytest.approx(expected)
+    note = next(n for n in baseline.notes if n.startswith("JPN refining: demand"))
+    assert "apparent consumption derived from trade" in note
+
+
+def test_ore_trade_is_never_set_against_metal_content_and_a_negative_balance_is_refused(world):
+    nickel = calibrate(world, "nickel", [world.tax.importer("JP")])
+    assert nickel.final_demand[nickel.stage_index("mining"), nickel.index("JPN")] == 0
+    assert any("JPN mining: no apparent consumption" in n and "gross weight of ores" in n for n in nickel.notes)
+    antimony = calibrate(world, "antimony", [world.tax.importer("JP")])
+    assert "JPN" in antimony.not_modelled  # exports of ore beyond imports: negative, so not attested, not 0
+    found = apparent_consumption(world, "JPN", "antimony", "mining", 2024, 0.0, "t Sb content")
+    assert found is not None and not found.attested and "negative" in found.refused
+
+
+@pytest.mark.parametrize("commodity", ["gallium", "cobalt"])
+def test_bloc_demand_equals_its_members_demand(world, commodity):
+    members = [calibrate(world, commodity, [world.tax.importer(n)]) for n in ("US", "JP")]
+    bloc = calibrate(world, commodity, [world.tax.importer("US+JP")])
+    total = sum(b.final_demand[:, b.index(b.importers[0])].sum() for b in members)
+    assert bloc.final_demand[:, bloc.index("US+JP")].sum() == pytest.approx(total, rel=0.02)
+    assert bloc.demand_basis[f"US+JP/{bloc.stages[-1]}"] == "sourced and derived"
+
+
+def test_a_named_exporter_without_reported_exports_uses_its_apparent_consumption(world):
+    baseline = calibrate(world, "antimony", [world.tax.importer("US")], extra_nodes=("CHN",))
+    assert baseline.demand_basis["CHN/mining"] == "derived"
+    assert baseline.final_demand[0, baseline.index("CHN")] > 0
+    plain = calibrate(world, "antimony", [world.tax.importer("US")])
+    assert plain.final_demand[0, plain.index("CHN")] == 0  # a producer nobody names exports what it makes
+    baseline.check_balance()
+
+
+def test_growth_scales_the_whole_chain_and_keeps_it_balanced(world):
+    base = calibrated(world, "rare-earths", [world.tax.importer("US")], 2024)
+    grown = grow(base, dt.date(2025, 11, 7))
+    factor = 1.0514 ** calc_years(2024, dt.date(2025, 11, 7))
+    assert grown.growth == pytest.approx(factor)
+    assert np.allclose(grown.production, base.production * factor)
+    assert np.allclose(grown.final_demand, base.final_demand * factor)
+    grown.check_balance()
+    assert grow(base, dt.date(2010, 7, 1)) is base  # an event before the base year is not shrunk
+    assert base.growth == 1.0  # the cached baseline is left as it was
+
+
+def test_a_simulation_after_its_base_year_runs_on_the_grown_market(world):
+    sim = simulate("cn-2025-11-suspension-of-october-controls", world, samples=20, horizon=3)
+    growth = float(sim.dataset["market_growth"].sel(commodity="rare-earths"))
+    assert growth == pytest.approx(1.0514 ** calc_years(2024, dt.date(2025, 11, 7)), rel=1e-6)
+    assert any("market grown" in note for note in sim.notes)
