@@ -208,7 +208,7 @@ def simulate(
         baseline = calibrated(
             world, commodity, resolved, scenario.base_year, extra_nodes=_named_nodes(scenario, world, indices)
         )
-        baseline = grow(baseline, scenario.event.date if scenario.event is not None else None)
+        baseline = grow(baseline, scenario.start_date or (scenario.event.date if scenario.event is not None else None))
         draws = make_draws(scenario, baseline, world.tax, indices)
         runs.append(CommodityRun(baseline, draws, run(baseline, draws, progress=tick)))
     notes = [note for r in runs for note in [*r.baseline.notes, *r.draws.notes, *_price_notes(r)]]

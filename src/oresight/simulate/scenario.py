@@ -279,6 +279,9 @@ class Scenario(_Model):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     description: str = ""
     event: Event | None = None
+    #: the date month 1 stands for where it is not the event's (a scenario that replays what led up to its
+    #: event, e.g. the suspension of November 2025 run from the April 2025 licensing that depleted users' stocks)
+    start_date: dt.date | None = None
     #: the data year the baseline is calibrated on (latest with data when omitted)
     base_year: int | None = Field(default=None, ge=1990, le=2100)
     horizon_months: int = Field(default=24, ge=1, le=240)
