@@ -115,12 +115,15 @@ def calibrated(world: World, commodity: str, importers, year: int | None, *, ext
 
 def _calibrate(world: World, commodity: str, importers, year, extra_nodes) -> Baseline:
     """Rare earths by element where the element facts allow it (see :mod:`.elements`), else the chain."""
+    # the scenario's named countries (exporters, outage countries) use their apparent consumption where they
+    # report no exports, so that a restriction's withheld tonnes stay in a market of their own users
+    named = {"extra_nodes": extra_nodes, "own_use_from_trade": True}
     if commodity != "rare-earths":
-        return calibrate(world, commodity, importers, year, extra_nodes=extra_nodes)
+        return calibrate(world, commodity, importers, year, **named)
     try:
-        return calibrate_elements(world, importers, year, extra_nodes=extra_nodes)
+        return calibrate_elements(world, importers, year, **named)
     except DataNotAttestedError as exc:
-        baseline = calibrate(world, commodity, importers, year, extra_nodes=extra_nodes)
+        baseline = calibrate(world, commodity, importers, year, **named)
         baseline.notes.append(f"rare earths simulated as one chain, not by element: {exc}")
         return baseline
 

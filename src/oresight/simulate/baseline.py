@@ -332,6 +332,7 @@ class _Calibration:
         self.importers = importers
         self.bridged: dict[int, xr.DataArray] = {}
         self.bases: list[str] = []
+        self.own_use_from_trade = False
         self.totals = np.zeros(0)
         self.demand_basis: dict[str, str] = {}
         self._derived: dict[tuple[str, str], Apparent | None] = {}
@@ -667,7 +668,9 @@ class _Calibration:
             exports = rows_as_of(self._facts("export_quantity", stage, names, partner=[WORLD, ""]), self.year)
             reported = set(exports["country"])
             for n, node in enumerate(names):
-                if node not in self.extra or node in importers or node in reported or production[k, n] <= 0:
+                if not self.own_use_from_trade or node not in self.extra or node in importers or node in reported:
+                    continue
+                if production[k, n] <= 0:
                     continue
                 self._producer_apparent_use(k, n, node, final, production, intermediate, units)
             for _, row in exports[~exports["country"].isin(importers)].iterrows():
@@ -923,13 +926,17 @@ def calibrate(
     year: int | None = None,
     *,
     extra_nodes: tuple[str, ...] = (),
+    own_use_from_trade: bool = False,
 ) -> Baseline:
     """The monthly baseline of a commodity's chain for the given importers (see the module doc for the rules).
 
     ``year``: the base year (None: see the module doc). ``extra_nodes``: countries to model as their own node
-    even if they produce nothing (e.g. a shock's target).
+    even if they produce nothing (e.g. a shock's target). ``own_use_from_trade``: those of them that produce but
+    report no exports use their apparent consumption, at most their output (what :func:`oresight.simulate
+    .simulate` and sweeps do for a scenario's exporters and outage countries; the planner keeps the plain rule).
     """
     calibration = _Calibration(world, commodity, importers, year, extra_nodes)
+    calibration.own_use_from_trade = own_use_from_trade
     totals, units, bases = calibration.volumes()
     coefficient, totals = calibration.coefficients(totals)
     inputs = chain_inputs(coefficient)

@@ -182,10 +182,17 @@ class _Lanes:
 
 
 def calibrate_elements(
-    world: World, importers: list[Importer], year: int | None = None, *, extra_nodes: tuple[str, ...] = ()
+    world: World,
+    importers: list[Importer],
+    year: int | None = None,
+    *,
+    extra_nodes: tuple[str, ...] = (),
+    own_use_from_trade: bool = False,
 ) -> Baseline:
     """The rare-earth chain by element (see the module doc) for the given importers."""
-    agg = calibrate(world, "rare-earths", importers, year, extra_nodes=extra_nodes)
+    agg = calibrate(
+        world, "rare-earths", importers, year, extra_nodes=extra_nodes, own_use_from_trade=own_use_from_trade
+    )
     lanes = _Lanes(world, agg)
     separated = lanes.volumes()
     magnet = agg.stage_index(MAGNET)
