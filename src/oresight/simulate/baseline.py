@@ -335,7 +335,7 @@ class _Calibration:
         self.own_use_from_trade = False
         self.totals = np.zeros(0)
         self.demand_basis: dict[str, str] = {}
-        self._derived: dict[tuple[str, str], Apparent | None] = {}
+        self._derived: dict[tuple[str, str, float], Apparent | None] = {}
 
     # world output per stage and input coefficients
     def volumes(self) -> tuple[np.ndarray, list[str], list[str]]:
@@ -623,7 +623,7 @@ class _Calibration:
             self.notes.append(f"{member} {self.stages[k]}: no apparent consumption: {found.refused}; not attested")
             return None
         self.sources.update(found.sources)
-        return found.value, f"DERIVED {found.text}"
+        return found.value, f"{DERIVED}{found.text}"
 
     def _importer_demand(self, imp: Importer, position, final, production, intermediate, units) -> None:
         i = position[imp.label]
