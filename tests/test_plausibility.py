@@ -5,6 +5,7 @@ import csv
 import io
 import json
 import math
+import re
 from importlib import resources
 
 import pytest
@@ -273,3 +274,16 @@ def test_the_manifest_lists_the_errata_the_build_applied():
     manifest = json.loads(resources.files("oresight").joinpath("data/manifest.json").read_text(encoding="utf-8"))
     applied = {e["erratum"]: e["facts"] for e in manifest["plausibility"]["errata applied"]}
     assert applied == {1: 7, 2: 44, 3: 37, 4: 25, 5: 1, 6: 10}
+
+
+def test_a_finding_reads_its_numbers_without_an_exponent(tmp_path, wide_text, world):
+    """A unit slip of a thousandfold read "1.16e+03 times" (format ``.3g``): every detail goes through the one
+    number formatter, as on every other surface."""
+    from oresight.plausibility import find_problems_against
+
+    mutated = wide_text.replace(",170000,210000,", ",170000,210000000,", 1)  # kg read as t
+    facts = read(write(tmp_path, mutated), "usgs-mcs-world").facts
+    details = find_problems_against(facts, world.all_facts)["detail"]
+    slips = [d for d in details if "times" in d]
+    assert slips and all(re.search(r"\d,\d{3} times", d) for d in slips)
+    assert not [d for d in details if "e+0" in d or "e-0" in d]

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from oresight.facts import KEY_COLUMNS
+from oresight.formatting import format_number, format_quantity
 
 from . import Rule
 
@@ -24,7 +25,7 @@ def _findings(rule: Rule, rows: pd.DataFrame, details: list[str] | pd.Series) ->
 
 
 def _number(value: float, unit: str) -> str:
-    return f"{value:,.0f} {unit}" if abs(value) >= 100 else f"{value:.3g} {unit}"
+    return format_quantity(value, unit)
 
 
 def reserves_vs_output(frame: pd.DataFrame, rule: Rule) -> pd.DataFrame:
@@ -48,7 +49,8 @@ def reserves_vs_output(frame: pd.DataFrame, rule: Rule) -> pd.DataFrame:
         on=table,
     )
     details = [
-        f"world reserves {_number(r.world, r.world_unit)} are {r.world / r.amount_out:.2g} years of world output "
+        f"world reserves {_number(r.world, r.world_unit)} are {format_number(r.world / r.amount_out, digits=2)} "
+        "years of world output "
         f"({_number(r.amount_out, r.world_unit)} in {r.year_out}, {r.source_out})"
         for r in rows.itertuples()
     ]
@@ -141,7 +143,7 @@ def source_ratio(frame: pd.DataFrame, rule: Rule) -> pd.DataFrame:
     ]
     details = [
         f"{_number(r.amount, r.mass)} here, {_number(r.amount_other, r.mass)} in {r.source_other}: "
-        f"{r.amount / r.amount_other:.3g} times"
+        f"{format_number(r.amount / r.amount_other)} times"
         for r in slip.itertuples()
     ]
     return _findings(rule, slip, details)
