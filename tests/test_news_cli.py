@@ -108,6 +108,16 @@ def test_ingest_then_list_events(news):
     by_taxonomy_id = json.loads(run("news", "events", "--commodity", "rare-earths", "--format", "json").stdout)
     assert [e["type"] for e in by_taxonomy_id] == ["agreement_partnership"]
     assert "no stored event matches" in run("news", "events", "--since", "2030-01-01").stdout
+    # a listing command speaks CSV too: one row per event, the linked scenario beside it, German filters work
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(run("news", "events", "--commodity", "Graphit", "--format", "csv").stdout)))
+    assert rows and {r["event"] for r in rows} == {e["event"] for e in listed if "graphite" in e["commodities"]}
+    assert all("graphite" in r["commodities"] for r in rows)
+    (ban,) = list(csv.DictReader(io.StringIO(run("news", "events", "--since", "2024-12-01", "--type",
+                                                 "export_control", "--format", "csv").stdout)))  # fmt: skip
+    assert ban["scenario"] == "cn-2024-12-ga-ge-sb-us-ban" and int(ban["reports"]) >= 1
 
 
 def test_events_on_an_empty_store_says_how_to_fill_it():

@@ -78,7 +78,8 @@ def test_json_output_is_always_valid_json(data):
 @pytest.mark.parametrize(
     "command",
     [["scenarios", "list"], ["runs", "list"], ["data", "list"], ["data", "sources"],
-     ["data", "show", "kaolin"]],
+     ["data", "show", "kaolin"], ["data", "imports"], ["data", "problems"], ["data", "projects"],
+     ["news", "events"], ["sweep", "list"]],
 )  # fmt: skip
 def test_every_listing_command_speaks_table_json_and_csv(command):
     as_json = runner.invoke(app, [*command, "--format", "json"])
@@ -125,3 +126,51 @@ def test_notes_and_explanations_never_print_an_exponent(world):
     exponent = re.compile(r"\d[eE][+-]\d")
     assert [n for n in baseline.notes if exponent.search(n)] == []
     assert not exponent.search(explained.output)
+
+
+def test_a_spaced_header_wraps_and_never_hides_its_column():
+    """A header with spaces counted as one unbreakable word: at 80 columns `oresight simulate` left out the
+    shortfall itself ("shortfall over horizon, P50 (P5 – P95)"), the one figure the table is for."""
+    frame = pd.DataFrame(
+        {
+            "importer": ["USA", "JPN"],
+            "commodity": ["rare-earths"] * 2,
+            "stage": ["magnet"] * 2,
+            "demand / month": ["786 t", "1,412 t"],
+            "shortfall over horizon, P50 (P5 – P95)": ["312  (76.1 – 1,000) t", "255  (91.9 – 462) t"],
+        }
+    )
+    text = rendered(rich_table(frame, width=80), 80)
+    assert "not shown" not in text and "76.1 – 1,000" in text
+    assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_a_table_as_of_a_year_says_where_later_data_stand_in():
+    """`assess --year 2022` listed 2023 and 2024 rows with no word (the as-of rule takes the earliest later year
+    where nothing is older): the table's caption says so; JSON and CSV carry `year_note` per row."""
+    result = runner.invoke(app, ["assess", "graphite", "--importer", "US", "--year", "2022"], env={"COLUMNS": "120"})
+    assert result.exit_code == 0, result.output
+    assert "year 2024: later data stand in where no source gives 2022 or earlier" in " ".join(result.stdout.split())
+    latest = runner.invoke(app, ["assess", "graphite", "--importer", "US"], env={"COLUMNS": "120"})
+    assert "later data stand in" not in latest.stdout
+
+
+def test_the_sweep_screen_reads_tonnes_and_dollars_without_an_exponent():
+    """`sweep report` printed a shortfall of 29,080 t as "2.908e+04 t" (format ``,.4g``)."""
+    from oresight.cli import sweep
+
+    row = {
+        "rank": 1, "commodity": "antimony", "kind": "export_restriction", "exporter": "CHN", "stage": "mining",
+        "severity": 1.0, "duration_months": 12.0, "shortfall_share_mean": 0.5, "shortfall_share_p50": 0.5,
+        "shortfall_share_p5": 0.4, "shortfall_share_p95": 0.6, "shortfall_t_p50": 29080.4, "unit": "t",
+        "value_at_risk_usd_p50": None,
+    }  # fmt: skip
+    heat = {"commodities": [], "exporters": [], "values": []}
+    found = {
+        "sweep": "screen", "scenarios_finished": 1, "scenarios": 1, "notes": [],
+        "importers": {"USA": {"top": [row], "expected_loss": [], "heat_map": heat, "not_modelled": []}},
+    }  # fmt: skip
+    with sweep.console.capture() as shown:
+        sweep._render_screen(found)
+    text = shown.get()
+    assert "29,080 t" in text and "not attested" in text and not re.search(r"\de[+-]\d", text)

@@ -173,6 +173,7 @@ def make_brief(world: World, year: int | None = None, importer: str = "US+JP", *
     cited = sorted({s for cell in cells for s in str(cell).replace(";", " ").split()})
     return {
         "title": "rare-earth chain and supply concentration" + (f", as of {year}" if year else ", latest data"),
+        "year": year,
         "importer": world.tax.importer(importer).label,
         "chain": chain,
         "concentration": concentration,

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from .render import OutputFormat, console, emit_frame, emit_json, number, pct, rich_table
+from .render import OutputFormat, as_of_caption, console, emit_frame, emit_json, number, pct, rich_table
 
 
 class AssessFormat(enum.StrEnum):
@@ -132,6 +132,7 @@ def assess(
             title=f"Supply risk for {table['importer'].iat[0] if len(table) else importer}"
             f" — {len(table)} commodity stages, top {min(top, len(table))} by vulnerability",
             columns=shown,
+            caption=as_of_caption(table.head(top)["year"], year),
             formatters={
                 "top_share": pct,
                 "n_minus_1": pct,

@@ -11,7 +11,7 @@ import typer
 
 from oresight.formatting import format_fixed, format_number
 
-from .render import MISSING_CELL, console, emit_json, pct, records, rich_table
+from .render import MISSING_CELL, as_of_caption, console, emit_json, pct, records, rich_table
 
 
 class BriefFormat(enum.StrEnum):
@@ -76,12 +76,17 @@ def _write_html(world, path: Path, importer: str, year: int | None, plan: bool |
 
 def _render(content: dict) -> None:
     console.rule(f"[bold]oresight brief[/] — {content['title']}")
+
+    def as_of(table: pd.DataFrame) -> str:
+        return as_of_caption(table["year"], content.get("year"))
+
     console.print(
         rich_table(
             content["chain"],
             title="Rare-earth chain by stage",
             columns=["stage", "year", "top_countries", "china_share", "hhi", "basis", "source"],
             formatters={"china_share": pct, "hhi": format_fixed},
+            caption=as_of(content["chain"]),
         )
     )
     console.print(
@@ -90,7 +95,12 @@ def _render(content: dict) -> None:
             title="Most concentrated stages across all commodities (HHI, 0-1)",
             columns=["commodity", "stage", "year", "hhi", "top_country", "top_share", "source"],
             formatters={"top_share": pct, "hhi": format_fixed},
+            caption=as_of(content["concentration"]),
         )
+    )
+    ranking = (
+        "ranked by the largest third-country share × the share of world output the importer does not make; "
+        "eu = EU supply risk (JRC 2017 method)"
     )
     console.print(
         rich_table(
@@ -98,8 +108,7 @@ def _render(content: dict) -> None:
             title=f"Top vulnerabilities for {content['importer']}",
             columns=["commodity", "stage", "year", "reason", "hhi", "eu"],
             formatters={"hhi": format_fixed, "eu": format_fixed},
-            caption="ranked by the largest third-country share × the share of world output the importer does not make; "
-            "eu = EU supply risk (JRC 2017 method)",
+            caption="; ".join(c for c in (ranking, as_of(content["vulnerabilities"])) if c),
         )
     )
     _render_stress(content["stress_test"])

@@ -14,7 +14,7 @@ from rich.markup import escape
 
 from oresight.news.reader import DEFAULT_MAX_BYTES
 
-from .render import console, emit_json, err_console, rich_table
+from .render import FormatOption, OutputFormat, console, emit_frame, emit_json, err_console, rich_table
 
 app = typer.Typer(
     help="News intake: reports in German, English … to deduplicated supply-chain events.", no_args_is_help=True
@@ -24,11 +24,6 @@ app = typer.Typer(
 class ExtractFormat(enum.StrEnum):
     jsonl = "jsonl"
     table = "table"
-
-
-class EventsFormat(enum.StrEnum):
-    table = "table"
-    json = "json"
 
 
 Files = Annotated[list[Path], typer.Argument(help="JSON Lines, text, HTML or RSS/Atom files.")]
@@ -169,7 +164,7 @@ def events(
         str | None,
         typer.Option("--commodity", help="Only events about this commodity or its members (any name: Kobalt, REE)."),
     ] = None,
-    fmt: Annotated[EventsFormat, typer.Option("--format", "-f", help="table or json.")] = EventsFormat.table,
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Stored events, newest first, with their articles and the scenario that models each."""
     from oresight.news.store import events as stored_events
@@ -182,8 +177,10 @@ def events(
         with store:
             found = stored_events(store, since=since, kind=kind, commodity=commodity)
             any_stored = bool(found or stored_events(store))
-    if fmt == EventsFormat.json:
+    if fmt == OutputFormat.json:
         emit_json(found)
+    elif fmt == OutputFormat.csv:
+        emit_frame(pd.DataFrame([_event_record(e) for e in found], columns=list(EVENT_COLUMNS)), fmt)
     elif found:
         rows = [_event_row(e) for e in found]
         console.print(rich_table(pd.DataFrame(rows), title="News events", keep_whole=("date", "type")))
@@ -208,6 +205,25 @@ def _check_filters(since: str | None, kind: str | None, commodity: str | None) -
             load_taxonomy().commodity(commodity)  # English, German, aliases; "did you mean" for an unknown name
         except UnknownNameError as exc:
             raise InputError(str(exc), field="--commodity") from None
+
+
+#: the columns of ``news events --format csv``: one row per event, lists joined by "; " (JSON has every field)
+EVENT_COLUMNS = ("event", "event_date", "type", "title", "commodities", "countries", "reports", "scenario", "match")
+
+
+def _event_record(event: dict) -> dict:
+    link = event["scenario"] or {}
+    return {
+        "event": event["event"],
+        "event_date": event["event_date"] or "",
+        "type": event["type"],
+        "title": event["title"],
+        "commodities": "; ".join(event["commodities"]),
+        "countries": "; ".join(event["countries"]),
+        "reports": len(event["articles"]),
+        "scenario": link.get("scenario") or "",
+        "match": link.get("match") or "",
+    }
 
 
 def _event_row(event: dict) -> dict:

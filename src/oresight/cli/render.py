@@ -168,7 +168,7 @@ def _min_width(header: str, texts: list[str], whole: bool) -> int:
     """The narrowest a column may be: its longest cell where cells stay whole, else its longest word (at least
     :data:`_TEXT_MIN_WIDTH` where it holds that much); the header wraps at its word breaks."""
     lines = [line for text in texts for line in text.splitlines()] or [""]
-    header_word = max(len(w) for w in header.split("_"))
+    header_word = max(len(w) for w in header.replace("_", " ").split() or [""])  # shown with spaces, wraps at them
     if whole:
         return max(header_word, *(len(line) for line in lines))
     longest_word = max((len(w) for line in lines for w in line.split()), default=0)
@@ -212,6 +212,23 @@ def _cell(value, formatter, numeric: bool) -> str:
     if isinstance(value, float):
         return format_number(value)
     return str(value)
+
+
+def as_of_caption(years, year: int | None) -> str:
+    """The note a table "as of" a year needs where later data stand in (the "as of" rule takes the latest year no
+    later than the one asked, else the earliest after it: docs/methods.md, "As of a year"); empty otherwise.
+
+    >>> as_of_caption([2020, 2024, 2017, 2023, 2024], 2020)
+    'year 2023, 2024: later data stand in where no source gives 2020 or earlier'
+    >>> as_of_caption([2024], None), as_of_caption([2019, float("nan")], 2020)
+    ('', '')
+    """
+    if year is None:
+        return ""
+    later = sorted({int(y) for y in years if not is_missing(y) and int(y) > year})
+    if not later:
+        return ""
+    return f"year {', '.join(map(str, later))}: later data stand in where no source gives {year} or earlier"
 
 
 def pct(value) -> str:

@@ -11,7 +11,9 @@ import pandas as pd
 import typer
 from typer.core import TyperGroup
 
-from .render import console, emit_json, err_console, pct, records, rich_table
+from oresight.formatting import format_quantity
+
+from .render import FormatOption, OutputFormat, console, emit_frame, emit_json, err_console, pct, rich_table
 
 
 class _RunByDefault(TyperGroup):
@@ -148,10 +150,8 @@ def _render_screen(found: dict) -> None:
                 "shortfall share, mean": pct(r["shortfall_share_mean"]),
                 "P50 (P5 – P95)": f"{pct(r['shortfall_share_p50'])} ({pct(r['shortfall_share_p5'])} – "
                 f"{pct(r['shortfall_share_p95'])})",
-                "shortfall P50": f"{r['shortfall_t_p50']:,.4g} {r['unit']}",
-                "value at risk P50": "not attested"
-                if r["value_at_risk_usd_p50"] is None
-                else f"${r['value_at_risk_usd_p50']:,.0f}",
+                "shortfall P50": format_quantity(r["shortfall_t_p50"], r["unit"]),
+                "value at risk P50": format_quantity(r["value_at_risk_usd_p50"], "USD"),
             }
             for r in entry["top"]
         ]
@@ -206,13 +206,13 @@ def _shade(value) -> str:
 
 
 @app.command("list")
-def list_runs(fmt: Annotated[RunFormat, typer.Option("--format", "-f", help="table or json.")] = RunFormat.table):
+def list_runs(fmt: FormatOption = OutputFormat.table):
     """Recorded sweep runs, oldest first."""
     from oresight.sweep import list_sweep_runs
 
     frame = list_sweep_runs().drop(columns=["sweep_json", "notes_json"], errors="ignore")
-    if fmt == RunFormat.json:
-        emit_json(records(frame.assign(created=frame["created"].astype(str))) if not frame.empty else [])
+    if fmt != OutputFormat.table:
+        emit_frame(frame.assign(created=frame["created"].astype(str)) if not frame.empty else frame, fmt)
         return
     if frame.empty:
         console.print("no sweep runs yet; `oresight sweep FILE --out DIR` records each run")
