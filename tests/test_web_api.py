@@ -229,6 +229,23 @@ def test_news_events_show_their_evidence_highlighted(client, fixtures):
     kind = events[0]["type"]
     filtered = client.get("/api/events", params={"kind": kind}).json()
     assert filtered and all(e["type"] == kind for e in filtered)
+    # one rule for names in every filter: German and English the same, an unknown name a 422 with "did you mean"
+    graphite = client.get("/api/events", params={"commodity": "graphite"}).json()
+    assert graphite and client.get("/api/events", params={"commodity": "Graphit"}).json() == graphite
+    typo = client.get("/api/events", params={"commodity": "Grafitt"})
+    assert typo.status_code == 422 and "did you mean" in str(typo.json()["detail"])
+    assert client.get("/news", params={"commodity": "Grafitt"}).status_code == 422
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/events?commodity=Molybd%C3%A4n", "/api/assessments?importer=S%C3%BCdkorea&limit=3",
+     "/api/assessments?importer=%C3%96sterreich&limit=3", "/news?commodity=Zeolithe%20(nat%C3%BCrlich)"],
+)  # fmt: skip
+def test_german_names_with_umlauts_pass_every_filter(client, path):
+    """The web filters took ASCII names only: Südkorea, Österreich and Molybdän were refused by pattern."""
+    response = client.get(path)
+    assert response.status_code == 200, response.text
 
 
 def test_news_page_shows_an_events_impact(client, fixtures):

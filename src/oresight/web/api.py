@@ -19,10 +19,13 @@ __all__ = ["MAX_UPLOAD_BYTES", "NO_SUPPLY_NOTE", "router"]
 #: largest scenario file accepted by upload; the library's largest scenario is under 4 kB
 MAX_UPLOAD_BYTES = 64 * 1024
 
+#: a commodity or country as users name it, in any language the taxonomy knows (Kobalt, Molybdän, Südkorea,
+#: Zeolithe (natürlich)); the taxonomy then resolves it or answers "did you mean". Lists and blocs add "," and "+".
+NAME_PATTERN = r"[^\W\d_][\w .,'()+-]{0,59}"
 COMMODITY = Annotated[
     str,
     Path(
-        pattern=r"^[^\W_][\w .,'()+-]{0,59}$",
+        pattern=f"^{NAME_PATTERN}$",
         description="A commodity id or name, English or German: rare-earths, Seltene Erden, Kobalt",
     ),
 ]
@@ -33,7 +36,7 @@ NO_SUPPLY_NOTE = (
 )
 COUNTRY = Annotated[
     str,
-    Path(pattern=r"^[^\W_][\w .,'()-]{0,59}$", description="ISO 3166 alpha-3 code or a name: CHN, China, Japan"),
+    Path(pattern=f"^{NAME_PATTERN}$", description="ISO 3166 alpha-3 code or a name: CHN, China, Japan"),
 ]
 SCENARIO = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,79}$", description="A library scenario name")]
 RUN_ID_PATTERN = r"^\d{8}-\d{6}-[0-9a-f]{6}$"
@@ -41,7 +44,7 @@ RUN_ID = Annotated[str, Path(pattern=RUN_ID_PATTERN, description="A saved run's 
 JOB_ID = Annotated[str, Path(pattern=r"^[0-9a-f]{12}$")]
 IMPORTER = Annotated[
     str,
-    Query(pattern=r"^[A-Za-z][A-Za-z0-9 ,+.-]{0,39}$", description="A country or bloc: USA, JPN, US+JP, EU, G7 …"),
+    Query(pattern=f"^{NAME_PATTERN}$", description="A country or bloc: USA, JPN, US+JP, EU, G7, Südkorea …"),
 ]
 YEAR = Annotated[int | None, Query(ge=1990, le=2100, description="Data year (default: latest)")]
 #: the event types are data (the news lexicon); the schema lists them
@@ -79,6 +82,19 @@ ServiceDep = Annotated[Service, Depends(service)]
 def invalid(where: str, name: str, message: str) -> HTTPException:
     """A 422 in FastAPI's own shape, for a value that is well-formed but names nothing oresight knows."""
     return HTTPException(422, detail=[{"loc": [where, name], "msg": message, "type": "value_error"}])
+
+
+def checked_commodity(svc: Service, commodity: str | None) -> str | None:
+    """A commodity filter resolved by the taxonomy (English, German, aliases); an unknown name is a 422 with
+    "did you mean", never an empty answer."""
+    from oresight.errors import OresightError
+
+    if not commodity:
+        return None
+    try:
+        return svc.world.tax.commodity(commodity).id
+    except OresightError as exc:
+        raise invalid("query", "commodity", str(exc)) from None
 
 
 def checked_importer(svc: Service, importer: str) -> str:
@@ -174,7 +190,7 @@ class RunOverrides(BaseModel):
     samples: int | None = Field(default=None, ge=1, le=WEB_MAX_SAMPLES)
     horizon_months: int | None = Field(default=None, ge=1, le=WEB_MAX_HORIZON)
     seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
-    importers: list[Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9 +.-]{0,39}$")]] | None = Field(
+    importers: list[Annotated[str, Field(pattern=f"^{NAME_PATTERN}$")]] | None = Field(
         default=None, min_length=1, max_length=8
     )
 
@@ -287,7 +303,7 @@ def events(
     svc: ServiceDep,
     since: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD")] = None,
     kind: Annotated[EVENT_TYPES | None, Query(description="Event type")] = None,
-    commodity: Annotated[str | None, Query(pattern=r"^[A-Za-z][A-Za-z -]{0,39}$")] = None,
+    commodity: Annotated[str | None, Query(pattern=f"^{NAME_PATTERN}$", description="Any name: Kobalt, REE")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[dict]:
-    return svc.events(since, kind, commodity)[:limit]
+    return svc.events(since, kind, checked_commodity(svc, commodity))[:limit]

@@ -20,11 +20,13 @@ from oresight.web.api import (
     COUNTRY,
     EVENT_TYPES,
     IMPORTER,
+    NAME_PATTERN,
     NO_SUPPLY_NOTE,
     RUN_ID,
     RUN_ID_PATTERN,
     YEAR,
     ServiceDep,
+    checked_commodity,
     checked_importer,
 )
 from oresight.web.caching import cached_html
@@ -243,11 +245,11 @@ def news(
     svc: ServiceDep,
     since: Annotated[str | None, Query(pattern=r"^(\d{4}-\d{2}-\d{2})?$")] = None,
     kind: Annotated[EVENT_TYPES | None, Query()] = None,
-    commodity: Annotated[str | None, Query(pattern=r"^([A-Za-z][A-Za-z -]{0,39})?$")] = None,
+    commodity: Annotated[str | None, Query(pattern=f"^({NAME_PATTERN})?$")] = None,
 ):
     from oresight.news.lexicon import load_lexicon
 
-    found = svc.events(since or None, kind, commodity or None)[:200]
+    found = svc.events(since or None, kind, checked_commodity(svc, commodity))[:200]
     texts = svc.article_texts([a["id"] for e in found for a in e["articles"]])
     for event in found:  # events() read them afresh: marking them changes nothing shared
         for article in event["articles"]:

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from oresight.web.api import COMMON_ANSWERS, ServiceDep, checked_importer, invalid, table_download
+from oresight.web.api import COMMON_ANSWERS, NAME_PATTERN, ServiceDep, checked_importer, invalid, table_download
 from oresight.web.service import Service
 
 __all__ = ["WEB_MAX_PLAN_SAMPLES", "router"]
@@ -29,13 +29,13 @@ router = APIRouter(responses=COMMON_ANSWERS)  # the answers every API route may 
 
 MEMBERS = Annotated[
     str,
-    Query(alias="for", pattern=r"^[A-Za-z][A-Za-z0-9 ,+.-]{0,39}$", description="Members, e.g. US+JP, USA, EU"),
+    Query(alias="for", pattern=f"^{NAME_PATTERN}$", description="Members, e.g. US+JP, USA, EU"),
 ]
 UNTIL = Annotated[int | None, Query(ge=2027, le=WEB_LAST_PLAN_YEAR, description="Last planned year")]
 RISK = Annotated[float | None, Query(gt=0, le=0.5, description="p95 of annual shortfall, share of demand")]
 COMMODITIES = Annotated[
     str | None,
-    Query(pattern=r"^[A-Za-z][A-Za-z ,-]{0,199}$", description="Planned commodities, comma-separated (default all)"),
+    Query(pattern=r"^[^\W\d_][\w .,'()-]{0,199}$", description="Planned commodities, comma-separated (default all)"),
 ]
 SAMPLES = Annotated[int | None, Query(ge=2, le=WEB_MAX_PLAN_SAMPLES, description="In-sample futures")]
 
