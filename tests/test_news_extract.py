@@ -150,6 +150,16 @@ def test_a_measure_and_its_metal_in_neighbouring_lead_sentences():
     assert (result.is_event, result.type, result.commodities) == (True, "export_control", ["cobalt"])
 
 
+def test_a_state_that_stops_exports_from_a_date_on_controls_them():
+    """ "stoppt ab dem 22. Februar die Exporte": the words between the verb and the exports held a date whose dot
+    broke the German cue, so the report read as an outage and the Congo event appeared twice."""
+    result = read_one(
+        "Kongo stoppt Exporte von Kobalt\n"
+        "Die Demokratische Republik Kongo stoppt ab dem 22. Februar 2025 die Exporte von Kobalt für vier Monate."
+    )
+    assert (result.type, result.commodities, result.countries) == ("export_control", ["cobalt"], ["COD"])
+
+
 def test_the_place_of_a_dateline_is_no_party():
     result = read_one(
         "HONG KONG, Feb 4 — China announced export restrictions today on two metals used in defence.\n"
