@@ -5,20 +5,57 @@
 Times ``oresight.simulate.simulate`` in process after loading the data once (calibration, sampling, the month
 loop and the result Dataset; without the attribution runs, which ``--explain`` adds), and prints samples ×
 months per second, the CPU time (what a loaded machine's wall time hides) and the process's peak resident
-memory (of one run: the previous run's result is let go first). Target: at most 5 s and 2 GB on a 2-core machine.
+memory (of one run: the previous run's result is let go first), and the phases of the best run (wall and CPU
+seconds: calibration, draws, the engine's month loop, assembling the Dataset; the rest is checks and notes).
+``--threads N`` sets the engine's threads (default: its own choice, the usable cores up to 2).
+Target: at most 5 s and 2 GB on a 2-core machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import resource
 import statistics
 import time
+from collections import defaultdict
 
 import oresight
+import oresight.simulate as simulator
 from load_and_show import machine
 from oresight.allocator import raise_malloc_thresholds
 from oresight.simulate import simulate
+
+#: the functions ``simulate`` calls for each phase (looked up in its module, so timing wrappers can stand in)
+PHASES = {"calibrated": "calibration", "make_draws": "draws", "run": "engine", "assemble": "assembly"}
+
+
+class Phases:
+    """Wall and CPU seconds per phase of the current run, gathered by wrappers around ``simulate``'s steps."""
+
+    def __init__(self, threads: int | None):
+        self.current: dict[str, list[float]] = {}
+        for function, name in PHASES.items():
+            original = getattr(simulator, function)
+            if function == "run" and threads is not None:
+                original = functools.partial(original, threads=threads)
+            setattr(simulator, function, self.timed(name, original))
+
+    def start(self) -> dict[str, list[float]]:
+        self.current = defaultdict(lambda: [0.0, 0.0])
+        return self.current
+
+    def timed(self, name: str, function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            start, start_cpu = time.perf_counter(), time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.current[name][0] += time.perf_counter() - start
+                self.current[name][1] += time.process_time() - start_cpu
+
+        return wrapper
 
 
 def main() -> None:
@@ -27,12 +64,16 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--explain", action="store_true", help="include the attribution runs")
+    parser.add_argument("--threads", type=int, default=None, help="the engine's threads (default: its choice)")
     args = parser.parse_args()
     world = oresight.load(store=False)
     raise_malloc_thresholds()  # as `oresight simulate` does
+    phases = Phases(args.threads)
+    runs = []
     times, cpu = [], []
     for _ in range(args.runs):
         sim = None  # the previous run's result is let go: the peak is one run's, as a user's process holds one
+        runs.append(phases.start())
         start, start_cpu = time.perf_counter(), time.process_time()
         sim = simulate(args.scenario, world, samples=args.samples, explain=args.explain)
         times.append(time.perf_counter() - start)
@@ -48,6 +89,10 @@ def main() -> None:
         f"median {statistics.median(times):.2f} s, best {best:.2f} s (n={args.runs}; CPU {min(cpu):.2f} s); "
         f"{args.samples * months / best:,.0f} sample-months/s; peak memory {peak_mb:,.0f} MB"
     )
+    split = runs[times.index(best)]
+    rest = best - sum(wall for wall, _ in split.values())
+    parts = [f"{name} {wall:.2f} s (CPU {used:.2f})" for name, (wall, used) in split.items()]
+    print(f"best run's phases: {'; '.join(parts)}; other {rest:.2f} s")
 
 
 if __name__ == "__main__":

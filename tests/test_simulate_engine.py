@@ -474,3 +474,33 @@ def test_rare_earth_chain_balances_and_is_monotone_in_blocking(ree_world, blocke
     weak, strong = run(blocked), run(min(1.0, blocked + more))
     assert strong.check_mass_balance() < 1e-6
     assert np.all(_cumulative(strong) >= _cumulative(weak) - 1e-6)
+
+
+# -- blocks of samples -----------------------------------------------------------------------------------------------
+def test_every_array_of_the_draws_is_cut_by_sample_or_shared(toy_world):
+    """A per-sample array the engine's blocks did not cut would mix samples up: each is listed as one or the other."""
+    from oresight.simulate.draws import SAMPLE_AXIS, SHARED
+
+    draws = simulate(toy_scenario([block()]), toy_world).runs[0].draws
+    arrays = {name for name, value in vars(draws).items() if isinstance(value, np.ndarray)}
+    assert arrays == set(SAMPLE_AXIS) | set(SHARED)
+    part = draws.take(1, 3)
+    assert part.samples == 2
+    for name, axis in SAMPLE_AXIS.items():
+        assert np.array_equal(getattr(part, name), np.take(getattr(draws, name), [1, 2], axis=axis))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(shock_list=st.lists(shocks(), min_size=1, max_size=3), answer=responses(), seed=st.integers(0, 1000))
+def test_blocks_and_threads_do_not_change_results(toy_world, shock_list, answer, seed, monkeypatch):
+    from oresight.simulate import engine
+
+    sim = simulate(toy_scenario(shock_list, answer, seed=seed, samples=9), toy_world)
+    baseline, draws = sim.runs[0].baseline, sim.runs[0].draws
+    monkeypatch.setattr(engine, "BLOCK", 10**6)  # one block
+    whole = engine.run(baseline, draws, threads=1)
+    monkeypatch.setattr(engine, "BLOCK", 2)  # 4 blocks of 2 or 3 samples
+    assert len(engine.blocks(draws.samples, engine.BLOCK)) == 4
+    cut = engine.run(baseline, draws, threads=2)
+    for name, array in vars(whole).items():
+        assert np.array_equal(array, getattr(cut, name), equal_nan=True), name

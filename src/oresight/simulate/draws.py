@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -25,6 +25,7 @@ from oresight.simulate.scenario import (
 from oresight.taxonomy import Taxonomy
 
 __all__ = [
+    "SAMPLE_AXIS",
     "Draws",
     "ShockPiece",
     "StockpileDraw",
@@ -141,6 +142,37 @@ class Draws:
             self.price_floor = np.full(k_count, 0.5)
         if self.backlog_rate is None:
             self.backlog_rate = np.full(self.samples, 0.5)
+
+    def take(self, start: int, stop: int) -> Draws:
+        """The draws of samples ``start`` to ``stop`` (views, not copies): the engine runs blocks of samples."""
+        cut = slice(start, stop)
+        per_sample = {name: getattr(self, name)[(slice(None),) * axis + (cut,)] for name, axis in SAMPLE_AXIS.items()}
+        return replace(
+            self,
+            samples=stop - start,
+            pieces=[replace(p, strength=p.strength[cut], profile=p.profile[cut]) for p in self.pieces],
+            stockpiles=[
+                replace(s, level=s.level[cut], rate=s.rate[cut], start=s.start[cut], cover=s.cover[cut])
+                for s in self.stockpiles
+            ],
+            supplies=[replace(s, monthly=s.monthly[cut]) for s in self.supplies],
+            **per_sample,
+        )
+
+
+#: the axis of samples of each array of :class:`Draws` drawn per sample (the others are the same for all samples)
+SAMPLE_AXIS = {
+    "spare": 1,
+    "ramp": 1,
+    "elasticity": 1,
+    "price_elasticity": 1,
+    "cover": 1,
+    "transit": 1,
+    "price_speed": 1,
+    "backlog_rate": 0,
+}
+#: arrays of :class:`Draws` that are the same for every sample
+SHARED = ("price_cap", "priority", "regions", "price_floor")
 
 
 # -- time profiles ------------------------------------------------------------------------------------------
