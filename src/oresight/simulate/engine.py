@@ -137,12 +137,12 @@ def _caps(b: Baseline, draws: Draws, effects: Effects, t: int) -> np.ndarray:
     """Capacity factor of every stage and node this month, [K, S, N]."""
     caps = np.ones((len(b.stages), draws.samples, len(b.nodes)))
     for k, stage in enumerate(effects.outages):
-        for node, lost in stage:
-            caps[k, :, node] = 1 - lost[:, t]
-    return np.clip(caps, 0.0, 1.0)
+        for node, lost in stage:  # one entry per node: pieces on the same node are combined
+            caps[k, :, node] = np.clip(1 - lost[:, t], 0.0, 1.0)
+    return caps
 
 
-def _deliveries(b: Baseline, draws: Draws, effects: Effects, k: int, t: int, output_factor: np.ndarray):
+def _deliveries(b: Baseline, draws: Draws, effects: Effects, k: int, t: int, output_factor: np.ndarray, rows):
     """What each node receives from producers this month [S, N] and what the draws' exporters ship to others
     [S, X]; per restriction group, buyer and producer a restriction can reach, what the group withholds and the
     share of the lane the other groups leave open [G, S, N, R] (or None when no restriction acts)."""
@@ -150,7 +150,6 @@ def _deliveries(b: Baseline, draws: Draws, effects: Effects, k: int, t: int, out
     received = b.own[k][None, :] * output_factor + output_factor @ flows.T
     exporters = list(draws.exporters)
     shipped = output_factor[:, exporters] * flows[:, exporters].sum(axis=0)[None, :]
-    rows = [b.index(i) for i in b.importers]
     shipped_to = output_factor[:, None, exporters] * flows[rows][:, exporters][None, :, :]  # [S, I, X]
     groups = effects.restrictions[k]
     if not groups or not any(g[3][:, t].any() for g in groups):
@@ -232,10 +231,14 @@ def _reexport(b: Baseline, effects: Effects, k: int, t: int, received: np.ndarra
     committed = onward[:, hubs].sum(axis=0)
     ratio = np.clip(received[:, hubs] / (need[:, hubs] + committed[None, :]), 0.0, 1.0)
     gross = onward[None, :, hubs] * ratio[:, None, :]  # [S, consumer, hub]
+    reaching = [(targets, reach, x) for targets, _, reach, x in effects.restrictions[k] if reach.any()]
+    if not reaching:  # no extraterritorial restriction: hubs ship all they can
+        received += gross.sum(axis=2)
+        received[:, hubs] -= gross.sum(axis=1)
+        return np.zeros(len(received))
     remaining = np.ones_like(gross)
-    for targets, _, reach, blocked in effects.restrictions[k]:
-        if reach.any():
-            remaining *= 1 - blocked[:, t, None, None] * targets[None, :, None] * reach[hubs][None, None, :]
+    for targets, reach, blocked in reaching:
+        remaining *= 1 - blocked[:, t, None, None] * targets[None, :, None] * reach[hubs][None, None, :]
     delivered = gross * remaining
     received += delivered.sum(axis=2)
     received[:, hubs] -= gross.sum(axis=1)
@@ -243,12 +246,17 @@ def _reexport(b: Baseline, effects: Effects, k: int, t: int, received: np.ndarra
 
 
 def _demand(b: Baseline, draws: Draws, effects: Effects, k: int, t: int, price: np.ndarray):
-    """Final demand this month at normal prices and at the month's prices (one month's lag), both [S, N]."""
+    """Final demand this month at normal prices and at the month's prices (one month's lag), both [S, N].
+    ``price``: last month's index of each price region [2, S]."""
+    if not b.final_demand[k].any():  # a stage that only feeds later stages
+        none = np.zeros((draws.samples, len(b.nodes)))
+        return none, none
     factor = np.ones((draws.samples, len(b.nodes)))
     for targets, change in effects.demand[k]:
         factor *= 1 + change[:, t, None] * targets[None, :]
     reference = b.final_demand[k][None, :] * factor
-    return reference, reference * price ** draws.elasticity[k, :, t, None]
+    response = price ** draws.elasticity[k, None, :, t]  # per region [2, S], then per node
+    return reference, reference * response[draws.regions[k]].T
 
 
 def _fill(gap: np.ndarray, pool: np.ndarray) -> np.ndarray:
@@ -281,10 +289,10 @@ def _add_supplies(draws: Draws, k: int, t: int, need: np.ndarray, available: np.
     return left
 
 
-def _spare_pool(b: Baseline, draws: Draws, k: int, t: int, spare_left: np.ndarray) -> np.ndarray:
-    """Spare output the stage can make this month [S]: its producers' spare capacity, ramped, and no more than
-    the spare output left at each stage it takes input from allows."""
-    pool = (draws.spare[k] * b.production[k][None, :]).sum(axis=1) * draws.ramp[k, :, t]
+def _spare_pool(b: Baseline, draws: Draws, k: int, t: int, spare_left: np.ndarray, spare: np.ndarray) -> np.ndarray:
+    """Spare output the stage can make this month [S]: its producers' spare capacity (``spare`` [K, S], t a
+    month), ramped, and no more than the spare output left at each stage it takes input from allows."""
+    pool = spare[k] * draws.ramp[k, :, t]
     for upstream in np.flatnonzero(b.inputs[k]):
         pool = np.minimum(pool, spare_left[upstream] / b.inputs[k, upstream])
     return pool
@@ -344,7 +352,8 @@ class _State:
     levels: np.ndarray  # [J, S] stockpile levels
     inventory: np.ndarray  # [K, S, N] users' stocks
     normal_stock: np.ndarray  # [K, S, N] the stocks users hold normally
-    price: np.ndarray  # [K, S, N] last month's price index of each node's region
+    members: list[list[np.ndarray | None]]  # per stage and price region, its nodes (None: the only region, all)
+    spare: np.ndarray  # [K, S] tonnes a month the stage's producers could make beyond normal at full ramp
     last_price: np.ndarray  # [K, 2, S] last month's price index of each region
     served: np.ndarray  # [K, S, N] share of its needs each node got this month
     importers: list[int]
@@ -353,22 +362,26 @@ class _State:
     restrictions: list  # per stage, the restriction groups (Effects.restrictions)
 
 
+def _region_sum(values: np.ndarray, members: np.ndarray | None) -> np.ndarray:
+    return values.sum(axis=1) if members is None else values[:, members].sum(axis=1)
+
+
 def _price(draws: Draws, state: _State, k: int, t: int, need, supply, stocks, withheld) -> None:
     """Price index per region of the stage (the exporter's region counts what it withholds as its supply), and
     over all users: the regions' indices weighted by their needs. Where a known shock takes supply away
     within a region's look-ahead window, its price is the higher of the spot rule and the same rule over the
     window (see :func:`oresight.simulate.markets.expectations`)."""
-    regions, count = draws.regions[k], len(draws.region_names[k])
     indices, weights = [], []
     model = (draws.price_elasticity[k], draws.price_floor[k], draws.price_cap[k])
-    for r in range(count):
-        members = regions == r
-        held, normal = stocks[:, members].sum(axis=1), state.normal_stock[k][:, members].sum(axis=1)
+    regions = state.members[k]
+    for r, members in enumerate(regions):
+        needs = _region_sum(need, members)
+        held, normal = _region_sum(stocks, members), _region_sum(state.normal_stock[k], members)
         target = calc_price_target(
             held,
-            supply[:, members].sum(axis=1) + (withheld if r == 1 else 0.0),
+            _region_sum(supply, members) + (withheld if r == 1 else 0.0),
             normal,
-            need[:, members].sum(axis=1),
+            needs,
             *model,
         )
         if draws.expected_supply is not None:  # where a known shock takes supply away within the window
@@ -378,10 +391,9 @@ def _price(draws: Draws, state: _State, k: int, t: int, need, supply, stocks, wi
         speed = draws.price_speed[k]
         index = state.last_price[k, r] ** (1 - speed) * target**speed
         state.last_price[k, r] = index
-        state.price[k][:, members] = index[:, None]
         indices.append(index)
-        weights.append(need[:, members].sum(axis=1))
-        if count > 1:
+        weights.append(needs)
+        if len(regions) > 1:
             state.raw.price_region[k, r, t] = index
     total = np.sum(weights, axis=0)
     weighted = np.sum([i * w for i, w in zip(indices, weights, strict=True)], axis=0)
@@ -398,9 +410,9 @@ def _stage(b: Baseline, draws: Draws, effects: Effects, state: _State, k: int, t
             unused = (b.inputs[k, u] * b.production[k][None, :] * caps[k] * (state.served[u] - input_share)).sum(1)
             state.raw.balance[_T["intermediate_use"], u, t] -= unused
             state.raw.balance[_T["surplus"], u, t] += unused
-    received, shipped, lanes = _deliveries(b, draws, effects, k, t, output_factor)
+    received, shipped, lanes = _deliveries(b, draws, effects, k, t, output_factor, state.importers)
     withheld = lanes[0].sum(axis=(0, 2, 3)) if lanes is not None else np.zeros(draws.samples)
-    reference, demand = _demand(b, draws, effects, k, t, state.price[k])
+    reference, demand = _demand(b, draws, effects, k, t, state.last_price[k])
     downstream = np.flatnonzero(b.inputs[:, k])
     planned = sum(b.inputs[d, k] * b.production[d][None, :] * caps[d] for d in downstream) if len(downstream) else 0.0
     need = demand + planned
@@ -410,7 +422,7 @@ def _stage(b: Baseline, draws: Draws, effects: Effects, state: _State, k: int, t
     available = received.copy()
     terms = {name: np.zeros(draws.samples) for name in ("new_capacity", "recycled", "spare_output")}
     new_left = _add_supplies(draws, k, t, need, available, terms)
-    pool = _spare_pool(b, draws, k, t, spare_left)
+    pool = _spare_pool(b, draws, k, t, spare_left, state.spare)
     rerouted = _fill(np.maximum(need - available, 0.0), new_left + pool)
     available += rerouted
     from_new = np.minimum(new_left, rerouted.sum(axis=1))
@@ -445,9 +457,10 @@ def _stage(b: Baseline, draws: Draws, effects: Effects, state: _State, k: int, t
     balance[_T["surplus"]] = (left - built).sum(axis=1)
     rows = state.importers
     raw = state.raw
-    raw.demand[k, :, t], raw.priced[k, :, t] = reference[:, rows].T, demand[:, rows].T
-    raw.consumed[k, :, t] = final_use[:, rows].T
-    raw.shortfall[k, :, t] = np.maximum(reference - final_use, 0.0)[:, rows].T
+    if b.final_demand[k, rows].any():  # elsewhere the importers' demand, use and shortfall stay 0
+        raw.demand[k, :, t], raw.priced[k, :, t] = reference[:, rows].T, demand[:, rows].T
+        raw.consumed[k, :, t] = final_use[:, rows].T
+        raw.shortfall[k, :, t] = np.maximum(reference - final_use, 0.0)[:, rows].T
     raw.inventory[k, :, t] = state.inventory[k][:, rows].T
     raw.inventory_total[k, t] = state.inventory[k].sum(axis=1)
     raw.exports[k, :, t] = shipped[0].T
@@ -534,7 +547,11 @@ class _Block:
             np.array([s.level for s in self.draws.stockpiles]).reshape(len(self.draws.stockpiles), S).copy(),
             normal.copy(),
             normal,
-            np.ones((K, S, N)),
+            [
+                [None] if len(names) == 1 else [np.flatnonzero(row == r) for r in range(len(names))]
+                for row, names in zip(self.draws.regions, self.draws.region_names, strict=True)
+            ],
+            (self.draws.spare * b.production[:, None, :]).sum(axis=2),
             np.ones((K, 2, S)),
             np.ones((K, S, N)),
             [b.index(i) for i in b.importers],
