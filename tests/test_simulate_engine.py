@@ -504,3 +504,19 @@ def test_blocks_and_threads_do_not_change_results(toy_world, shock_list, answer,
     cut = engine.run(baseline, draws, threads=2)
     for name, array in vars(whole).items():
         assert np.array_equal(array, getattr(cut, name), equal_nan=True), name
+
+
+def test_nodes_without_a_part_are_left_out_without_changing_results(world, monkeypatch):
+    """The element chain's lanes inherit the aggregate chain's 31 nodes; most take no part in any lane."""
+    from oresight.simulate import engine
+
+    sim = simulate("cn-2025-04-heavy-ree-controls", world, samples=30, horizon=6)
+    baseline, draws = sim.runs[0].baseline, sim.runs[0].draws
+    keep = engine.active_nodes(baseline, draws)
+    assert 0 < keep.sum() < len(baseline.nodes)
+    assert all(keep[baseline.index(i)] for i in baseline.importers) and all(keep[list(draws.exporters)])
+    compact = engine.run(baseline, draws)
+    monkeypatch.setattr(engine, "active_nodes", lambda b, d: np.ones(len(b.nodes), dtype=bool))
+    every = engine.run(baseline, draws)
+    for name, array in vars(every).items():  # the same up to the order of sums over nodes
+        np.testing.assert_allclose(getattr(compact, name), array, rtol=1e-12, atol=1e-9, err_msg=name)

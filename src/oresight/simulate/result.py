@@ -59,9 +59,9 @@ class CommodityRun:
     raw: Raw
 
 
-def _sector_split(run: CommodityRun) -> np.ndarray:
-    """Shortfall by sector [K, I, G, H, S]: priority sectors are served before the others, pro rata within.
-    Stages where no importer has final demand are left at zero without computing them."""
+def _sector_split(run: CommodityRun) -> dict[int, np.ndarray]:
+    """Shortfall by sector [I, G, H, S] of each stage where an importer has final demand (the others are not
+    computed): priority sectors are served before the others, pro rata within."""
     b, raw = run.baseline, run.raw
     share = b.sector_share  # [K, I, G]
     priority = run.draws.priority
@@ -69,15 +69,16 @@ def _sector_split(run: CommodityRun) -> np.ndarray:
     others = (share * ~priority).sum(axis=2)
     weight_first = np.divide(share * priority, first[..., None], out=np.zeros_like(share), where=first[..., None] > 0)
     weight_rest = np.divide(share * ~priority, others[..., None], out=np.zeros_like(share), where=others[..., None] > 0)
-    out = np.zeros((*share.shape, *raw.demand.shape[2:]))
+    split = {}
     for k in np.flatnonzero(b.final_demand[:, [b.index(i) for i in b.importers]].sum(axis=1) > 0):
         demand, consumed = raw.demand[k], raw.consumed[k]  # [I, H, S]
         served_first = np.minimum(consumed, demand * first[k][:, None, None])
         rest = consumed - served_first
+        out = split[int(k)] = np.zeros((*share.shape[1:], *demand.shape[1:]))
         for g in range(share.shape[2]):
             served = served_first * weight_first[k, :, g, None, None] + rest * weight_rest[k, :, g, None, None]
-            out[k, :, g] = np.maximum(demand * share[k, :, g, None, None] - served, 0.0)
-    return out
+            out[:, g] = np.maximum(demand * share[k, :, g, None, None] - served, 0.0)
+    return split
 
 
 #: variables over (commodity, importer, stage, month, sample), kept in single precision: results, not balances
@@ -187,7 +188,7 @@ def _fill_run(layout: _Layout, data: dict, c: int, run: CommodityRun, ks: list[i
             data["consumed"][1][c, i, s] = raw.consumed[k, r]
             data["baseline_demand"][1][c, i, s] = b.final_demand[k, node]
             data["sector_share"][1][c, i, s, where_g] = b.sector_share[k, r]
-            data["shortfall_sector"][1][c, i, s, where_g] = sectors[k, r]
+            data["shortfall_sector"][1][c, i, s, where_g] = sectors[k][r]
 
 
 def _stage_coords(layout: _Layout) -> dict:
