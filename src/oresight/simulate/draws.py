@@ -146,11 +146,23 @@ class Draws:
     def take(self, start: int, stop: int) -> Draws:
         """The draws of samples ``start`` to ``stop`` (views, not copies): the engine runs blocks of samples."""
         cut = slice(start, stop)
-        per_sample = {name: getattr(self, name)[(slice(None),) * axis + (cut,)] for name, axis in SAMPLE_AXIS.items()}
+        per_sample = {
+            name: getattr(self, name)[(slice(None),) * axis + (cut,)]
+            for name, axis in SAMPLE_AXIS.items()
+            if getattr(self, name) is not None
+        }
         return replace(
             self,
             samples=stop - start,
-            pieces=[replace(p, strength=p.strength[cut], profile=p.profile[cut]) for p in self.pieces],
+            pieces=[
+                replace(
+                    p,
+                    strength=p.strength[cut],
+                    profile=p.profile[cut],
+                    announced=p.announced[cut] if p.announced is not None else None,
+                )
+                for p in self.pieces
+            ],
             stockpiles=[
                 replace(s, level=s.level[cut], rate=s.rate[cut], start=s.start[cut], cover=s.cover[cut])
                 for s in self.stockpiles
@@ -170,6 +182,8 @@ SAMPLE_AXIS = {
     "transit": 1,
     "price_speed": 1,
     "backlog_rate": 0,
+    "expected_supply": 2,
+    "expected_need": 2,
 }
 #: arrays of :class:`Draws` that are the same for every sample
 SHARED = ("price_cap", "priority", "regions", "price_floor")
