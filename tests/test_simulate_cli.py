@@ -161,6 +161,8 @@ def test_joint_stockpile_counts_for_both_members_and_defence_is_served_first(tmp
         sectors = entry["commodities"]["rare-earths"]["by_sector_p50"]
         assert sectors["ev-traction"] > 0
     assert out["importers"]["USA"]["commodities"]["rare-earths"]["by_sector_p50"]["defence"] == 0
+    # no source gives Japan's defence share: not attested (absent), never a shortfall of 0
+    assert "defence" not in out["importers"]["JPN"]["commodities"]["rare-earths"]["by_sector_p50"]
 
 
 def test_a_scenario_with_two_commodities_and_a_stockpile_runs(tmp_path):

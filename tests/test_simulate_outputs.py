@@ -87,6 +87,17 @@ def test_bloc_demand_is_its_members_demand(world):
     assert bloc.final_demand[k, bloc.index("US+JP")] == pytest.approx(members, rel=0.02)
 
 
+def test_a_sector_no_source_gives_for_an_importer_is_not_attested(world):
+    from oresight.simulate.baseline import calibrate
+
+    baseline = calibrate(world, "rare-earths", [world.tax.importer("USA"), world.tax.importer("JPN")], 2024)
+    k, g = baseline.stage_index("magnet"), baseline.sectors.index("defence")
+    usa, jpn = baseline.importers.index("USA"), baseline.importers.index("JPN")
+    assert baseline.sector_share[k, usa, g] > 0  # CRS gives the US defence share
+    assert np.isnan(baseline.sector_share[k, jpn, g])  # nobody gives Japan's: its use stays in "other"
+    assert np.nansum(baseline.sector_share[k, jpn]) == pytest.approx(1.0)
+
+
 def test_units_and_basis_match_after_conversion(world):
     from oresight.simulate.baseline import calibrate
 

@@ -385,7 +385,7 @@ def _sector_shares(baseline, members: tuple[str, ...]) -> np.ndarray:
     shares = np.zeros((len(baseline.stages), len(members), len(baseline.sectors)))
     for j, member in enumerate(members):
         if member in baseline.importers:
-            shares[:, j] = baseline.sector_share[:, baseline.importers.index(member), :]
+            shares[:, j] = np.nan_to_num(baseline.sector_share[:, baseline.importers.index(member), :])
     total = shares.sum(axis=2, keepdims=True)
     other = list(baseline.sectors).index("other") if "other" in baseline.sectors else len(baseline.sectors) - 1
     fallback = np.zeros_like(shares)

@@ -898,8 +898,9 @@ class _Calibration:
                 if total > 1:
                     chosen = {s: v / total for s, v in chosen.items()}
                 for g, sector in enumerate(sectors):
-                    shares[k, i, g] = chosen.get(sector, 0.0)
-                shares[k, i, -1] = max(0.0, 1 - shares[k, i, :-1].sum())
+                    # a sector no source gives for this importer is not attested (NaN), its use stays in "other"
+                    shares[k, i, g] = chosen.get(sector, np.nan)
+                shares[k, i, -1] = max(0.0, 1 - np.nansum(shares[k, i, :-1]))
         return sectors, shares
 
     def spare(self, names, production) -> np.ndarray:

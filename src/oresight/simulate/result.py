@@ -61,9 +61,11 @@ class CommodityRun:
 
 def _sector_split(run: CommodityRun) -> dict[int, np.ndarray]:
     """Shortfall by sector [I, G, H, S] of each stage where an importer has final demand (the others are not
-    computed): priority sectors are served before the others, pro rata within."""
+    computed): priority sectors are served before the others, pro rata within; a sector no source gives for an
+    importer is NaN (not attested: its use is served and counted within "other")."""
     b, raw = run.baseline, run.raw
-    share = b.sector_share  # [K, I, G]
+    attested = ~np.isnan(b.sector_share)  # [K, I, G]
+    share = np.where(attested, b.sector_share, 0.0)
     priority = run.draws.priority
     first = (share * priority).sum(axis=2)  # [K, I]
     others = (share * ~priority).sum(axis=2)
@@ -78,6 +80,7 @@ def _sector_split(run: CommodityRun) -> dict[int, np.ndarray]:
         for g in range(share.shape[2]):
             served = served_first * weight_first[k, :, g, None, None] + rest * weight_rest[k, :, g, None, None]
             out[:, g] = np.maximum(demand * share[k, :, g, None, None] - served, 0.0)
+        out[~attested[k]] = np.nan
     return split
 
 
