@@ -20,7 +20,7 @@ SWEEP = {
     "description": "Restrictions by the top two producers",
     "samples": 30,
     "horizon_months": 6,
-    "importers": ["USA", "JPN"],
+    "importers": ["USA", "JPN", "MNG"],
     "grid": {
         "kind": "export_restriction",
         "commodities": ["gallium", "rare-earths"],
@@ -55,7 +55,8 @@ def test_the_sweeps_page_shows_the_latest_screen_with_a_heat_map_per_importer(cl
     assert page.status_code == 200
     for text in ("web-screen", run.id, "chart-sweep-USA", "chart-sweep-JPN", "Expected loss", 'href="/sweeps"'):
         assert text in page.text
-    assert "Not modelled (no demand data): gallium" in page.text  # Japan has no gallium demand data
+    # Japan's gallium use is derived from its trade; Mongolia has neither consumption nor trade data for gallium
+    assert "Not modelled (no demand data): gallium" in page.text
     assert client.get(f"/sweeps?run={run.id}").text.count("chart-sweep-") >= 2
 
 

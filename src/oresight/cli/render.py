@@ -145,6 +145,7 @@ def rich_table(
         show_lines=False,
         header_style="bold",
         title_justify="left",
+        min_width=min(len(title), width),  # a title is read whole: the table is widened rather than the title wrapped
     )
     for col in shown:
         table.add_column(
