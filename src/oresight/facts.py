@@ -30,14 +30,30 @@ import pandas as pd
 
 from oresight.errors import InputError
 
+#: USD per tonne of one unit of each price per mass that publishers quote (1 lb = 0.45359237 kg, 1 troy oz =
+#: 31.1034768 g)
+USD_PER_TONNE = {"USD/t": 1.0, "USD/kg": 1_000.0, "USD/lb": 2_204.62262, "USD/ozt": 32_150.7466, "USD/g": 1e6}
+
+
+def usd_per_tonne(value: float, unit: str) -> float:
+    """A price in USD per tonne; NaN for a unit that is not a price per mass.
+
+    >>> round(usd_per_tonne(16.77, "USD/lb")), usd_per_tonne(3.0, "USD/kg"), usd_per_tonne(1.0, "index")
+    (36972, 3000.0, nan)
+    """
+    return round(value * USD_PER_TONNE[unit], 6) if unit in USD_PER_TONNE else float("nan")
+
+
 __all__ = [
     "FACT_COLUMNS",
     "KEY_COLUMNS",
     "STATUSES",
     "TABLE_COLUMNS",
+    "USD_PER_TONNE",
     "empty_facts",
     "normalise_facts",
     "problems",
+    "usd_per_tonne",
 ]
 
 STRING_COLUMNS = (

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from oresight.errors import DataNotAttestedError, OresightError
+from oresight.facts import usd_per_tonne
 from oresight.plan.projects import PLAN_COMMODITIES, load_projects
 from oresight.plan.spec import PlanError, PlanSpec
 from oresight.world import World
@@ -36,7 +37,6 @@ __all__ = [
 
 RARE_EARTH_ELEMENTS = ("ndpr", "dysprosium", "terbium")
 CHINA = "CHN"
-_LB_PER_KG = 2.20462
 
 
 @dataclass
@@ -418,7 +418,7 @@ def _price(world: World, commodity: str, stage: str, notes: list[str], sources: 
     for country in ("ROW", "WLD", "USA", CHINA):
         found = rows[(rows["country"] == country) & rows["value"].notna()]
         for _, latest in found.sort_values("year", ascending=False).iterrows():
-            per_t = _per_tonne(float(latest["value"]), str(latest["unit"]))
+            per_t = usd_per_tonne(float(latest["value"]), str(latest["unit"]))
             if not math.isnan(per_t):
                 sources.add(str(latest["source"]))
                 metal = stage == "metal" and commodity in RARE_EARTH_ELEMENTS
@@ -466,7 +466,7 @@ def _floor_terms(world: World, spec: PlanSpec, chains: dict, notes: list[str], s
                 raise PlanError(
                     f"no price floor of {floor.commodity} in the data", field="price_floors", expected="usd_per_kg"
                 )
-            level = _per_tonne(float(facts["value"].iat[-1]), str(facts["unit"].iat[-1])) / 1000.0
+            level = usd_per_tonne(float(facts["value"].iat[-1]), str(facts["unit"].iat[-1])) / 1000.0
             sources.add(str(facts["source"].iat[-1]))
         volatility = floor.volatility
         if volatility is None:
@@ -499,10 +499,6 @@ def _floor_terms(world: World, spec: PlanSpec, chains: dict, notes: list[str], s
         )
     columns = ["commodity", "usd_per_t", "years", "stages", "failure_reduction", "volatility", "price_usd_per_t"]
     return pd.DataFrame(rows, columns=[*columns, "source"])
-
-
-def _per_tonne(value: float, unit: str) -> float:
-    return {"USD/kg": 1000.0, "USD/t": 1.0, "USD/lb": 1000.0 * _LB_PER_KG}.get(unit, math.nan) * value
 
 
 def _capex(projects: pd.DataFrame) -> tuple[pd.Series, pd.Series]:

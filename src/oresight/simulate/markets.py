@@ -18,7 +18,7 @@ from importlib import resources
 import numpy as np
 import yaml
 
-from oresight.facts import rows_as_of
+from oresight.facts import rows_as_of, usd_per_tonne
 
 __all__ = [
     "OUTPUT_VALUE",
@@ -35,7 +35,6 @@ __all__ = [
 
 #: the measure of facts giving the value of a sector's output per tonne of a stage's product (USD/t)
 OUTPUT_VALUE = "output_value"
-_PER_TONNE = {"USD/t": 1.0, "USD/kg": 1_000.0, "USD/lb": 2_204.62262, "USD/ozt": 32_150.7466, "USD/g": 1e6}
 PRICE_PARAMETERS = ("elasticity", "max_index", "min_index", "adjustment_months")
 
 
@@ -55,11 +54,6 @@ def parameters(commodity: str, stage: str) -> dict[str, float]:
     """The price model's parameters for a stage (elasticity, max_index, min_index, adjustment_months)."""
     entry = market(commodity, stage)
     return {name: float(entry[name]) for name in PRICE_PARAMETERS}
-
-
-def usd_per_tonne(value: float, unit: str) -> float:
-    """A price in USD per tonne; NaN for a unit that is not a price per mass."""
-    return round(value * _PER_TONNE[unit], 6) if unit in _PER_TONNE else math.nan
 
 
 def reference_price(world, commodity: str, stage: str, year: int | None) -> tuple[float, str, str] | None:

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from oresight.facts import rows_as_of
+from oresight.facts import USD_PER_TONNE, rows_as_of
 from oresight.taxonomy.countries import AGGREGATES
 
 if TYPE_CHECKING:
@@ -56,8 +56,6 @@ __all__ = [
 ]
 
 RULE = "shared HS codes split by the exporter's output mix at the code's stage, valued at USGS prices"
-#: USD per kg of one unit of each price unit USGS quotes
-_PER_KG = {"USD/kg": 1.0, "USD/lb": 2.20462, "USD/t": 0.001, "USD/ozt": 32.1507, "USD/g": 1000.0}
 _TONNES = {"t": 1.0, "kg": 0.001, "kt": 1000.0}
 
 
@@ -116,11 +114,11 @@ def price_usd_per_kg(world: World, commodity: str, year: int | None) -> float:
 
 def _price(world: World, commodity: str, year: int | None) -> float:
     rows = world.select(commodity=commodity, measure="price")
-    rows = rows[rows["unit"].isin(list(_PER_KG)) & rows["value"].notna()]
+    rows = rows[rows["unit"].isin(list(USD_PER_TONNE)) & rows["value"].notna()]
     if rows.empty:
         return math.nan
     rows = rows_as_of(rows, year)
-    return float((rows["value"] * rows["unit"].map(_PER_KG)).median())
+    return float((rows["value"] * rows["unit"].map(USD_PER_TONNE)).median()) / 1_000.0
 
 
 def shared_code_split(world: World, code: str, year: int | None) -> tuple[pd.DataFrame, list[str]]:
