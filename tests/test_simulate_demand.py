@@ -67,6 +67,34 @@ def test_a_named_exporter_without_reported_exports_uses_its_apparent_consumption
     baseline.check_balance()
 
 
+def test_a_processors_exported_products_reach_outside_users_and_its_licensing_raises_their_price(world):
+    """China exports antimony as oxide and metal made partly from imported ore: the mine stage carries those
+    exports (its reported products, t Sb content), so its export licensing withholds tonnes that users outside
+    China buy, and the outside price rises while China's own market gets the withheld tonnes."""
+    from oresight.simulate.scenario import load_scenario
+
+    baseline = calibrate(
+        world, "antimony", [world.tax.importer("US")], 2024, extra_nodes=("CHN",), own_use_from_trade=True
+    )
+    baseline.check_balance()
+    c = baseline.index("CHN")
+    exports = baseline.imports[0][:, c].sum() + baseline.reexports[0][:, c].sum()
+    found = world.select(commodity="antimony", country="CHN", measure="export_quantity", stage="refining")
+    products = float(found["value"].iat[0])  # t Sb content a year
+    assert exports * 12 == pytest.approx(products, rel=0.1)  # China's products reach outside importers
+    assert baseline.reexports[0][:, c].sum() > 0  # part of them made from the ore it buys (a hub)
+    assert baseline.final_demand[0, c] < baseline.production[0, c]  # it uses what its trade leaves
+    scenario = load_scenario("cn-2024-12-ga-ge-sb-us-ban")
+    licensing = [s for s in scenario.shocks if s.commodity == "antimony" and s.targets == "all"]
+    scenario = scenario.model_copy(update={"shocks": licensing})
+    ds = simulate(scenario, world, samples=40).dataset
+    prices = ds["price_index_region"].sel(commodity="antimony", stage="mining")
+    names = [str(n) for n in ds["region_name"].sel(commodity="antimony", stage="mining").values]
+    months = prices.sel(month=slice(2, 13)).median("sample").mean("month")
+    assert float(months.isel(region=names.index("outside-china"))) > 1.3  # users outside lose tonnes they bought
+    assert float(months.isel(region=names.index("china"))) < 1.0  # China keeps what it withholds
+
+
 def test_growth_scales_the_whole_chain_and_keeps_it_balanced(world):
     base = calibrated(world, "rare-earths", [world.tax.importer("US")], 2024)
     grown = grow(base, dt.date(2025, 11, 7))

@@ -80,6 +80,8 @@ class Apparent:
     text: str
     sources: list[str] = field(default_factory=list)
     refused: str = ""
+    #: the imports it was derived from, t a year in the stage's basis (NaN where none was used)
+    imports: float = math.nan
 
     @property
     def attested(self) -> bool:
@@ -122,5 +124,5 @@ def apparent_consumption(
         f"{format_number(imports)} − exports {format_number(exports)} t (HS {codes}, trade of {found.year}{converted})"
     )
     if not math.isfinite(value):
-        return Apparent(math.nan, text, refused=f"{text} is negative")
-    return Apparent(value, text, sorted(found.sources))
+        return Apparent(math.nan, text, refused=f"{text} is negative", imports=imports)
+    return Apparent(value, text, sorted(found.sources), imports=imports)

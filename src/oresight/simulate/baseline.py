@@ -336,6 +336,8 @@ class _Calibration:
         self.totals = np.zeros(0)
         self.demand_basis: dict[str, str] = {}
         self._derived: dict[tuple[str, str, float], Apparent | None] = {}
+        #: (stage, node) -> t a year a producer ships on as processed products from the ore it imports
+        self.processors: dict[tuple[int, int], float] = {}
 
     # world output per stage and input coefficients
     def volumes(self) -> tuple[np.ndarray, list[str], list[str]]:
@@ -695,17 +697,42 @@ class _Calibration:
         found = self._apparent(node, k, production[k, n] * MONTHS)
         if found is None or not found.attested:
             return
-        use = min(found.value, production[k, n] * MONTHS)
+        processed = self._processed_exports(node, k, units[k])
+        apparent = found.value - (processed[0] if processed else 0.0)
+        use = min(max(apparent, 0.0), production[k, n] * MONTHS)
         final[k, n] = max(use / MONTHS - intermediate[k, n], 0.0)
         self.sources.update(found.sources)
         self.demand_basis[f"{node}/{self.stages[k]}"] = "derived"
         capped = (
             f", at most its output ({quantity(use)} {units[k]}/yr): the ore it imports beyond that its smelters "
             "ship on as products the stage's codes do not cover"
-            if use < found.value
+            if use < apparent
             else ""
         )
+        if processed:
+            shipped_on = min(processed[0], found.imports) if math.isfinite(found.imports) else 0.0
+            self.processors[(k, n)] = shipped_on
+            capped += (
+                f", less its exports of processed products ({quantity(processed[0])} {units[k]}/yr, {processed[1]}), "
+                f"of which {quantity(shipped_on)} {units[k]}/yr it makes from the ore it imports and ships on"
+            )
         self.notes.append(f"{node} {self.stages[k]}: demand {quantity(use)} {units[k]}/yr from {found.text}{capped}")
+
+    def _processed_exports(self, node: str, k: int, unit: str) -> tuple[float, str] | None:
+        """A producer's reported exports to the world of the commodity's processed products at a stage the chain
+        does not model (t of the stage's content a year, with how it is known), or None. The chain's stage then
+        stands for them: China exports antimony as oxide and metal, not as the ore the mine stage trades."""
+        rows = self._facts("export_quantity", None, [node], partner=[WORLD, ""])
+        rows = rows[~rows["stage"].isin([*self.stages, ""]) & rows["basis"].str.contains("content", case=False)]
+        rows = rows_as_of(rows, self.year)
+        if rows.empty or unit != "t":
+            return None
+        row = rows.iloc[0]
+        row_unit, factor, _ = to_tonnes(str(row["unit"]))
+        if row_unit != unit:
+            return None
+        self.sources.add(str(row["source"]))
+        return float(row["value"]) * factor, f"{row['stage']} stage, {int(row['year'])}"
 
     def _rest_of_world(self, rest: int, final, production, intermediate) -> None:
         """ROW's final demand closes each stage: use equals production (scaled down if attested demand exceeds it)."""
@@ -734,6 +761,7 @@ class _Calibration:
         reexports = np.zeros((k_count, n, n))
         for k, stage in enumerate(self.stages):
             attested, reexports[k] = self._attested_imports(k, stage, names, production[k], use[k])
+            self._processor_reexports(k, production[k], use[k], attested, reexports[k])
             onward = reexports[k].sum(axis=0)  # what each hub must buy to ship on
             supply = production[k] - attested.sum(axis=0)
             demand = use[k] + onward - attested.sum(axis=1) - reexports[k].sum(axis=1)
@@ -782,6 +810,21 @@ class _Calibration:
             hubs = [names[h] for h in np.flatnonzero(reexports.sum(axis=0) > 0)]
             self.notes.append(f"{stage}: {', '.join(hubs)} ship on material bought from producers (re-exports)")
         return direct, reexports
+
+    def _processor_reexports(self, k: int, production, use, attested, reexports) -> None:
+        """A producer that exports processed products made from the ore it imports (see
+        :meth:`_producer_apparent_use`) ships that share on, as a hub: to the nodes whose imports the data leave
+        open, in proportion to them (adds to ``reexports`` [consumer, hub]); it buys the ore from producers like
+        any importer. Its export restrictions withhold these shipments too (the engine's re-exports)."""
+        for (stage, hub), yearly in self.processors.items():
+            if stage != k or yearly <= 0:
+                continue
+            open_needs = np.maximum(use - production - attested.sum(axis=1) - reexports.sum(axis=1), 0.0)
+            open_needs[hub] = 0.0
+            if open_needs.sum() <= 0:
+                continue
+            shipped = min(yearly / MONTHS, float(open_needs.sum()))
+            reexports[:, hub] += shipped * open_needs / open_needs.sum()
 
     def _partner_row(self, imp: Importer, stage: str, names) -> np.ndarray | None:
         shares = self._import_shares(imp, stage, exact_stage=True)

@@ -225,14 +225,19 @@ def _owe(state: _State, k: int, t: int, lanes, need, available) -> None:
 
 def _reexport(b: Baseline, effects: Effects, k: int, t: int, received: np.ndarray, need: np.ndarray):
     """Hubs ship on what they bought, in proportion to the share of their needs and commitments they received;
-    an extraterritorial restriction withholds its reach of it. Moves the tonnes from hubs to buyers in
+    an extraterritorial restriction withholds its reach of it, and a hub's own restriction the share it covers of
+    the hub's exports (a processor's products made from imported ore). Moves the tonnes from hubs to buyers in
     ``received`` and returns what was withheld [S]."""
     onward = b.reexports[k]  # [consumer, hub]
     hubs = np.flatnonzero(onward.sum(axis=0) > 0)
     committed = onward[:, hubs].sum(axis=0)
     ratio = np.clip(received[:, hubs] / (need[:, hubs] + committed[None, :]), 0.0, 1.0)
     gross = onward[None, :, hubs] * ratio[:, None, :]  # [S, consumer, hub]
-    reaching = [(targets, reach, x) for targets, _, reach, x in effects.restrictions[k] if reach.any()]
+    reaching = [
+        (targets, np.maximum(reach, own), x)
+        for targets, own, reach, x in effects.restrictions[k]
+        if reach[hubs].any() or own[hubs].any()
+    ]
     if not reaching:  # no extraterritorial restriction: hubs ship all they can
         received += gross.sum(axis=2)
         received[:, hubs] -= gross.sum(axis=1)
