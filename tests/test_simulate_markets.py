@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from oresight.simulate import parse_scenario, simulate
+from oresight.simulate import load_scenario, parse_scenario, simulate
 from oresight.simulate.backtest import Indicator, simulated_value
 from oresight.simulate.markets import calc_window_sum
 
@@ -139,3 +139,36 @@ def test_a_shock_left_out_for_attribution_is_not_anticipated_either(toy_world):
     assert np.allclose(without.price, 1.0)
     refining = one.baseline.stages.index("refining")
     assert np.all(one.raw.price[refining, :3] > 1.0)  # [stage, month, sample]: it anticipates the shock
+
+
+def test_chinas_licensing_of_gallium_and_germanium_withholds_exports_and_raises_the_price_outside(world):
+    # the December 2024 scenario with and without the licensing of 2025 (from China's customs, month by month)
+    scenario = load_scenario("cn-2024-12-ga-ge-sb-us-ban", {"samples": 40})
+    data = scenario.model_dump(mode="json", exclude_none=True)
+    licensing = [
+        s for s in data["shocks"] if s.get("label", "").startswith(("licensing of gallium", "licensing of germanium"))
+    ]
+    assert len(licensing) == 8
+    data["shocks"] = [s for s in data["shocks"] if s not in licensing]
+    licensed, unlicensed = (simulate(s, world, explain=False) for s in (scenario, parse_scenario(data)))
+
+    def median(sim, commodity, name, **where):
+        return sim.dataset[name].sel(commodity=commodity, stage="refining", **where).median("sample").values
+
+    def outside(sim, commodity, region=0):  # the price index outside China (region 0) or inside (1), per month
+        price = sim.dataset["price_index_region"].sel(commodity=commodity, stage="refining").isel(region=region)
+        return price.median("sample").values
+
+    year_2025 = slice(1, 13)  # months 2-13
+    may = 5  # month 6: China shipped no gallium
+    to_japan = {"exporter": "CHN", "importer": "JPN"}
+    ga_with, ga_without = (median(s, "gallium", "exports_to", **to_japan) for s in (licensed, unlicensed))
+    assert ga_with[may] < 0.9 * ga_without[may]
+    assert outside(licensed, "gallium")[may] > outside(unlicensed, "gallium")[may]
+    assert outside(licensed, "gallium")[year_2025].mean() > outside(unlicensed, "gallium")[year_2025].mean()
+    ge_with, ge_without = (median(s, "germanium", "exports_to", **to_japan) for s in (licensed, unlicensed))
+    assert np.all(ge_with[year_2025] < 0.9 * ge_without[year_2025])
+    assert np.all(outside(licensed, "germanium")[year_2025] > outside(unlicensed, "germanium")[year_2025])
+    # what the licences withhold stays with China's users: no scarcity inside China
+    assert np.all(outside(licensed, "germanium", region=1)[year_2025] <= 1.0)
+    licensed.check_mass_balance()
