@@ -172,9 +172,9 @@ def test_a_scenario_with_two_commodities_and_a_stockpile_runs(tmp_path):
         "name: ga-ge-with-stock\n"
         "responses:\n"
         "  stockpiles:\n"
-        "    - {holder: USA, commodity: gallium, stage: refining, tonnes: 5}\n"
+        "    - {holder: USA, commodity: germanium, stage: refining, tonnes: 2}\n"
     )
     out = run_json("simulate", str(path), "--samples", "40", "--no-save", "--no-explain")
     (stockpile,) = out["stockpiles"]
-    assert stockpile["commodity"] == "gallium" and 0 < stockpile["released_t"]["p50"] <= 5.0
+    assert stockpile["commodity"] == "germanium" and 0 < stockpile["released_t"]["p50"] <= 2.0
     assert out["importers"]["USA"]["stockpile_empty_month"] is not None

@@ -137,6 +137,8 @@ def test_a_stockpile_that_covers_the_shortage_shows_what_it_released(tmp_path):
         "shocks:\n  - {kind: export_restriction, exporter: CHN, commodity: gallium, targets: [USA], blocked: 0.85,"
         " duration_months: 6}\n"
         "responses:\n  stockpiles:\n    - {holder: USA, commodity: gallium, stage: refining, tonnes: 10}\n"
+        # without users' own stocks, which would otherwise cover this shortage before the stockpile is drawn
+        "inventories: []\n"
     )
     result = runner.invoke(app, ["simulate", str(path), "--samples", "20", "--no-save", "--no-explain"])
     assert result.exit_code == 0, result.output
