@@ -84,9 +84,10 @@ def test_rare_earth_baseline_from_bundled_data(world):
     baseline = calibrate(world, "rare-earths", [tax.importer("USA"), tax.importer("JPN")], 2024)
     baseline.check_balance()
     assert baseline.stages == ("mining", "refining", "metal", "magnet")
-    # US magnet demand: China's reported exports to the US / China's share of US magnet imports (by value)
+    # US magnet demand: China's reported exports to the US / China's share of US magnet imports, less US exports
     shares = world.import_shares("USA", "rare-earths", 2024, stage="magnet")
-    expected = 7100 / float(shares["share"].sel(partner="CHN"))
+    exports = world.dependence("USA", "rare-earths", "magnet", 2024).exports_t
+    expected = 7100 / float(shares["share"].sel(partner="CHN")) - exports
     assert yearly(baseline, baseline.final_demand, "magnet", "USA") == pytest.approx(expected)
     # Japan makes magnets from metal that mostly comes from China (its import shares), so it needs metal
     k = baseline.stage_index("metal")
@@ -94,3 +95,40 @@ def test_rare_earth_baseline_from_bundled_data(world):
     assert japan[baseline.index("CHN")] / japan.sum() == pytest.approx(0.7, abs=0.05)
     # the magnet coefficient is lowered to what the metal stage makes, and a note says so
     assert baseline.coefficient[3] < 0.3 and any("the lower figure is used" in n for n in baseline.notes)
+
+
+def _exporting_japan(toy_world, exports: float):
+    """The toy chain with Japan's refined-cobalt use unpublished: China reports shipping it 12 t a year, Japan
+    reports exporting ``exports`` t (it refines 10)."""
+    import pandas as pd
+
+    from oresight.world import World
+
+    keys = ["commodity", "stage", "country", "partner", "year", "measure", "value", "unit", "basis", "status", "source"]
+    facts = toy_world.facts[keys]
+    facts = facts[~((facts["country"] == "JPN") & (facts["measure"] == "consumption"))]
+    shipped = {"commodity": "cobalt", "stage": "refining", "year": 2024, "measure": "export_quantity", "unit": "t"}
+    shipped |= {"basis": "t exported", "status": "reported", "source": "toy-survey"}
+    added = [{**shipped, "country": "CHN", "partner": "JPN", "value": 12.0}]
+    added += [{**shipped, "country": "JPN", "partner": "WLD", "value": exports}]
+    world = World(pd.concat([facts, pd.DataFrame(added)]), toy_world.sources.reset_index(drop=True))
+    return calibrate(world, "cobalt", [world.tax.importer("USA"), world.tax.importer("JPN")], 2024)
+
+
+def test_an_importer_that_exports_gets_demand_net_of_its_exports_and_keeps_its_reported_imports(toy_world):
+    baseline = _exporting_japan(toy_world, exports=8.0)
+    # apparent consumption: 10 refined + 12 from China − 8 exported
+    assert yearly(baseline, baseline.final_demand, "refining", "JPN") == pytest.approx(14)
+    k, n = baseline.stage_index("refining"), baseline.index("JPN")
+    # China's reported 12 t still arrive: Japan supplies itself only from the output it does not export
+    assert baseline.imports[k, n, baseline.index("CHN")] * 12 == pytest.approx(12)
+    assert baseline.own[k, n] * 12 == pytest.approx(2)
+    note = next(note for note in baseline.notes if note.startswith("JPN refining: demand 14"))
+    assert "less its reported exports (8 t)" in note
+    baseline.check_balance()
+
+
+def test_exports_beyond_output_and_imports_leave_demand_not_attested_not_zero(toy_world):
+    baseline = _exporting_japan(toy_world, exports=30.0)
+    assert "JPN/refining" not in baseline.demand_basis
+    assert any(note.startswith("JPN refining: no demand:") and "not attested" in note for note in baseline.notes)

@@ -155,3 +155,31 @@ def test_restocking_after_a_gap_ships_above_normal_and_never_creates_mass(toy_wo
     sim.check_mass_balance()
     plain = without.dataset.sel(commodity="cobalt", stage="refining")
     assert plain["exports"].sel(exporter="CHN").values[4:10, 0].max() <= normal * (1 + 1e-6)
+
+
+def test_magnet_demand_derived_from_imports_is_net_of_exports_on_one_coverage(world):
+    """Japan's and the US's magnet use come from imports (China's reported shipments), not from a published
+    consumption figure, so their exports are netted; Japan's imports then cover every partner, as its exports do,
+    and China's reported shipments to it still arrive in the baseline (a backtest sets months against them)."""
+    members = {n: calibrate(world, "rare-earths", [world.tax.importer(n)]) for n in ("USA", "JPN")}
+    japan = members["JPN"]
+    k, n = japan.stage_index("magnet"), japan.index("JPN")
+    trade = world.dependence("JPN", "rare-earths", "magnet", japan.year)
+    from_china = trade.partners.set_index("partner").loc["CHN", "tonnes"]
+    expected = japan.production[k, n] * 12 + 5075 + (trade.imports_t - from_china) - trade.exports_t
+    assert japan.final_demand[k, n] * 12 == pytest.approx(expected, rel=1e-6)
+    assert japan.imports[k, n, japan.index("CHN")] * 12 == pytest.approx(5075)  # China customs, 2024
+    assert japan.demand_basis["JPN/magnet"] == "derived"
+    us = members["USA"]
+    exports = world.dependence("USA", "rare-earths", "magnet", us.year).exports_t
+    note = next(note for note in us.notes if note.startswith("USA magnet: demand"))
+    assert f"less its exports in trade ({exports:,.0f} t" in note
+    bloc = calibrate(world, "rare-earths", [world.tax.importer("US+JP")])
+    total = sum(b.final_demand[b.stage_index("magnet"), b.index(b.importers[0])] for b in members.values())
+    assert bloc.final_demand[bloc.stage_index("magnet"), bloc.index("US+JP")] == pytest.approx(total, rel=0.02)
+
+
+def test_japan_rare_earth_metal_dependence_is_finite(world):
+    """Reported to raise a NaN-to-int ValueError (not reproduced); the baseline reads members' exports from it."""
+    found = world.dependence("JP", "rare-earths", "metal")
+    assert math.isfinite(found.exports_t) and found.exports_t > 0 and found.year >= 2024

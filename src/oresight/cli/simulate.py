@@ -376,7 +376,10 @@ def scenarios_backtest(
         return
     frame = pd.DataFrame(rows)
     frame["band"] = [f"{lo:g} – {hi:g}" for lo, hi in zip(frame["low"], frame["high"], strict=True)]
-    frame["result"] = ["pass" if ok else "FAIL" for ok in frame["pass"]]
+    frame["result"] = [
+        "pass" if ok else "FAIL" if attested else "FAIL (not attested)"
+        for ok, attested in zip(frame["pass"], frame["attested"], strict=True)
+    ]
     passed = int(frame["pass"].sum())
     console.print(
         rich_table(
@@ -386,6 +389,9 @@ def scenarios_backtest(
             keep_whole=["scenario"],
         )
     )
+    for row in rows:
+        if not row["attested"]:
+            console.print(f"[dim]{row['scenario']}: {row['indicator']}: {row['note'].split('; ')[0]}[/]")
     console.print(
         "[dim]sources: `oresight scenarios backtest --format json`; docs/backtests.md explains each failure[/]"
     )

@@ -25,7 +25,17 @@ from oresight.errors import InputError, UnknownNameError
 from oresight.io.text import parse_yaml
 from oresight.simulate.result import first_short_month
 
-__all__ = ["BACKTESTS", "Backtest", "Indicator", "backtest", "backtest_names", "load_backtest", "simulated_value"]
+__all__ = [
+    "BACKTESTS",
+    "Backtest",
+    "Indicator",
+    "backtest",
+    "backtest_names",
+    "indicator_row",
+    "load_backtest",
+    "not_attested",
+    "simulated_value",
+]
 
 BACKTESTS = "oresight.simulate.backtests"
 #: a first short month "never" counts as this month in a band
@@ -130,16 +140,40 @@ def _price(ds: xr.Dataset, indicator: Indicator) -> xr.DataArray:
     return one["price_index_region"].isel(region=names.index(indicator.region))
 
 
-def simulated_value(ds: xr.Dataset, indicator: Indicator) -> float:
-    """The indicator computed from a simulation's Dataset: the median over samples; NaN where the run has no
-    such commodity, stage, importer or exporter."""
+def not_attested(ds: xr.Dataset, indicator: Indicator) -> str:
+    """Why the run cannot give the indicator ("" where it can): the run has no such commodity, stage, importer
+    or exporter, or the indicator's normal month (the baseline flow or demand it is set against) is not a
+    positive number, so a change or share of it means nothing."""
     needed = {
         "commodity": indicator.commodity,
         "stage": indicator.stage,
         "importer": indicator.importer,
         "exporter": indicator.exporter,
     }
-    if any(value is not None and value not in ds[dim].values for dim, value in needed.items()):
+    absent = [f"{dim} {value}" for dim, value in needed.items() if value is not None and value not in ds[dim].values]
+    if absent:
+        return f"not attested: the run has no {', '.join(absent)}"
+    if indicator.metric in ("export_change", "import_change"):
+        one = ds.sel(commodity=indicator.commodity, stage=indicator.stage, exporter=indicator.exporter)
+        if indicator.metric == "import_change":
+            normal = float(one["baseline_exports_to"].sel(importer=indicator.importer))
+            flow = f"imports of {indicator.importer} from {indicator.exporter}"
+        else:
+            normal, flow = float(one["baseline_exports"]), f"exports of {indicator.exporter}"
+        if not (math.isfinite(normal) and normal > 0):
+            return f"not attested: the baseline has no {flow} at stage {indicator.stage} to set the month against"
+    if indicator.metric == "shortfall_share":
+        one = ds.sel(commodity=indicator.commodity, importer=indicator.importer)
+        stages = [indicator.stage] if indicator.stage else _demand_stages(one)
+        if not stages:
+            return f"not attested: the baseline has no demand of {indicator.importer} for {indicator.commodity}"
+    return ""
+
+
+def simulated_value(ds: xr.Dataset, indicator: Indicator) -> float:
+    """The indicator computed from a simulation's Dataset: the median over samples; NaN where it is not
+    attested (:func:`not_attested` says why), never the result of dividing by zero."""
+    if not_attested(ds, indicator):
         return math.nan
     metric = indicator.metric
     if metric in ("export_change", "import_change"):
@@ -202,27 +236,35 @@ def _demand_stages(one: xr.Dataset) -> list[str]:
 
 def backtest(world, names: list[str] | None = None, *, samples: int | None = None) -> list[dict]:
     """Run the backtests of the named scenarios (all by default); one row per indicator with the keys
-    scenario, indicator, observed, low, high, simulated, pass, source (and metric, note)."""
+    scenario, indicator, observed, low, high, simulated, pass, source (and metric, note, attested; see
+    :func:`indicator_row`)."""
     from oresight.simulate import simulate
 
     rows = []
     for name in names or backtest_names():
         spec = load_backtest(name)
         sim = simulate(spec.scenario, world, samples=samples or spec.samples)
-        for indicator in spec.indicators:
-            value = simulated_value(sim.dataset, indicator)
-            rows.append(
-                {
-                    "scenario": spec.scenario,
-                    "indicator": indicator.name,
-                    "metric": indicator.metric,
-                    "observed": indicator.observed,
-                    "low": indicator.low,
-                    "high": indicator.high,
-                    "simulated": round(value, 4) if math.isfinite(value) else None,
-                    "pass": bool(math.isfinite(value) and indicator.low <= value <= indicator.high),
-                    "source": str(indicator.source),
-                    "note": indicator.note,
-                }
-            )
+        rows.extend(indicator_row(spec.scenario, indicator, sim.dataset) for indicator in spec.indicators)
     return rows
+
+
+def indicator_row(scenario: str, indicator: Indicator, ds: xr.Dataset) -> dict:
+    """One row of :func:`backtest`: the indicator beside its simulated value. One the run cannot give is not
+    attested: simulated None, pass False (it has not passed), ``attested`` False and the note begins with why."""
+    why = not_attested(ds, indicator)
+    value = math.nan if why else simulated_value(ds, indicator)
+    if not why and not math.isfinite(value):
+        why = "not attested: the simulation gives no finite value"
+    return {
+        "scenario": scenario,
+        "indicator": indicator.name,
+        "metric": indicator.metric,
+        "observed": indicator.observed,
+        "low": indicator.low,
+        "high": indicator.high,
+        "simulated": None if why else round(value, 4),
+        "pass": bool(not why and indicator.low <= value <= indicator.high),
+        "source": str(indicator.source),
+        "note": "; ".join(filter(None, (why, indicator.note))),
+        "attested": not why,
+    }

@@ -14,8 +14,11 @@ every stage with volumes of its own has them; a stage known only from older figu
   coefficient asks for more input than the upstream stage makes, it is lowered to what that stage makes and a
   note says so (production scrap, stocks and sources' differing bases close such gaps in reality).
 * **final demand** of an importer: the sum of its members' demand, each member's from its consumption at that
-  stage, else its own output plus imports estimated from a partner's reported exports to it and that partner's
-  share of its imports, less its own reported exports; else, for a member with no sourced use at any stage,
+  stage (a published figure: nothing is netted from it), else its apparent consumption from its imports — own
+  output plus imports estimated from a partner's reported exports to it and that partner's share of its imports
+  (where no share is known, plus its imports from the other partners in the trade layer, so imports cover every
+  partner as exports do), less its exports (reported, else the trade layer's for the stage's HS codes);
+  refused, and not attested, where negative; else, for a member with no sourced use at any stage,
   its **apparent consumption derived from trade** (own output + imports − exports of the stage's HS codes from
   the trade layer, :mod:`oresight.simulate.apparent`; labelled as derived in the notes and in
   ``demand_basis``; refused, and not attested, where negative or where gross ore weight would be set against
@@ -28,7 +31,9 @@ every stage with volumes of its own has them; a stage known only from older figu
 * **flows**: imports follow the importer's published import shares where they exist — every partner named there
   is a node of its own; what a partner ships beyond its own output at the stage it buys from producers and
   re-exports (processing and trading hubs, e.g. Canada's and Germany's gallium) — else partners' reported
-  exports to it, else producers' exportable output pro rata; every node first supplies itself, and the flow
+  exports to it, else producers' exportable output pro rata; every node first supplies itself (an importer
+  whose demand is net of its exports only from the output it does not export, so the imports partners report
+  still arrive: Japan makes magnets, exports most of them and imports China's), and the flow
   matrix is balanced to producers' exportable output and users' import needs by iterative proportional fitting
   (RAS).
 
@@ -48,7 +53,7 @@ import xarray as xr
 from oresight.errors import DataNotAttestedError
 from oresight.facts import rows_as_of
 from oresight.formatting import format_number
-from oresight.simulate.apparent import Apparent, apparent_consumption
+from oresight.simulate.apparent import Apparent, apparent_consumption, calc_apparent_consumption
 from oresight.simulate.units import quantity, to_tonnes
 from oresight.taxonomy import Importer
 from oresight.taxonomy.countries import AGGREGATES, REST_OF_WORLD, WORLD
@@ -63,6 +68,8 @@ DAYS_PER_MONTH = 365 / 12
 OTHER_SECTOR = "other"
 #: marks a member's demand derived from trade (apparent consumption) rather than taken from a source
 DERIVED = "DERIVED "
+#: how a member's exports from the trade layer are named in its demand's note
+TRADE_EXPORTS = "its exports in trade"
 
 
 @dataclass
@@ -93,8 +100,9 @@ class Baseline:
     year: int | None = None
     #: importers asked for that the data cannot model, with the reason
     not_modelled: dict[str, str] = field(default_factory=dict)
-    #: ``importer/stage`` -> where its demand comes from: "sourced", "derived" (apparent consumption from trade)
-    #: or "sourced and derived" (a bloc whose members differ)
+    #: ``importer/stage`` -> where its demand comes from: "sourced" (a published figure, or partners' reported
+    #: shipments less reported exports), "derived" (apparent consumption with the trade layer's imports or
+    #: exports) or "sourced and derived" (a bloc whose members differ)
     demand_basis: dict[str, str] = field(default_factory=dict)
     #: [K, N, 3]: months of normal use each node holds in stock of each stage's product (low, central, high)
     cover: np.ndarray | None = None
@@ -338,6 +346,12 @@ class _Calibration:
         self._derived: dict[tuple[str, str, float], Apparent | None] = {}
         #: (stage, node) -> t a year a producer ships on as processed products from the ore it imports
         self.processors: dict[tuple[int, int], float] = {}
+        #: (member, stage index) -> the exports, t a year, netted from the member's demand
+        self.exported: dict[tuple[str, int], float] = {}
+        #: (member, stage) -> its imports (partner, tonnes a year) from partners that report no exports to it
+        self.other_partners: dict[tuple[str, str], pd.DataFrame] = {}
+        #: (importer, stage index) -> the output, t a month, it exports beyond its bloc: not there to supply itself
+        self.held_back: dict[tuple[str, int], float] = {}
 
     # world output per stage and input coefficients
     def volumes(self) -> tuple[np.ndarray, list[str], list[str]]:
@@ -551,16 +565,55 @@ class _Calibration:
             )
         else:
             total = float(by_partner.sum())
-            how = "partners' reported exports to it (other partners unknown)"
+            how = f"partners' reported exports to it ({quantity(total)} {unit})"
+            others = self._other_partners_in_trade(member, stage, unit, set(by_partner.index))
+            if others is None:
+                how += " (other partners unknown)"
+            else:
+                self.other_partners[(member, stage)] = others
+                total += float(others["tonnes"].sum())
+                how += (
+                    f" plus its imports from the other partners in trade ({quantity(float(others['tonnes'].sum()))}"
+                    f" t, HS {others.attrs['hs']}, {others.attrs['year']})"
+                )
         return total, f"imports estimated from {how}"
 
-    def _own_exports(self, member: str, stage: str) -> float:
-        """A country's reported exports of the stage's product to the world, t a year (0 where none is reported)."""
+    def _other_partners_in_trade(self, member: str, stage: str, unit: str, reported: set[str]) -> pd.DataFrame | None:
+        """A country's imports of the stage's HS codes from the partners that report no exports to it (partner,
+        tonnes a year; trade layer), so that its imports cover every partner as its exports do; None where the
+        trade layer has no such imports."""
+        if unit != "t":
+            return None
+        try:
+            found = self.world.dependence(member, self.commodity, stage, self.year)
+        except (DataNotAttestedError, ValueError):
+            return None
+        partners = found.partners[~found.partners["partner"].isin(reported | AGGREGATES)]
+        partners = partners[partners["tonnes"].fillna(0.0) > 0][["partner", "tonnes"]]
+        if partners.empty:
+            return None
+        self.sources.update(found.sources)
+        partners.attrs.update(hs=", ".join(found.hs_codes), year=found.year)
+        return partners
+
+    def _own_exports(self, member: str, stage: str, unit: str) -> tuple[float, str]:
+        """A country's exports of the stage's product to the world, t a year, and how they are known: its
+        reported exports, else its exports of the stage's HS codes in the trade layer (0 and "" where neither
+        gives them: then its demand is its output plus imports, as it was before exports were netted)."""
         rows = rows_as_of(self._facts("export_quantity", stage, [member], partner=[WORLD, ""]), self.year)
-        if rows.empty:
-            return 0.0
-        self.sources.update(rows["source"])
-        return float(rows["value"].iat[0]) * to_tonnes(str(rows["unit"].iat[0]))[1]
+        if not rows.empty:
+            self.sources.update(rows["source"])
+            value = float(rows["value"].iat[0]) * to_tonnes(str(rows["unit"].iat[0]))[1]
+            return value, f"its reported exports ({quantity(value)} {unit})"
+        try:
+            found = self.world.dependence(member, self.commodity, stage, self.year)
+        except (DataNotAttestedError, ValueError):
+            return 0.0, ""
+        value = float(found.exports_t)
+        if unit != "t" or not math.isfinite(value):
+            return 0.0, ""
+        self.sources.update(found.sources)
+        return value, f"{TRADE_EXPORTS} ({quantity(value)} t, HS {', '.join(found.hs_codes)}, {found.year})"
 
     def _exporters(self) -> list[str]:
         rows = self.world.select(commodity=self.commodity, measure="export_quantity")
@@ -608,11 +661,16 @@ class _Calibration:
         if flows is None:
             return self._derived_demand(member, k, own_output, unit)
         imports, how = flows
-        exports = self._own_exports(member, stage)
-        text = f"own output {quantity(own_output)} plus {how}"
-        if exports:
-            text += f" less its reported exports ({quantity(exports)} {unit})"
-        return max(own_output + imports - exports, 0.0), text
+        exports, exported = self._own_exports(member, stage, unit)
+        text = f"own output {quantity(own_output)} plus {how}" + (f" less {exported}" if exported else "")
+        value = calc_apparent_consumption(own_output, imports, exports)
+        if not math.isfinite(value):  # re-exports, stocks or bases the identity cannot see: refused, not 0
+            self.notes.append(f"{member} {stage}: no demand: {text} is negative; not attested")
+            return None
+        self.exported[(member, k)] = exports
+        # the trade layer's exports or imports make the figure an apparent consumption of our own derivation
+        derived = exported.startswith(TRADE_EXPORTS) or (member, stage) in self.other_partners
+        return value, (DERIVED if derived else "") + text
 
     def _derived_demand(self, member: str, k: int, own_output: float, unit: str) -> tuple[float, str] | None:
         """Apparent consumption from trade where no source gives a country's use (see the module doc)."""
@@ -638,6 +696,9 @@ class _Calibration:
                     parts.append((member, *found))
             if not parts:
                 continue
+            exported = sum(self.exported.get((m, k), 0.0) for m in imp.members)
+            if exported:
+                self.held_back[(imp.label, k)] = max(exported - self._exports_within(imp, stage), 0.0) / MONTHS
             use = sum(p[1] for p in parts)
             final[k, i] = max(use / MONTHS - intermediate[k, i], 0.0)
             derived = [p[2].startswith(DERIVED) for p in parts]
@@ -653,6 +714,23 @@ class _Calibration:
             if imp.is_bloc and len(parts) < len(imp.members):
                 absent = [m for m in imp.members if m not in {p[0] for p in parts}]
                 self.notes.append(f"{imp.label} {stage}: no data for {', '.join(absent)}; their demand is not included")
+
+    def _exports_within(self, imp: Importer, stage: str) -> float:
+        """What a bloc's members export to each other at a stage, t a year (trade layer; 0 for one country):
+        for the bloc that is use at home, not output held back from it."""
+        if not imp.is_bloc:
+            return 0.0
+        within = 0.0
+        for member in imp.members:
+            if not self.exported.get((member, self.stages.index(stage))):
+                continue
+            try:
+                found = self.world.exports(member, self.commodity, stage, self.year)
+            except (DataNotAttestedError, ValueError, KeyError):
+                continue
+            if "destination" in found:
+                within += float(found.loc[found["destination"].isin(imp.members), "tonnes"].fillna(0.0).sum())
+        return within
 
     def _share(self, k: int, country: str) -> float:
         """A country's share of the stage's world output as the baseline uses it (bounded shares bridged)."""
@@ -790,7 +868,10 @@ class _Calibration:
         flows = np.zeros((n, n))
         for imp in self.importers:
             i = names.index(imp.label)
-            needs = use[i] - min(production[i], use[i])
+            # an importer that exports part of its output (its demand is net of those exports) supplies itself
+            # only from the rest; its imports are still what partners report shipping to it
+            kept = max(production[i] - self.held_back.get((imp.label, k), 0.0), 0.0)
+            needs = use[i] - min(kept, use[i])
             if needs <= 0:
                 continue
             row = self._partner_row(imp, stage, names)
@@ -845,9 +926,18 @@ class _Calibration:
             return None
         row = np.zeros(len(names))
         for _, fact in flows.iterrows():
-            node = next((nm for nm in names if str(fact["country"]) in self._members_of(nm)), ROW)
-            row[names.index(node)] += float(fact["value"]) * to_tonnes(str(fact["unit"]))[1] / MONTHS
+            row[names.index(self._node_of(str(fact["country"]), names))] += (
+                float(fact["value"]) * to_tonnes(str(fact["unit"]))[1] / MONTHS
+            )
+        for member in imp.members:  # and what it imports from the partners that report none (its demand counts it)
+            others = self.other_partners.get((member, stage))
+            for partner, tonnes in [] if others is None else zip(others["partner"], others["tonnes"], strict=True):
+                if partner not in imp.members:
+                    row[names.index(self._node_of(str(partner), names))] += float(tonnes) / MONTHS
         return row
+
+    def _node_of(self, country: str, names) -> str:
+        return next((nm for nm in names if country in self._members_of(nm)), ROW)
 
     def _members_of(self, node: str) -> tuple[str, ...]:
         for imp in self.importers:
