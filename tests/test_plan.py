@@ -65,8 +65,11 @@ def test_a_holder_buys_at_most_its_purchase_share_of_output_outside_china(world)
 
 @pytest.fixture(scope="module")
 def joint_dysprosium(world):
-    """US+JP for dysprosium to 2029 with each member's plan made alone beside it."""
-    return plan(world=world, members="US+JP", risk_target=0.05, settings=DYSPROSIUM, validate=False, separate=True)
+    """US+JP for dysprosium to 2029 with each member's plan made alone beside it, each buying at most 2% of the
+    output outside China a year (with Japan's magnet exports netted from its demand, the default 5% lets each
+    member reach its target alone, and the comparison at the risk reached alone would not be tested)."""
+    settings = [*DYSPROSIUM, "purchase_share=0.02"]
+    return plan(world=world, members="US+JP", risk_target=0.05, settings=settings, validate=False, separate=True)
 
 
 def test_a_joint_plan_costs_no_more_than_the_members_plans_made_separately(joint_dysprosium):
@@ -77,7 +80,7 @@ def test_a_joint_plan_costs_no_more_than_the_members_plans_made_separately(joint
     # is at most their sum, and the joint plan found is within the MIP gap of that bound
     assert joint_dysprosium.metadata["objective_bound_usd"] <= separate * (1 + 1e-6) + 1.0
     assert joint_dysprosium.objective_usd <= separate / (1 - MIP_GAP) + 1.0
-    # with the purchase limit Japan alone cannot reach its target (the US projects go to the US plan): the
+    # with the purchase limit a member alone (the US, at 2%) cannot reach its target: the
     # comparison is made at the risk each member reaches alone, where the separate plans cost what they spend
     assert comparison["at_risk_reached_alone"] == {
         m: {c: 0.05 + v for c, v in s["target_slack"].items()}
