@@ -27,7 +27,13 @@ from oresight.allocator import raise_malloc_thresholds
 from oresight.simulate import simulate
 
 #: the functions ``simulate`` calls for each phase (looked up in its module, so timing wrappers can stand in)
-PHASES = {"calibrated": "calibration", "make_draws": "draws", "run": "engine", "assemble": "assembly"}
+PHASES = {
+    "calibrated": "calibration",
+    "make_draws": "draws",
+    "run": "engine",
+    "Outputs": "assembly",  # the result's arrays, allocated before the engine writes into them
+    "assemble": "assembly",
+}
 
 
 class Phases:
@@ -36,26 +42,34 @@ class Phases:
     def __init__(self, threads: int | None):
         self.current: dict[str, list[float]] = {}
         for function, name in PHASES.items():
+            if not hasattr(simulator, function):  # an older version's phases (A/B runs against main)
+                continue
             original = getattr(simulator, function)
             if function == "run" and threads is not None:
                 original = functools.partial(original, threads=threads)
             setattr(simulator, function, self.timed(name, original))
 
     def start(self) -> dict[str, list[float]]:
-        self.current = defaultdict(lambda: [0.0, 0.0])
+        self.current = defaultdict(lambda: [0.0, 0.0, 0])
         return self.current
 
     def timed(self, name: str, function):
         @functools.wraps(function)
         def wrapper(*args, **kwargs):
-            start, start_cpu = time.perf_counter(), time.process_time()
+            start, start_cpu, faults = time.perf_counter(), time.process_time(), page_faults()
             try:
                 return function(*args, **kwargs)
             finally:
                 self.current[name][0] += time.perf_counter() - start
                 self.current[name][1] += time.process_time() - start_cpu
+                self.current[name][2] += page_faults() - faults
 
         return wrapper
+
+
+def page_faults() -> int:
+    """Minor page faults of this process so far: memory touched for the first time (each costs kernel time)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
 def main() -> None:
@@ -89,9 +103,12 @@ def main() -> None:
         f"median {statistics.median(times):.2f} s, best {best:.2f} s (n={args.runs}; CPU {min(cpu):.2f} s); "
         f"{args.samples * months / best:,.0f} sample-months/s; peak memory {peak_mb:,.0f} MB"
     )
+    print(f"runs: {', '.join(f'{t:.2f}' for t in times)} s (CPU {', '.join(f'{c:.2f}' for c in cpu)} s)")
     split = runs[times.index(best)]
-    rest = best - sum(wall for wall, _ in split.values())
-    parts = [f"{name} {wall:.2f} s (CPU {used:.2f})" for name, (wall, used) in split.items()]
+    rest = best - sum(wall for wall, _, _ in split.values())
+    parts = [
+        f"{name} {wall:.2f} s (CPU {used:.2f}, {faults:,} page faults)" for name, (wall, used, faults) in split.items()
+    ]
     print(f"best run's phases: {'; '.join(parts)}; other {rest:.2f} s")
 
 

@@ -33,7 +33,7 @@ from oresight.simulate.elements import calibrate_elements, rare_earth_material
 from oresight.simulate.engine import run
 from oresight.simulate.explain import attribute
 from oresight.simulate.growth import grow
-from oresight.simulate.result import CommodityRun, assemble, check_mass_balance, summarise
+from oresight.simulate.result import CommodityRun, Outputs, assemble, check_mass_balance, summarise
 from oresight.simulate.scenario import (
     Scenario,
     ScenarioError,
@@ -212,11 +212,14 @@ def simulate(
             world, commodity, resolved, scenario.base_year, extra_nodes=_named_nodes(scenario, world, indices)
         )
         baseline = grow(baseline, scenario.start_date or (scenario.event.date if scenario.event is not None else None))
-        draws = make_draws(scenario, baseline, world.tax, indices)
-        runs.append(CommodityRun(baseline, draws, run(baseline, draws, progress=tick)))
-    notes = [note for r in runs for note in [*r.baseline.notes, *r.draws.notes, *_price_notes(r)]]
+        runs.append(CommodityRun(baseline, make_draws(scenario, baseline, world.tax, indices), None))
     labels = [importer.label for importer in resolved]
-    dataset = assemble(runs, list(world.tax.stages), _attrs(scenario, world, runs, notes), labels)
+    # the result's arrays exist before the engine runs, which writes its balance terms and stocks into them
+    outputs = Outputs(runs, list(world.tax.stages), labels)
+    for index, commodity_run in enumerate(runs):
+        commodity_run.raw = run(commodity_run.baseline, commodity_run.draws, progress=tick, into=outputs.into(index))
+    notes = [note for r in runs for note in [*r.baseline.notes, *r.draws.notes, *_price_notes(r)]]
+    dataset = assemble(runs, list(world.tax.stages), _attrs(scenario, world, runs, notes), labels, outputs)
     causes = attribute(runs, progress=tick) if explain else None
     variants = {name: simulate(variant(scenario, name), world) for name in scenario.variants}
     return Simulation(scenario, dataset, runs, causes, notes, variants)

@@ -39,7 +39,7 @@ from threadpoolctl import threadpool_limits
 from oresight.simulate.baseline import Baseline
 from oresight.simulate.draws import Draws
 
-__all__ = ["BALANCE_TERMS", "SUPPLY_TERMS", "USE_TERMS", "Effects", "Raw", "compile_effects", "run"]
+__all__ = ["BALANCE_TERMS", "SUPPLY_TERMS", "USE_TERMS", "Effects", "InSlots", "Raw", "compile_effects", "run"]
 
 #: world-level terms per stage, month and sample: supply side first, then where it went
 SUPPLY_TERMS = (
@@ -57,9 +57,50 @@ BALANCE_TERMS = SUPPLY_TERMS + USE_TERMS
 _T = {name: i for i, name in enumerate(BALANCE_TERMS)}
 
 
+class InSlots:
+    """A run's array over its stages (axis ``axis`` is the stage) kept in the (commodity, stage) slots of a
+    larger array: the result Dataset's own buffer, so the engine writes the result in place and nothing is
+    copied at assembly. Indexed like the array it stands for, one stage at a time: with ``slots[k] == (c, s)``,
+    ``view[term, k, t]`` is ``buffer[term, c, s, t]`` (a view where the buffer's indexing gives one).
+
+    >>> buffer = np.zeros((2, 3, 2, 4))  # [commodity, stage, month, sample]
+    >>> view = InSlots(buffer, [(0, 1), (1, 2)])
+    >>> view[1, 0] = 7.0
+    >>> float(buffer[1, 2, 0, 0]), np.asarray(view).shape
+    (7.0, (2, 2, 4))
+    """
+
+    def __init__(self, buffer: np.ndarray, slots: list[tuple[int, int]], axis: int = 0):
+        self.buffer, self.slots, self.axis = buffer, slots, axis
+
+    def _at(self, key) -> tuple:
+        key = key if isinstance(key, tuple) else (key,)
+        a = self.axis
+        return (*key[:a], *self.slots[key[a]], *key[a + 1 :])
+
+    def __getitem__(self, key):
+        return self.buffer[self._at(key)]
+
+    def __setitem__(self, key, value) -> None:
+        self.buffer[self._at(key)] = value
+
+    def samples(self, start: int, stop: int) -> InSlots:
+        """The same view on samples ``start`` to ``stop`` (the last axis)."""
+        return InSlots(self.buffer[..., start:stop], self.slots, self.axis)
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        lead = (slice(None),) * self.axis
+        return np.stack([self.buffer[(*lead, *slot)] for slot in self.slots], axis=self.axis).astype(dtype or float)
+
+
+def _samples(array, start: int, stop: int):
+    return array.samples(start, stop) if isinstance(array, InSlots) else array[..., start:stop]
+
+
 @dataclass
 class Raw:
-    """Arrays of one run of one commodity, [stage, ..., month, sample] with importers in baseline order."""
+    """Arrays of one run of one commodity, [stage, ..., month, sample] with importers in baseline order (an
+    array may be :class:`InSlots`, written straight into the result's buffer)."""
 
     demand: np.ndarray  # [K, I, H, S] final demand at normal prices after demand shocks (what shortfall is of)
     priced: np.ndarray  # [K, I, H, S] final demand at the price of the month (after substitution and destruction)
@@ -67,11 +108,11 @@ class Raw:
     shortfall: np.ndarray  # [K, I, H, S]
     price: np.ndarray  # [K, H, S] over all users
     price_region: np.ndarray  # [K, 2, H, S]: outside and inside the exporter's region; NaN where not split
-    balance: np.ndarray  # [term, K, H, S]
+    balance: np.ndarray | InSlots  # [term, K, H, S]
     stock_level: np.ndarray  # [J, H, S] at the end of each month
     stock_release: np.ndarray  # [J, H, S]
     inventory: np.ndarray  # [K, I, H, S] importers' own stocks at the end of each month
-    inventory_total: np.ndarray  # [K, H, S] all nodes' stocks at the end of each month
+    inventory_total: np.ndarray | InSlots  # [K, H, S] all nodes' stocks at the end of each month
     inventory_initial: np.ndarray  # [K, S]
     exports: np.ndarray  # [K, X, H, S] what the draws' exporters ship to others
     exports_to: np.ndarray  # [K, X, I, H, S] what they ship to each importer
@@ -518,9 +559,11 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def _allocate(b: Baseline, draws: Draws) -> Raw:
+def _allocate(b: Baseline, draws: Draws, into: dict | None = None) -> Raw:
+    """The run's arrays; ``into`` gives some of them (by name) already, zero where the engine writes."""
     S, H = draws.samples, draws.horizon
     K, J, M, X = len(b.stages), len(draws.stockpiles), len(b.importers), len(draws.exporters)
+    into = into or {}
     return Raw(
         demand=np.zeros((K, M, H, S)),
         priced=np.zeros((K, M, H, S)),
@@ -528,11 +571,11 @@ def _allocate(b: Baseline, draws: Draws) -> Raw:
         shortfall=np.zeros((K, M, H, S)),
         price=np.ones((K, H, S)),
         price_region=np.full((K, 2, H, S), np.nan),
-        balance=np.zeros((len(BALANCE_TERMS), K, H, S)),
+        balance=into["balance"] if "balance" in into else np.zeros((len(BALANCE_TERMS), K, H, S)),
         stock_level=np.zeros((J, H, S)),
         stock_release=np.zeros((J, H, S)),
         inventory=np.zeros((K, M, H, S)),
-        inventory_total=np.zeros((K, H, S)),
+        inventory_total=into["inventory_total"] if "inventory_total" in into else np.zeros((K, H, S)),
         inventory_initial=(draws.cover * b.use[:, None, :]).sum(axis=2),
         exports=np.zeros((K, X, H, S)),
         exports_to=np.zeros((K, X, M, H, S)),
@@ -545,7 +588,7 @@ class _Block:
     def __init__(self, b: Baseline, draws: Draws, effects: Effects, raw: Raw, start: int, stop: int):
         self.b, self.draws = b, draws.take(start, stop)
         self.effects = effects = effects.take(start, stop)
-        self.raw = Raw(**{name: array[..., start:stop] for name, array in vars(raw).items()})
+        self.raw = Raw(**{name: _samples(array, start, stop) for name, array in vars(raw).items()})
         S, K, N = self.draws.samples, len(b.stages), len(b.nodes)
         normal = self.draws.cover * b.use[:, None, :]
         self.state = _State(
@@ -639,8 +682,11 @@ def run(
     disabled: frozenset[int] = frozenset(),
     progress: Callable[[int], None] | None = None,
     threads: int | None = None,
+    into: dict | None = None,
 ) -> Raw:
-    """Simulate one commodity. ``disabled``: indices of shock pieces to leave out (for attribution).
+    """Simulate one commodity. ``disabled``: indices of shock pieces to leave out (for attribution); ``into``:
+    arrays of the result to write into, by name (see :class:`oresight.simulate.result.Outputs`), zero where the
+    run writes.
 
     The samples run in blocks (:func:`blocks`), on ``threads`` threads (default: the usable cores, at most 2;
     numpy releases the interpreter lock in its loops); the result is the same for any number of threads."""
@@ -652,7 +698,7 @@ def run(
     keep = active_nodes(baseline, draws)
     if not keep.all():
         baseline, draws = _on_nodes(baseline, draws, keep)
-    raw = _allocate(baseline, draws)
+    raw = _allocate(baseline, draws, into)
     effects = compile_effects(draws, len(baseline.stages), disabled)
     threads = max(1, threads if threads is not None else min(usable_cores(), 2))
     parts = [_Block(baseline, draws, effects, raw, a, z) for a, z in blocks(draws.samples, BLOCK)]

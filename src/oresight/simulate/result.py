@@ -32,12 +32,13 @@ import xarray as xr
 
 from oresight.simulate.baseline import Baseline
 from oresight.simulate.draws import Draws
-from oresight.simulate.engine import BALANCE_TERMS, SUPPLY_TERMS, USE_TERMS, Raw
+from oresight.simulate.engine import BALANCE_TERMS, SUPPLY_TERMS, USE_TERMS, InSlots, Raw
 
 __all__ = [
     "PERCENTILES",
     "SHORT_THRESHOLD",
     "CommodityRun",
+    "Outputs",
     "assemble",
     "check_mass_balance",
     "empty_month",
@@ -56,7 +57,7 @@ REGIONS = ("outside", "inside")
 class CommodityRun:
     baseline: Baseline
     draws: Draws
-    raw: Raw
+    raw: Raw | None  # None until the engine has run
 
 
 def _sector_split(run: CommodityRun) -> dict[int, np.ndarray]:
@@ -121,10 +122,12 @@ class _Layout:
         return tuple(sizes[d] for d in dims)
 
 
-def _fill(layout: _Layout) -> dict[str, tuple[tuple[str, ...], np.ndarray]]:
-    """Every variable at its final shape (NaN where a commodity lacks a stage, importer, sector or exporter),
-    filled run by run without intermediate Datasets."""
-    dims = {
+#: variables the engine writes straight into the result (float64, over (commodity, stage, month, sample))
+_IN_PLACE = ("inventory_total", *BALANCE_TERMS)
+
+
+def _dims() -> dict[str, tuple[str, ...]]:
+    return {
         **{name: ("commodity", "importer", "stage", "month", "sample") for name in _CUBE},
         "shortfall_sector": ("commodity", "importer", "stage", "sector", "month", "sample"),
         "baseline_demand": ("commodity", "importer", "stage"),
@@ -144,14 +147,51 @@ def _fill(layout: _Layout) -> dict[str, tuple[tuple[str, ...], np.ndarray]]:
         "output_value_usd_per_t": ("commodity", "stage", "sector"),
         "market_growth": ("commodity",),
     }
-    single = {*_CUBE, "shortfall_sector", "price_index", "price_index_region", "exports", "exports_to"}
-    data = {
-        name: (d, np.full(layout.shape(*d), np.nan, dtype=np.float32 if name in single else float))
-        for name, d in dims.items()
-    }
-    for c, (run, _, ks) in enumerate(layout.parts):
-        _fill_run(layout, data, c, run, ks)
-    return data
+
+
+class Outputs:
+    """Every variable of the result at its final shape, allocated before the engine runs: NaN where a commodity
+    lacks a stage, importer, sector or exporter, and for the variables the engine writes in place (world
+    balance terms, all nodes' stocks: :meth:`into`) 0 in each run's stages. The balance terms share one buffer
+    [term, commodity, stage, month, sample], so the engine's ``balance[:, k, t]`` stays one view."""
+
+    def __init__(self, runs: list[CommodityRun], stage_order: list[str], importers: list[str]):
+        self.runs = runs
+        self.layout = layout = _Layout(runs, stage_order, importers)
+        single = {*_CUBE, "shortfall_sector", "price_index", "price_index_region", "exports", "exports_to"}
+        self.data = {
+            name: (d, np.full(layout.shape(*d), np.nan, dtype=np.float32 if name in single else float))
+            for name, d in _dims().items()
+            if name not in _IN_PLACE
+        }
+        used = np.zeros(layout.shape("commodity", "stage"), dtype=bool)
+        for c, (run, _, ks) in enumerate(layout.parts):
+            used[c, [layout.stages.index(run.baseline.stages[k]) for k in ks]] = True
+        # written slot by slot: each page is touched once (np.full, then zeros, would write the run's slots twice)
+        self.balance = np.empty((len(BALANCE_TERMS), *layout.shape("commodity", "stage", "month", "sample")))
+        self.stocks = np.empty(layout.shape("commodity", "stage", "month", "sample"))
+        for c, s in np.ndindex(used.shape):
+            fill = 0.0 if used[c, s] else np.nan
+            self.balance[:, c, s] = fill
+            self.stocks[c, s] = fill
+        self.data["inventory_total"] = (_dims()["inventory_total"], self.stocks)
+        for i, term in enumerate(BALANCE_TERMS):
+            self.data[term] = (_dims()[term], self.balance[i])
+
+    def into(self, index: int) -> dict[str, InSlots]:
+        """The arrays run ``index`` of ``runs`` writes in place (see :func:`oresight.simulate.engine.run`)."""
+        run, layout = self.runs[index], self.layout
+        where = {m: c for c, (other, m, _) in enumerate(layout.parts) if other is run}
+        b = run.baseline
+        slots = [(where[m], layout.stages.index(stage)) for m, stage in zip(b.materials, b.stages, strict=True)]
+        return {"balance": InSlots(self.balance, slots, axis=1), "inventory_total": InSlots(self.stocks, slots)}
+
+
+def _fill(outputs: Outputs) -> dict[str, tuple[tuple[str, ...], np.ndarray]]:
+    """The variables of every run, in place in ``outputs``."""
+    for c, (run, _, ks) in enumerate(outputs.layout.parts):
+        _fill_run(outputs.layout, outputs.data, c, run, ks)
+    return outputs.data
 
 
 def _fill_run(layout: _Layout, data: dict, c: int, run: CommodityRun, ks: list[int]) -> None:
@@ -165,11 +205,13 @@ def _fill_run(layout: _Layout, data: dict, c: int, run: CommodityRun, ks: list[i
     data["market_growth"][1][c] = b.growth
     for k in ks:
         s = layout.stages.index(b.stages[k])
-        for term_index, term in enumerate(BALANCE_TERMS):
-            data[term][1][c, s] = raw.balance[term_index, k]
+        if not isinstance(raw.balance, InSlots):  # else the engine wrote them in place
+            for term_index, term in enumerate(BALANCE_TERMS):
+                data[term][1][c, s] = raw.balance[term_index, k]
+        if not isinstance(raw.inventory_total, InSlots):
+            data["inventory_total"][1][c, s] = raw.inventory_total[k]
         data["price_index"][1][c, s] = raw.price[k]
         data["price_index_region"][1][c, s] = raw.price_region[k]
-        data["inventory_total"][1][c, s] = raw.inventory_total[k]
         data["inventory_total_initial"][1][c, s] = raw.inventory_initial[k]
         data["price_usd_per_t"][1][c, s] = b.price[k]
         data["transit_months"][1][c, s] = np.median(draws.transit[k])
@@ -252,10 +294,14 @@ def _edges(runs: list[CommodityRun]) -> list[list]:
     return edges
 
 
-def assemble(runs: list[CommodityRun], stage_order: list[str], attrs: dict, importers: list[str]) -> xr.Dataset:
+def assemble(
+    runs: list[CommodityRun], stage_order: list[str], attrs: dict, importers: list[str], outputs: Outputs | None = None
+) -> xr.Dataset:
     """One Dataset for all commodities of a scenario (stages, sectors, importers or exporters a commodity lacks
-    are NaN). ``importers``: every importer asked for, modelled or not, in order."""
-    layout = _Layout(runs, stage_order, importers)
+    are NaN). ``importers``: every importer asked for, modelled or not, in order. ``outputs``: the variables
+    the runs were written into (:class:`Outputs` of the same runs), if they were."""
+    outputs = outputs if outputs is not None else Outputs(runs, stage_order, importers)
+    layout = outputs.layout
     held, held_coords = _stockpile_data(runs)
     coords = {
         "commodity": layout.materials,
@@ -269,7 +315,7 @@ def assemble(runs: list[CommodityRun], stage_order: list[str], attrs: dict, impo
         **_stage_coords(layout),
         **held_coords,
     }
-    ds = xr.Dataset({**_fill(layout), **held}, coords=coords, attrs=attrs)
+    ds = xr.Dataset({**_fill(outputs), **held}, coords=coords, attrs=attrs)
     ds.attrs["inputs"] = _edges(runs)
     ds.attrs["not_modelled"] = [
         [run.baseline.commodity, label, why] for run in runs for label, why in run.baseline.not_modelled.items()
