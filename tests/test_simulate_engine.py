@@ -527,3 +527,40 @@ def test_nodes_without_a_part_are_left_out_without_changing_results(world, monke
     every = engine.run(baseline, draws)
     for name, array in vars(every).items():  # the same up to the order of sums over nodes
         np.testing.assert_allclose(getattr(compact, name), array, rtol=1e-12, atol=1e-9, err_msg=name)
+
+
+@pytest.mark.parametrize(
+    "responses",
+    [
+        "",  # the chain by element, one run
+        # a run per commodity (gallium, germanium, antimony) with stockpiles: each run in its slots of the result
+        "  stockpiles:\n"
+        "    - {holder: USA, commodity: gallium, stage: refining, tonnes: 10}\n"
+        "    - {holder: JPN, commodity: germanium, stage: refining, tonnes: 5}\n",
+    ],
+    ids=["elements", "three-commodities-with-stockpiles"],
+)
+def test_the_result_written_in_place_is_the_result_assembled_from_copies(world, responses, tmp_path, monkeypatch):
+    """The engine writes its balance terms and stocks straight into the result's arrays (``result.Outputs``);
+    the same run into arrays of its own, copied into the Dataset afterwards, gives the same Dataset bit for
+    bit, whatever the blocks and threads."""
+    import xarray as xr
+
+    from oresight.simulate import engine
+    from oresight.simulate.result import CommodityRun, assemble
+
+    name = "cn-2025-04-heavy-ree-controls" if not responses else "cn-2024-12-ga-ge-sb-us-ban"
+    path = tmp_path / "scenario.yaml"
+    path.write_text(f"extends: {name}\nname: in-place\n" + (f"responses:\n{responses}" if responses else ""))
+    monkeypatch.setattr(engine, "BLOCK", 8)  # four blocks, on the usable cores (up to two threads)
+    sim = simulate(path, world, samples=30, horizon=6)
+    assert all(isinstance(r.raw.balance, engine.InSlots) for r in sim.runs)
+    monkeypatch.setattr(engine, "BLOCK", 10**6)  # one block, one thread, arrays of its own
+    copies = [CommodityRun(r.baseline, r.draws, engine.run(r.baseline, r.draws, threads=1)) for r in sim.runs]
+    assert all(isinstance(r.raw.balance, np.ndarray) for r in copies)
+    again = assemble(copies, list(world.tax.stages), dict(sim.dataset.attrs), list(sim.dataset.importer.values))
+    xr.testing.assert_identical(sim.dataset, again)
+    for name in sim.dataset.data_vars:
+        assert sim.dataset[name].dtype == again[name].dtype, name
+    assert len(sim.runs) == (3 if responses else 1) and sim.dataset.sizes["stockpile"] == (2 if responses else 0)
+    sim.check_mass_balance()
