@@ -11,6 +11,12 @@ to its host each fault is dear (the element chain's assembly: 0.1 s of user and 
 computations (``oresight simulate``, backtests, sweep workers) raise both thresholds once per process: arrays
 up to 1 GiB come from the heap, and up to 2,000 MiB of freed heap stay with the process for the next run;
 library functions never change them.
+
+They also stop numpy from asking for transparent huge pages (``madvise(MADV_HUGEPAGE)`` on every array of 4 MB
+or more): on the virtual machine the benchmarks run on, huge pages faulted in for the first time are dear, and
+a run's first touch of its 833 MB of result arrays took 3.4–3.9 s of CPU with them against 0.4–0.5 s without
+(the month loop's arrays are small blocks that stay in the caches, where huge pages save little; later runs,
+which reuse the heap, were as fast either way).
 """
 
 from __future__ import annotations
@@ -27,10 +33,11 @@ _TRIM_THRESHOLD = 2000 * 2**20  # mallopt takes an int
 
 
 def raise_malloc_thresholds() -> bool:
-    """Keep arrays below 1 GiB on the heap and up to 2,000 MiB of free heap in this process (glibc only); True if
-    done."""
+    """Keep arrays below 1 GiB on the heap and up to 2,000 MiB of free heap in this process (glibc only), and
+    numpy's arrays on small pages; True if the thresholds were raised."""
     if not sys.platform.startswith("linux"):
         return False
+    _small_pages()
     try:
         libc = ctypes.CDLL("libc.so.6")
     except OSError:  # not glibc
@@ -38,3 +45,12 @@ def raise_malloc_thresholds() -> bool:
     return bool(libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)) and bool(
         libc.mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD)
     )
+
+
+def _small_pages() -> None:
+    """numpy's new arrays without ``madvise(MADV_HUGEPAGE)`` (what ``NUMPY_MADVISE_HUGEPAGE=0`` does at import)."""
+    try:
+        from numpy._core.multiarray import _set_madvise_hugepage
+    except ImportError:  # a numpy without the switch
+        return
+    _set_madvise_hugepage(False)
