@@ -95,9 +95,21 @@ def test_every_listing_command_speaks_table_json_and_csv(command):
         assert {row["commodity"] for row in rows} == {"kaolin"} and frame["value"].notna().any()
 
 
-def test_the_brief_has_no_csv_format_and_says_so():
-    result = runner.invoke(app, ["brief", "--format", "csv"])
-    assert result.exit_code == 2 and "'csv' is not one of" in result.output
+@pytest.mark.parametrize(
+    ("command", "refused"),
+    [
+        (["brief"], "csv"),
+        (["plan"], "csv"),
+        (["scenarios", "backtest"], "csv"),
+        (["runs", "show", "no-such-run"], "parquet"),
+        (["sweep", "report", "no-such-sweep"], "csv"),
+    ],
+)
+def test_results_of_several_tables_offer_table_or_json_only(command, refused):
+    """`plan --format csv` was offered in the help and then refused; `runs show --format parquet` printed a table."""
+    result = runner.invoke(app, [*command, "--format", refused])
+    message = re.sub(r"[\s│]+", " ", result.output)  # the error box wraps at the terminal's width
+    assert result.exit_code == 2 and f"'{refused}' is not one of 'table', 'json'" in message
 
 
 def test_stress_test_of_an_importer_the_simulator_cannot_model(world):

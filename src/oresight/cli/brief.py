@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from pathlib import Path
 from typing import Annotated
 
@@ -11,21 +10,14 @@ import typer
 
 from oresight.formatting import format_fixed, format_number
 
-from .render import MISSING_CELL, as_of_caption, console, emit_json, pct, records, rich_table
-
-
-class BriefFormat(enum.StrEnum):
-    """The brief is several tables: the terminal shows them, JSON carries them all (CSV is for one table)."""
-
-    table = "table"
-    json = "json"
+from .render import MISSING_CELL, NestedFormat, as_of_caption, console, emit_json, pct, records, rich_table
 
 
 def brief(
     year: Annotated[int | None, typer.Option("--year", "-y", help="As of this year (default: latest data).")] = None,
     edition: Annotated[str | None, typer.Option("--edition", help="Prefer this edition of each publication.")] = None,
     importer: Annotated[str, typer.Option("--importer", "-i", help="Importer of the vulnerability table.")] = "US+JP",
-    fmt: Annotated[BriefFormat, typer.Option("--format", "-f", help="table or json.")] = BriefFormat.table,
+    fmt: Annotated[NestedFormat, typer.Option("--format", "-f", help="table or json.")] = NestedFormat.table,
     html: Annotated[
         Path | None,
         typer.Option(
@@ -51,7 +43,7 @@ def brief(
         _write_html(world, html, importer, year, plan)
         return
     content = make_brief(world, year, importer)
-    if fmt == BriefFormat.json:
+    if fmt == NestedFormat.json:
         stress = content["stress_test"]
         content["stress_test"] = {k: records(v) if isinstance(v, pd.DataFrame) else v for k, v in stress.items()}
         emit_json({k: records(v) if isinstance(v, pd.DataFrame) else v for k, v in content.items()})

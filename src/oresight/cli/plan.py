@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .render import OutputFormat, console, emit_json, err_console, rich_table
+from .render import NestedFormat, console, emit_json, err_console, rich_table
 
 
 def _risk_target(text: str | None) -> float | None:
@@ -45,9 +45,7 @@ def plan(
     separate: Annotated[
         bool, typer.Option("--separate", help="Also plan each member alone and show what planning together saves.")
     ] = False,
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format (table or json).")] = (
-        OutputFormat.table
-    ),
+    fmt: Annotated[NestedFormat, typer.Option("--format", "-f", help="table or json.")] = NestedFormat.table,
 ) -> None:
     """Which projects to support and which stockpiles each member holds, at what cost, with the shortfall risk
     in sample and out of sample (the Monte Carlo engine on fresh futures) beside the no-plan risk."""
@@ -58,8 +56,6 @@ def plan(
         raise InputError("give --budget or --risk-target, not both", field="--budget")
     if budget is not None and budget < 0:
         raise InputError("a budget cannot be negative", field="--budget", expected="USD >= 0")
-    if fmt == OutputFormat.csv:
-        raise InputError("plan output is table or json", field="--format")
     source_path = Path(source)
     if source.endswith((".yaml", ".yml")) and not source_path.is_file():
         raise InputError("no such plan file", path=source_path)
@@ -84,7 +80,7 @@ def plan(
             progress=progress,
         )
     data = result.to_dict()
-    if fmt == OutputFormat.json:
+    if fmt == NestedFormat.json:
         emit_json(data)
         return
     _render(result, data)

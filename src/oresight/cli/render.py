@@ -1,6 +1,7 @@
 """Rendering of library results for the terminal: rich tables, JSON and CSV on stdout.
 
-One mechanism for every listing command: a ``--format table|json|csv`` option (:data:`FormatOption`) and
+One mechanism for every listing command: a ``--format table|json|csv`` option (:data:`FormatOption`; a result of
+several tables offers :class:`NestedFormat`, table or json) and
 :func:`emit_frame`. JSON is always valid (a missing value is ``null``, never a bare ``NaN``); CSV leaves a missing
 value blank; a table shows it as ``–`` and says so in its caption. Identifiers (a cell without spaces: ids,
 codes, scenario names, dates) are never broken across lines; text with spaces wraps at its spaces.
@@ -69,6 +70,14 @@ class OutputFormat(enum.StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
+
+
+class NestedFormat(enum.StrEnum):
+    """Formats of a result made of several tables (a brief, a plan, a run): the terminal shows them, JSON carries
+    them all; CSV is for one table, so it is not offered."""
+
+    table = "table"
+    json = "json"
 
 
 #: the ``--format`` option of every listing command

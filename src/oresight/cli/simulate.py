@@ -12,6 +12,7 @@ import typer
 
 from .render import (
     FormatOption,
+    NestedFormat,
     OutputFormat,
     console,
     emit_frame,
@@ -340,11 +341,6 @@ def scenarios_list(fmt: FormatOption = OutputFormat.table) -> None:
     emit_frame(pd.DataFrame(rows), fmt, title="Scenario library")
 
 
-class BacktestFormat(enum.StrEnum):
-    table = "table"
-    json = "json"
-
-
 @scenarios_app.command("backtest")
 def scenarios_backtest(
     name: Annotated[
@@ -354,7 +350,7 @@ def scenarios_backtest(
     samples: Annotated[
         int | None, typer.Option("--samples", "-n", help="Monte Carlo samples (default: each backtest's).", min=10)
     ] = None,
-    fmt: Annotated[BacktestFormat, typer.Option("--format", "-f", help="table or json.")] = BacktestFormat.table,
+    fmt: Annotated[NestedFormat, typer.Option("--format", "-f", help="table or json.")] = NestedFormat.table,
 ) -> None:
     """Run library scenarios side by side with what happened: observed indicators with their bands and
     sources, the simulated value (median over samples) and pass or fail."""
@@ -371,7 +367,7 @@ def scenarios_backtest(
         for one in names:
             rows.extend(backtest(world, [one], samples=samples))
             bar.advance(task)
-    if fmt == BacktestFormat.json:
+    if fmt == NestedFormat.json:
         emit_json([{k: row[k] for k in BACKTEST_KEYS} for row in rows])
         return
     frame = pd.DataFrame(rows)
@@ -429,13 +425,13 @@ def runs_list(fmt: FormatOption = OutputFormat.table) -> None:
 @runs_app.command("show")
 def runs_show(
     run_id: Annotated[str, typer.Argument(help="Run id from `oresight runs list`.")],
-    fmt: Annotated[SimulateFormat, typer.Option("--format", "-f", help="table or json.")] = SimulateFormat.table,
+    fmt: Annotated[NestedFormat, typer.Option("--format", "-f", help="table or json.")] = NestedFormat.table,
 ) -> None:
-    """The summary of a saved run."""
+    """The summary of a saved run (a saved run keeps its summary, not the samples: `runs reproduce` remakes them)."""
     from oresight.simulate.runs import load_run
 
     row = load_run(run_id)
-    if fmt == SimulateFormat.json:
+    if fmt == NestedFormat.json:
         emit_json({**row["summary"], "run_id": run_id, "scenario_yaml": row["scenario_yaml"]})
     else:
         _render(row["summary"], run_id)

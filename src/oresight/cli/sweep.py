@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import enum
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +12,17 @@ from typer.core import TyperGroup
 
 from oresight.formatting import format_quantity
 
-from .render import FormatOption, OutputFormat, console, emit_frame, emit_json, err_console, pct, rich_table
+from .render import (
+    FormatOption,
+    NestedFormat,
+    OutputFormat,
+    console,
+    emit_frame,
+    emit_json,
+    err_console,
+    pct,
+    rich_table,
+)
 
 
 class _RunByDefault(TyperGroup):
@@ -31,11 +40,6 @@ app = typer.Typer(
     "`oresight sweep FILE --out DIR` runs one; `oresight sweep report DIR` ranks it.",
     no_args_is_help=True,
 )
-
-
-class RunFormat(enum.StrEnum):
-    table = "table"
-    json = "json"
 
 
 def _progress():
@@ -69,7 +73,7 @@ def run(
             "--scheduler", help="An existing Dask scheduler: its address (tcp://host:8786) or its scheduler file."
         ),
     ] = None,
-    fmt: Annotated[RunFormat, typer.Option("--format", "-f", help="table or json.")] = RunFormat.table,
+    fmt: Annotated[NestedFormat, typer.Option("--format", "-f", help="table or json.")] = NestedFormat.table,
 ) -> None:
     """Run every scenario of a sweep file on a Dask cluster; results stream to OUT, a rerun resumes."""
     import oresight
@@ -91,7 +95,7 @@ def run(
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     summary = result.summary()
-    if fmt == RunFormat.json:
+    if fmt == NestedFormat.json:
         emit_json(summary)
         return
     resumed = f", {summary['batches_resumed']} of {summary['batches']} batches already done" if result.resumed else ""
@@ -112,7 +116,7 @@ def report(
         str | None, typer.Option("--importer", "-i", help="One importer of the sweep (default: all).")
     ] = None,
     top: Annotated[int, typer.Option("--top", "-n", min=1, help="Disruptions listed per importer.")] = 10,
-    fmt: Annotated[RunFormat, typer.Option("--format", "-f", help="table or json.")] = RunFormat.table,
+    fmt: Annotated[NestedFormat, typer.Option("--format", "-f", help="table or json.")] = NestedFormat.table,
 ) -> None:
     """The screen: the most damaging disruptions per importer, a heat map of commodity × exporter and, where the
     grid gives probabilities, the expected loss."""
@@ -120,7 +124,7 @@ def report(
     from oresight.taxonomy import load_taxonomy
 
     found = screen(folder, load_taxonomy(), importer=importer, top=top)
-    if fmt == RunFormat.json:
+    if fmt == NestedFormat.json:
         emit_json(found)
         return
     _render_screen(found)
