@@ -344,6 +344,7 @@ class _Calibration:
         self.totals = np.zeros(0)
         self.demand_basis: dict[str, str] = {}
         self._derived: dict[tuple[str, str, float], Apparent | None] = {}
+        self._trade: dict[tuple[str, str], object] = {}
         #: (stage, node) -> t a year a producer ships on as processed products from the ore it imports
         self.processors: dict[tuple[int, int], float] = {}
         #: (member, stage index) -> the exports, t a year, netted from the member's demand
@@ -582,11 +583,8 @@ class _Calibration:
         """A country's imports of the stage's HS codes from the partners that report no exports to it (partner,
         tonnes a year; trade layer), so that its imports cover every partner as its exports do; None where the
         trade layer has no such imports."""
-        if unit != "t":
-            return None
-        try:
-            found = self.world.dependence(member, self.commodity, stage, self.year)
-        except (DataNotAttestedError, ValueError):
+        found = self._in_trade(member, stage) if unit == "t" else None
+        if found is None:
             return None
         partners = found.partners[~found.partners["partner"].isin(reported | AGGREGATES)]
         partners = partners[partners["tonnes"].fillna(0.0) > 0][["partner", "tonnes"]]
@@ -595,6 +593,17 @@ class _Calibration:
         self.sources.update(found.sources)
         partners.attrs.update(hs=", ".join(found.hs_codes), year=found.year)
         return partners
+
+    def _in_trade(self, member: str, stage: str):
+        """A country's trade at the stage's HS codes (the trade layer's dependence), or None where it has none;
+        asked once per member and stage, as both its imports and its exports come from it."""
+        key = (member, stage)
+        if key not in self._trade:
+            try:
+                self._trade[key] = self.world.dependence(member, self.commodity, stage, self.year)
+            except (DataNotAttestedError, ValueError):
+                self._trade[key] = None
+        return self._trade[key]
 
     def _own_exports(self, member: str, stage: str, unit: str) -> tuple[float, str]:
         """A country's exports of the stage's product to the world, t a year, and how they are known: its
@@ -605,9 +614,8 @@ class _Calibration:
             self.sources.update(rows["source"])
             value = float(rows["value"].iat[0]) * to_tonnes(str(rows["unit"].iat[0]))[1]
             return value, f"its reported exports ({quantity(value)} {unit})"
-        try:
-            found = self.world.dependence(member, self.commodity, stage, self.year)
-        except (DataNotAttestedError, ValueError):
+        found = self._in_trade(member, stage)
+        if found is None:
             return 0.0, ""
         value = float(found.exports_t)
         if unit != "t" or not math.isfinite(value):

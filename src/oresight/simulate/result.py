@@ -159,9 +159,10 @@ class Outputs:
         self.runs = runs
         self.layout = layout = _Layout(runs, stage_order, importers)
         single = {*_CUBE, "shortfall_sector", "price_index", "price_index_region", "exports", "exports_to"}
+        dims = _dims()
         self.data = {
             name: (d, np.full(layout.shape(*d), np.nan, dtype=np.float32 if name in single else float))
-            for name, d in _dims().items()
+            for name, d in dims.items()
             if name not in _IN_PLACE
         }
         used = np.zeros(layout.shape("commodity", "stage"), dtype=bool)
@@ -174,9 +175,9 @@ class Outputs:
             fill = 0.0 if used[c, s] else np.nan
             self.balance[:, c, s] = fill
             self.stocks[c, s] = fill
-        self.data["inventory_total"] = (_dims()["inventory_total"], self.stocks)
+        self.data["inventory_total"] = (dims["inventory_total"], self.stocks)
         for i, term in enumerate(BALANCE_TERMS):
-            self.data[term] = (_dims()[term], self.balance[i])
+            self.data[term] = (dims[term], self.balance[i])
 
     def into(self, index: int) -> dict[str, InSlots]:
         """The arrays run ``index`` of ``runs`` writes in place (see :func:`oresight.simulate.engine.run`)."""
